@@ -1,0 +1,63 @@
+# The two commands of the README: `make run` and `make test`. Everything else serves them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install messages migrate seed lint check unit e2e browser bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+messages: install
+	cd . && $(PY) manage.py compilemessages --ignore=.venv -v 0
+
+migrate: install messages
+	mkdir -p var
+	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput -v 0
+
+# The demo is seeded once (seed_demo is idempotent; the stamp only saves time).
+var/.demo-seeded: | migrate
+	DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo
+	touch var/.demo-seeded
+
+run: migrate var/.demo-seeded
+	@DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo --print-logins
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C stops)"
+	DEBUG=$${DEBUG:-1} $(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+# Debian's Chromium for the browser tests (never `playwright install`).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@command -v msgfmt >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null)
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+check: install browser messages
+	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) manage.py check
+	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) manage.py makemigrations --check --dry-run
+
+unit: install
+	$(PY) -m pytest -q
+
+# Browser tests run in their own pytest process: Playwright's event loop and the ORM's
+# async-safety checks do not mix with the unit tests (STACK-NOTES pitfall 3).
+e2e: install browser
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(PY) -m pytest -q e2e
+
+test: lint check unit e2e
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) var staticfiles

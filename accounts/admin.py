@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Department, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ["username", "first_name", "last_name", "email", "is_active", "is_staff"]
+    list_filter = ["is_active", "is_staff", "departments"]
+    search_fields = ["username", "first_name", "last_name", "email"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "member_count"]
+    search_fields = ["name"]
+    filter_horizontal = ["members"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_total=Count("members"))
+
+    @admin.display(description=_("members"), ordering="member_total")
+    def member_count(self, obj: Department) -> int:
+        return obj.member_total

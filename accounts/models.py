@@ -1,0 +1,38 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """An employee. Custom from the first migration so fields can grow without a painful swap."""
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("employee")
+        verbose_name_plural = _("employees")
+        ordering = ["first_name", "last_name", "username"]
+        swappable = "AUTH_USER_MODEL"
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:user_detail", args=[self.pk])
+
+
+class Department(models.Model):
+    """A group of employees that can be mentioned as one (``@[Продажби](department:3)``)."""
+
+    name = models.CharField(_("name"), max_length=150, unique=True)
+    members = models.ManyToManyField(User, related_name="departments", blank=True, verbose_name=_("members"))
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:department_detail", args=[self.pk])

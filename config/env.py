@@ -1,0 +1,87 @@
+"""Tiny helpers that read settings from the environment and fail loudly on malformed values.
+
+A typo in a deployment's environment must stop the process at start-up with a message that
+names the variable, not surface later as odd behaviour.
+"""
+
+import os
+from urllib.parse import parse_qs, unquote, urlparse
+
+
+class ImproperlyConfiguredEnv(Exception):
+    """A setting in the environment is malformed."""
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfiguredEnv(f"{name}={raw!r} is not a boolean (use 1/0, true/false, yes/no, on/off)")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfiguredEnv(f"{name}={raw!r} is not a whole number") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def database_from_url(url: str) -> dict:
+    """Turn DATABASE_URL into a Django DATABASES entry (postgres:// or sqlite:///path)."""
+    parsed = urlparse(url)
+    if parsed.scheme in {"postgres", "postgresql"}:
+        if not parsed.path.strip("/"):
+            raise ImproperlyConfiguredEnv(f"DATABASE_URL={url!r} names no database")
+        try:
+            port = parsed.port
+        except ValueError:
+            raise ImproperlyConfiguredEnv(f"DATABASE_URL={url!r} has a malformed port") from None
+        options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        name = unquote(parsed.path.lstrip("/"))
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": name,
+            "USER": unquote(parsed.username or ""),
+            "PASSWORD": unquote(parsed.password or ""),
+            "HOST": parsed.hostname or "",
+            "PORT": str(port or ""),
+            # Under ASGI every request may run in another thread: psycopg's pool instead of
+            # persistent connections (CONN_MAX_AGE), which would leak one connection per thread.
+            "OPTIONS": {"pool": True, **options},
+            # channels' live-server tests otherwise connect to "test_test_<name>" (channels#2176).
+            "TEST": {"NAME": f"test_{name}"},
+        }
+    if parsed.scheme == "sqlite":
+        path = unquote(parsed.path) if parsed.netloc == "" else unquote(parsed.netloc + parsed.path)
+        if not path:
+            raise ImproperlyConfiguredEnv(f"DATABASE_URL={url!r} names no file")
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
+    raise ImproperlyConfiguredEnv(
+        f"DATABASE_URL={url!r}: unsupported scheme {parsed.scheme!r} (use postgres:// or sqlite:///)"
+    )
+
+
+def redis_url(name: str) -> str:
+    url = os.environ.get(name, "").strip()
+    if url and urlparse(url).scheme not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfiguredEnv(f"{name}={url!r} is not a redis:// URL")
+    return url

@@ -1,0 +1,48 @@
+"""Fast settings for the test suite: cheap password hashing, in-memory storage where possible.
+
+The backends still follow DATABASE_URL / REDIS_URL, so `.ci/run` runs the same suite on
+PostgreSQL and Redis.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+
+from config.settings import *  # noqa: E402,F403
+from config.settings import BASE_DIR, DATABASES, REDIS_URL  # noqa: E402
+
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+MEDIA_ROOT = tempfile.mkdtemp(prefix="crm-test-media-")
+LANGUAGE_CODE = "bg"
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not :memory:, so the browser tests' live server (another process) sees the data.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")}
+
+if REDIS_URL:
+    # A prefix per test run: parallel runs and a developer's server never share groups.
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"crm-test-{os.getpid()}"},
+        }
+    }
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.i18n import set_language
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("accounts.urls")),
+    # The language switch works on the login page too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("mentions/", include("mentions.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("", include("crm.urls")),
+]
+
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"
+handler403 = "config.views.permission_denied"

@@ -1,0 +1,234 @@
+"""The Django admin for the people who keep counterparties. Every write goes through crm.services."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from crm import services
+from crm.models import (
+    Attachment,
+    Communication,
+    ContactPerson,
+    Counterparty,
+    CounterpartyRole,
+    NumberSequence,
+    Order,
+    Product,
+    Task,
+    Thread,
+)
+
+
+class CounterpartyAdminForm(forms.ModelForm):
+    roles = forms.MultipleChoiceField(
+        label=_("roles"), choices=CounterpartyRole.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Counterparty
+        fields = ["name", "roles", "company_id", "vat_number", "email", "phone", "address", "notes"]
+
+
+class RoleFilter(admin.SimpleListFilter):
+    title = _("role")
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return CounterpartyRole.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in CounterpartyRole.values:
+            # roles is a JSON list such as ["client","supplier"]: match the quoted value.
+            return queryset.filter(roles__icontains=f'"{self.value()}"')
+        return queryset
+
+
+class ContactPersonInline(admin.TabularInline):
+    model = ContactPerson
+    extra = 2
+    fields = ["name", "position", "email", "phone"]
+
+
+@admin.register(Counterparty)
+class CounterpartyAdmin(admin.ModelAdmin):
+    form = CounterpartyAdminForm
+    list_display = ["name", "roles_display", "company_id", "vat_number", "phone", "thread_count"]
+    list_filter = [RoleFilter]
+    search_fields = ["name", "company_id", "vat_number"]
+    inlines = [ContactPersonInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(thread_total=Count("threads", distinct=True))
+
+    @admin.display(description=_("roles"))
+    def roles_display(self, obj: Counterparty) -> str:
+        return ", ".join(obj.get_roles_display())
+
+    @admin.display(description=_("threads"), ordering="thread_total")
+    def thread_count(self, obj: Counterparty) -> int:
+        return obj.thread_total
+
+    def save_model(self, request, obj, form, change):
+        data = {field: form.cleaned_data[field] for field in CounterpartyAdminForm.Meta.fields}
+        if change:
+            services.counterparty_update(counterparty=obj, **data)
+        else:
+            created = services.counterparty_create(**data)
+            obj.pk = created.pk
+            obj.refresh_from_db()
+
+    def save_formset(self, request, form, formset, change):
+        contacts = formset.save(commit=False)
+        for contact in formset.deleted_objects:
+            contact.delete()
+        for contact in contacts:
+            contact.counterparty = form.instance
+            services.contact_person_save(contact=contact)
+        formset.save_m2m()
+
+    def delete_model(self, request, obj):
+        obj.delete()
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+    def save_model(self, request, obj, form, change):
+        services.product_save(product=obj)
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["number", "kind", "counterparty", "date", "status"]
+    list_filter = ["kind", "status"]
+    search_fields = ["number", "counterparty__name"]
+    autocomplete_fields = ["counterparty"]
+    list_select_related = ["counterparty"]
+
+    def save_model(self, request, obj, form, change):
+        services.order_save(order=obj)
+
+
+@admin.action(description=_("Promote the free-text counterparty name to a counterparty"))
+def promote_counterparty_names(modeladmin, request, queryset):
+    """One counterparty per distinct name (case-insensitive) among the selected rows."""
+    names: dict[str, str] = {}
+    for name in (
+        queryset.filter(counterparty__isnull=True)
+        .exclude(counterparty_name="")
+        .values_list("counterparty_name", flat=True)
+    ):
+        names.setdefault(name.strip().lower(), name.strip())
+    if not names:
+        modeladmin.message_user(request, _("The selected rows carry no free-text counterparty name."), messages.WARNING)
+        return
+    promoted = []
+    for name in names.values():
+        try:
+            promoted.append(services.counterparty_promote(name=name, actor=request.user).name)
+        except ValidationError as error:
+            modeladmin.message_user(request, f"{name}: {' '.join(error.messages)}", messages.ERROR)
+    if promoted:
+        modeladmin.message_user(
+            request,
+            ngettext(
+                "Promoted %(count)d name to a counterparty: %(names)s",
+                "Promoted %(count)d names to counterparties: %(names)s",
+                len(promoted),
+            )
+            % {"count": len(promoted), "names": ", ".join(promoted)},
+            messages.SUCCESS,
+        )
+
+
+class ReadOnlyDocumentAdmin(admin.ModelAdmin):
+    """Threads, communications and tasks are written in the app (with their rules and events);
+    the admin views, promotes names and deletes (deleting is for the admin only)."""
+
+    actions = [promote_counterparty_names]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # Bulk delete would bypass the services; delete one by one from the object page.
+        actions.pop("delete_selected", None)
+        return actions
+
+
+@admin.register(Thread)
+class ThreadAdmin(ReadOnlyDocumentAdmin):
+    list_display = ["number", "subject", "counterparty", "counterparty_name", "author", "last_activity_at"]
+    search_fields = ["number", "subject", "counterparty__name", "counterparty_name"]
+    list_select_related = ["counterparty", "author"]
+
+    def delete_model(self, request, obj):
+        services.thread_delete(thread=obj)
+
+
+@admin.register(Communication)
+class CommunicationAdmin(ReadOnlyDocumentAdmin):
+    list_display = [
+        "number",
+        "direction",
+        "channel",
+        "subject",
+        "counterparty",
+        "counterparty_name",
+        "status",
+        "assignee",
+    ]
+    list_filter = ["direction", "channel", "status"]
+    search_fields = ["number", "subject", "counterparty__name", "counterparty_name"]
+    list_select_related = ["counterparty", "assignee"]
+
+    def delete_model(self, request, obj):
+        services.communication_delete(communication=obj)
+
+
+@admin.register(Task)
+class TaskAdmin(ReadOnlyDocumentAdmin):
+    list_display = ["number", "subject", "counterparty", "counterparty_name", "status", "assignee", "deadline"]
+    list_filter = ["status"]
+    search_fields = ["number", "subject", "counterparty__name", "counterparty_name"]
+    list_select_related = ["counterparty", "assignee"]
+
+    def delete_model(self, request, obj):
+        services.task_delete(task=obj)
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    list_display = ["original_name", "content_type", "size", "thread", "uploaded_by", "uploaded_at"]
+    list_select_related = ["thread", "uploaded_by"]
+    search_fields = ["original_name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(NumberSequence)
+class NumberSequenceAdmin(admin.ModelAdmin):
+    list_display = ["key", "last_value"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a counter would hand out used numbers again.
+        return False

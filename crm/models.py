@@ -1,0 +1,466 @@
+"""The CRM domain of DESIGN.md. Models hold data and constraints; rules live in crm/services.py."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    ASSIGNED = "assigned", _("Assigned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+
+
+class CounterpartyRole(models.TextChoices):
+    CLIENT = "client", _("Client")
+    SUPPLIER = "supplier", _("Supplier")
+    DISTRIBUTOR = "distributor", _("Distributor")
+
+
+def _exactly_one(fk: str, name: str) -> Q:
+    return (Q(**{f"{fk}__isnull": False}) & Q(**{name: ""})) | (Q(**{f"{fk}__isnull": True}) & ~Q(**{name: ""}))
+
+
+def _at_most_one(fk: str, name: str) -> Q:
+    return Q(**{f"{fk}__isnull": True}) | Q(**{name: ""})
+
+
+class Counterparty(models.Model):
+    name = models.CharField(_("name"), max_length=255)
+    # Any combination of CounterpartyRole values, e.g. ["client", "distributor"].
+    roles = models.JSONField(_("roles"), default=list, blank=True)
+    company_id = models.CharField(_("company ID (EIK/BULSTAT)"), max_length=20, blank=True, db_index=True)
+    vat_number = models.CharField(_("VAT number"), max_length=20, blank=True, db_index=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    address = models.TextField(_("address"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("counterparty")
+        verbose_name_plural = _("counterparties")
+        ordering = ["name"]
+        indexes = [models.Index(fields=["name"], name="counterparty_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("crm:counterparty_detail", args=[self.pk])
+
+    def get_roles_display(self) -> list[str]:
+        labels = dict(CounterpartyRole.choices)
+        return [str(labels[r]) for r in self.roles if r in labels]
+
+
+class ContactPerson(models.Model):
+    counterparty = models.ForeignKey(
+        Counterparty, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("counterparty")
+    )
+    name = models.CharField(_("name"), max_length=255)
+    position = models.CharField(_("position"), max_length=255, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact people")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    """Stand-in for the catalogue module: enough to be mentioned."""
+
+    code = models.CharField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=255)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("crm:product_detail", args=[self.pk])
+
+
+class Order(models.Model):
+    """Stand-in for the order modules (sales, purchase, production)."""
+
+    class Kind(models.TextChoices):
+        SALES = "sales", _("Sales order")
+        PURCHASE = "purchase", _("Purchase order")
+        PRODUCTION = "production", _("Production order")
+
+    class OrderStatus(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        CONFIRMED = "confirmed", _("Confirmed")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    counterparty = models.ForeignKey(
+        Counterparty,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("counterparty"),
+    )
+    date = models.DateField(_("date"))
+    status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.DRAFT)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-date", "-id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("crm:order_detail", args=[self.pk])
+
+
+class NumberSequence(models.Model):
+    """The last number handed out per key ("IN-2026", "T-2026", …). Never decremented."""
+
+    key = models.CharField(max_length=40, unique=True)
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.last_value}"
+
+
+class Thread(models.Model):
+    """A conversation with one counterparty on one topic."""
+
+    number = models.CharField(_("number"), max_length=32, unique=True, editable=False)
+    subject = models.CharField(_("subject"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    counterparty = models.ForeignKey(
+        Counterparty,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="threads",
+        verbose_name=_("counterparty"),
+    )
+    counterparty_name = models.CharField(_("counterparty (free text)"), max_length=255, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("thread")
+        verbose_name_plural = _("threads")
+        ordering = ["-last_activity_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_at_most_one("counterparty", "counterparty_name"),
+                name="thread_counterparty_at_most_one",
+                violation_error_message=_("Choose a counterparty or type a name, not both."),
+            ),
+        ]
+        indexes = [models.Index(fields=["-last_activity_at", "-id"], name="thread_last_activity")]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("crm:thread_detail", args=[self.pk])
+
+    @property
+    def counterparty_label(self) -> str:
+        return self.counterparty.name if self.counterparty_id else self.counterparty_name
+
+
+class Communication(models.Model):
+    """One exchange: a call, an e-mail or a meeting, incoming or outgoing."""
+
+    class Direction(models.TextChoices):
+        IN = "in", _("Incoming")
+        OUT = "out", _("Outgoing")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        PHONE = "phone", _("Phone")
+        MEETING = "meeting", _("Meeting")
+
+    number = models.CharField(_("number"), max_length=32, unique=True, editable=False)
+    thread = models.ForeignKey(
+        Thread, on_delete=models.PROTECT, related_name="communications", verbose_name=_("thread")
+    )
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    subject = models.CharField(_("subject"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    counterparty = models.ForeignKey(
+        Counterparty,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="communications",
+        verbose_name=_("counterparty"),
+    )
+    counterparty_name = models.CharField(_("counterparty (free text)"), max_length=255, blank=True)
+    contact = models.ForeignKey(
+        ContactPerson,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="communications",
+        verbose_name=_("contact person"),
+    )
+    contact_name = models.CharField(_("contact person (free text)"), max_length=255, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_communications",
+        verbose_name=_("assignee"),
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("communication")
+        verbose_name_plural = _("communications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_exactly_one("counterparty", "counterparty_name"),
+                name="communication_counterparty_exactly_one",
+                violation_error_message=_("Choose a counterparty or type a name (exactly one)."),
+            ),
+            models.CheckConstraint(
+                condition=_at_most_one("contact", "contact_name"),
+                name="communication_contact_at_most_one",
+                violation_error_message=_("Choose a contact person or type a name, not both."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["thread", "occurred_at"], name="comm_thread_occurred"),
+            models.Index(fields=["-created_at", "-id"], name="comm_created"),
+            models.Index(fields=["assignee", "status"], name="comm_assignee_status"),
+            models.Index(fields=["author", "-created_at"], name="comm_author_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("crm:communication_detail", args=[self.pk])
+
+    @property
+    def counterparty_label(self) -> str:
+        return self.counterparty.name if self.counterparty_id else self.counterparty_name
+
+    @property
+    def contact_label(self) -> str:
+        return self.contact.name if self.contact_id else self.contact_name
+
+
+class Task(models.Model):
+    """Work for one employee, in a thread."""
+
+    number = models.CharField(_("number"), max_length=32, unique=True, editable=False)
+    thread = models.ForeignKey(Thread, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("thread"))
+    subject = models.CharField(_("subject"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    counterparty = models.ForeignKey(
+        Counterparty,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tasks",
+        verbose_name=_("counterparty"),
+    )
+    counterparty_name = models.CharField(_("counterparty (free text)"), max_length=255, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_tasks",
+        verbose_name=_("assignee"),
+    )
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    source_communication = models.ForeignKey(
+        Communication,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="derived_tasks",
+        verbose_name=_("copied from"),
+    )
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_at_most_one("counterparty", "counterparty_name"),
+                name="task_counterparty_at_most_one",
+                violation_error_message=_("Choose a counterparty or type a name, not both."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["thread", "created_at"], name="task_thread_created"),
+            models.Index(fields=["-created_at", "-id"], name="task_created"),
+            models.Index(fields=["assignee", "status", "deadline"], name="task_assignee_status"),
+            models.Index(fields=["deadline"], name="task_deadline"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("crm:task_detail", args=[self.pk])
+
+    @property
+    def counterparty_label(self) -> str:
+        return self.counterparty.name if self.counterparty_id else self.counterparty_name
+
+    @property
+    def is_overdue(self) -> bool:
+        return bool(self.deadline and self.status != Status.DONE and self.deadline < timezone.now())
+
+
+def attachment_upload_to(instance: "Attachment", filename: str) -> str:
+    # The stored name is random (set by the service); the user's name is kept in original_name.
+    return f"attachments/{timezone.now():%Y/%m}/{filename}"
+
+
+class Attachment(models.Model):
+    file = models.FileField(_("file"), upload_to=attachment_upload_to, max_length=255)
+    thumbnail = models.FileField(_("thumbnail"), upload_to="thumbnails/%Y/%m/", max_length=255, blank=True)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(_("content type"), max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    # Always set, also for files of a communication or task: one list per conversation.
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("thread"))
+    communication = models.ForeignKey(
+        Communication,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("communication"),
+    )
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments", verbose_name=_("task")
+    )
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(communication__isnull=True) | Q(task__isnull=True),
+                name="attachment_one_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("crm:attachment_download", args=[self.pk])
+
+    @property
+    def is_image(self) -> bool:
+        return bool(self.thumbnail)
+
+
+class ThreadOrder(models.Model):
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="order_links", verbose_name=_("thread"))
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="thread_links", verbose_name=_("order"))
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("linked by")
+    )
+    linked_at = models.DateTimeField(_("linked at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("linked order")
+        verbose_name_plural = _("linked orders")
+        constraints = [models.UniqueConstraint(fields=["thread", "order"], name="thread_order_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.thread.number} ↔ {self.order.number}"
+
+
+class ThreadEvent(models.Model):
+    """A system event in a thread's timeline: who changed what, when."""
+
+    class Kind(models.TextChoices):
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        ASSIGNED = "assigned", _("Assigned")
+        DEADLINE_CHANGED = "deadline_changed", _("Deadline changed")
+        ORDER_LINKED = "order_linked", _("Order linked")
+        TASK_COPIED = "task_copied", _("Task copied from a communication")
+        COUNTERPARTY_PROMOTED = "counterparty_promoted", _("Counterparty promoted")
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="events", verbose_name=_("thread"))
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("actor")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    communication = models.ForeignKey(Communication, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    # Old and new values as display-ready strings or ids, e.g. {"old": "new", "new": "assigned"}.
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("thread event")
+        verbose_name_plural = _("thread events")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["thread", "created_at"], name="event_thread_created")]
+
+    def __str__(self) -> str:
+        return f"{self.thread_id} {self.kind}"
+
+    @property
+    def item_number(self) -> str:
+        """The number of the task or communication the event is about."""
+        if self.task_id:
+            return self.task.number
+        if self.communication_id:
+            return self.communication.number
+        return ""

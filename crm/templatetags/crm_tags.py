@@ -1,0 +1,43 @@
+from django import template
+from django.utils.translation import gettext as _
+
+from crm.models import Status
+
+register = template.Library()
+
+STATUS_CLASSES = {
+    Status.NEW: "status-new",
+    Status.ASSIGNED: "status-assigned",
+    Status.IN_PROGRESS: "status-in-progress",
+    Status.DONE: "status-done",
+}
+CHANNEL_ICONS = {"email": "bi-envelope", "phone": "bi-telephone", "meeting": "bi-people"}
+
+
+@register.inclusion_tag("crm/_status_badge.html")
+def status_badge(obj):
+    return {"status": obj.status, "label": obj.get_status_display(), "css": STATUS_CLASSES.get(obj.status, "")}
+
+
+@register.simple_tag
+def channel_icon(channel: str) -> str:
+    return CHANNEL_ICONS.get(channel, "bi-chat")
+
+
+@register.filter
+def status_label(value: str) -> str:
+    return str(dict(Status.choices).get(value, value))
+
+
+@register.simple_tag
+def direction_label(direction: str) -> str:
+    return _("Incoming") if direction == "in" else _("Outgoing")
+
+
+@register.filter
+def filesize_mb(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / 1048576:.1f} MB"

@@ -1,0 +1,30 @@
+from django.urls import path
+
+from crm import views
+
+app_name = "crm"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("threads/", views.thread_list, name="thread_list"),
+    path("threads/new/", views.thread_create, name="thread_create"),
+    path("threads/<int:pk>/", views.thread_detail, name="thread_detail"),
+    path("threads/<int:pk>/link-order/", views.thread_link_order, name="thread_link_order"),
+    path("communications/", views.communication_list, name="communication_list"),
+    path("communications/new/", views.communication_create, name="communication_create"),
+    path("communications/<int:pk>/", views.communication_detail, name="communication_detail"),
+    path("communications/<int:pk>/edit/", views.communication_edit, name="communication_edit"),
+    path("communications/<int:pk>/to-task/", views.communication_to_task, name="communication_to_task"),
+    path("tasks/", views.task_list, name="task_list"),
+    path("tasks/new/", views.task_create, name="task_create"),
+    path("tasks/<int:pk>/", views.task_detail, name="task_detail"),
+    path("tasks/<int:pk>/edit/", views.task_edit, name="task_edit"),
+    path("counterparties/<int:pk>/", views.counterparty_detail, name="counterparty_detail"),
+    path("counterparties/search/", views.counterparty_search, name="counterparty_search"),
+    path("counterparties/contacts/", views.contact_options, name="contact_options"),
+    path("counterparties/promote/", views.counterparty_promote, name="counterparty_promote"),
+    path("products/<int:pk>/", views.product_detail, name="product_detail"),
+    path("orders/<int:pk>/", views.order_detail, name="order_detail"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
+    path("attachments/<int:pk>/thumbnail/", views.attachment_thumbnail, name="attachment_thumbnail"),
+]

@@ -1,0 +1,495 @@
+"""Function views: parse the request, call one access helper, one service or selectors, render.
+
+htmx requests get a named partial of the same template (``page.html#part``); every htmx link
+also has a real ``href`` so the page works without JavaScript.
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from crm import access, selectors, services
+from crm.forms import (
+    CommunicationForm,
+    LinkOrderForm,
+    PromoteForm,
+    TaskForm,
+    TaskStatusForm,
+    ThreadForm,
+    add_bootstrap_classes,
+)
+from crm.models import Communication, ContactPerson, Order, Product, Status, Task, Thread
+
+# --- helpers -------------------------------------------------------------------------------------
+
+FORM_TOKENS_KEY = "crm_form_tokens"
+
+
+def _new_token() -> str:
+    return uuid.uuid4().hex
+
+
+def _already_submitted(request, token: str) -> str | None:
+    """The URL of what an earlier submit of this very form created, if any (double submits)."""
+    if not token:
+        return None
+    return request.session.get(FORM_TOKENS_KEY, {}).get(token)
+
+
+def _remember_submit(request, token: str, url: str) -> None:
+    if not token:
+        return
+    tokens = request.session.get(FORM_TOKENS_KEY, {})
+    tokens[token] = url
+    # Keep the session small: the last 50 submits are enough to catch a double click.
+    request.session[FORM_TOKENS_KEY] = dict(list(tokens.items())[-50:])
+
+
+def _apply_errors(form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form fields it names (or on the form)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+    add_bootstrap_classes(form)
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
+def _counterparty_kwargs(cleaned: dict) -> dict:
+    counterparty = cleaned.get("counterparty")
+    name = cleaned.get("counterparty_name", "")
+    # The type-ahead fills the text box with the picked name: that is the link, not free text.
+    if counterparty is not None and name.strip().lower() == counterparty.name.lower():
+        name = ""
+    return {"counterparty": counterparty, "counterparty_name": name}
+
+
+# --- dashboard -----------------------------------------------------------------------------------
+
+
+def dashboard(request):
+    context = {
+        "my_tasks": selectors.task_open_for(user=request.user),
+        "my_communications": selectors.communication_assigned_to(user=request.user),
+        "recent_threads": selectors.thread_recent(),
+    }
+    return render(request, "crm/dashboard.html", context)
+
+
+# --- threads -------------------------------------------------------------------------------------
+
+
+def thread_list(request):
+    page = Paginator(selectors.thread_list(), 25).get_page(request.GET.get("page"))
+    template = "crm/thread_list.html#thread-table" if request.htmx else "crm/thread_list.html"
+    return render(request, template, {"page": page})
+
+
+def thread_create(request):
+    if request.method == "POST":
+        form = ThreadForm(request.POST)
+        if form.is_valid():
+            token = form.cleaned_data["form_token"]
+            if done := _already_submitted(request, token):
+                return redirect(done)
+            try:
+                thread = services.thread_create(
+                    author=request.user,
+                    subject=form.cleaned_data["subject"],
+                    description=form.cleaned_data["description"],
+                    **_counterparty_kwargs(form.cleaned_data),
+                )
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                _remember_submit(request, token, thread.get_absolute_url())
+                return redirect(thread)
+    else:
+        form = ThreadForm(initial={"form_token": _new_token()})
+    return render(request, "crm/thread_form.html", {"form": form})
+
+
+def thread_detail(request, pk: int):
+    thread = access.thread_for_read(request.user, pk, Thread.objects.select_related("counterparty", "author"))
+    before = selectors.parse_cursor(request.GET.get("before"))
+    timeline = selectors.thread_timeline(thread=thread, before=before)
+    if request.htmx and before is not None:
+        return render(request, "crm/thread_detail.html#timeline-page", {"thread": thread, "timeline": timeline})
+    context = {
+        "thread": thread,
+        "timeline": timeline,
+        "attachments": selectors.thread_attachments(thread=thread),
+        "order_links": selectors.thread_orders(thread=thread),
+        "link_order_form": LinkOrderForm(),
+        "status_choices": Status.choices,
+    }
+    return render(request, "crm/thread_detail.html", context)
+
+
+@require_POST
+def thread_link_order(request, pk: int):
+    thread = access.thread_for_read(request.user, pk)
+    form = LinkOrderForm(request.POST)
+    if form.is_valid():
+        try:
+            services.thread_link_order(thread=thread, order=form.cleaned_data["order"], actor=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Order %(number)s linked.") % {"number": form.cleaned_data["order"].number})
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(thread)
+
+
+# --- communications ------------------------------------------------------------------------------
+
+
+def communication_list(request):
+    qs = Communication.objects.select_related("thread", "counterparty", "assignee", "author").order_by(
+        "-created_at", "-id"
+    )
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    return render(request, "crm/communication_list.html", {"page": page})
+
+
+def _communication_initial(request) -> dict:
+    initial = {"form_token": _new_token(), "direction": "in", "channel": "phone", "status": Status.NEW}
+    thread_id = request.GET.get("thread")
+    if thread_id and thread_id.isdigit():
+        thread = Thread.objects.select_related("counterparty").filter(pk=thread_id).first()
+        if thread is not None:
+            initial.update(thread=thread, counterparty=thread.counterparty, counterparty_name=thread.counterparty_label)
+            initial["subject"] = thread.subject
+    reply_to = request.GET.get("reply_to")
+    if reply_to and reply_to.isdigit():
+        source = Communication.objects.select_related("thread", "counterparty", "contact").filter(pk=reply_to).first()
+        if source is not None:
+            initial.update(
+                thread=source.thread,
+                counterparty=source.counterparty,
+                counterparty_name=source.counterparty_label,
+                contact=source.contact,
+                contact_name=source.contact_name,
+                subject=source.subject if source.subject.startswith("Re:") else f"Re: {source.subject}",
+                direction="out" if source.direction == "in" else "in",
+                channel=source.channel,
+            )
+    return initial
+
+
+def communication_create(request):
+    if request.method == "POST":
+        form = CommunicationForm(request.POST, request.FILES)
+        if form.is_valid():
+            token = form.cleaned_data["form_token"]
+            if done := _already_submitted(request, token):
+                return redirect(done)
+            data = form.cleaned_data
+            try:
+                communication = services.communication_create(
+                    author=request.user,
+                    thread=data["thread"],
+                    direction=data["direction"],
+                    channel=data["channel"],
+                    subject=data["subject"],
+                    description=data["description"],
+                    contact=data["contact"],
+                    contact_name=data["contact_name"],
+                    assignee=data["assignee"],
+                    status=data["status"],
+                    occurred_at=data["occurred_at"],
+                    files=data["attachments"],
+                    **_counterparty_kwargs(data),
+                )
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                _remember_submit(request, token, communication.thread.get_absolute_url())
+                messages.success(request, _("%(number)s saved.") % {"number": communication.number})
+                return redirect(_safe_next(request, communication.thread.get_absolute_url()))
+    else:
+        form = CommunicationForm(initial=_communication_initial(request))
+    thread = form.initial.get("thread") or (
+        form.cleaned_data.get("thread") if form.is_bound and hasattr(form, "cleaned_data") else None
+    )
+    return render(request, "crm/communication_form.html", {"form": form, "thread": thread})
+
+
+def communication_detail(request, pk: int):
+    communication = access.communication_for_read(request.user, pk)
+    context = {
+        "communication": communication,
+        "attachments": list(communication.attachments.all()),
+        "derived_tasks": list(communication.derived_tasks.all()),
+        "can_edit": access.can_edit_communication(request.user, communication),
+    }
+    return render(request, "crm/communication_detail.html", context)
+
+
+def communication_edit(request, pk: int):
+    communication = access.communication_for_edit(request.user, pk)
+    if request.method == "POST":
+        form = CommunicationForm(
+            request.POST, request.FILES, editing=True, initial={"direction": communication.direction}
+        )
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.communication_update(
+                    communication=communication,
+                    actor=request.user,
+                    channel=data["channel"],
+                    subject=data["subject"],
+                    description=data["description"],
+                    contact=data["contact"],
+                    contact_name=data["contact_name"],
+                    assignee=data["assignee"],
+                    status=data["status"],
+                    occurred_at=data["occurred_at"],
+                    files=data["attachments"],
+                    **_counterparty_kwargs(data),
+                )
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(request, _("%(number)s saved.") % {"number": communication.number})
+                return redirect(communication)
+    else:
+        form = CommunicationForm(
+            editing=True,
+            initial={
+                "thread": communication.thread,
+                "direction": communication.direction,
+                "channel": communication.channel,
+                "subject": communication.subject,
+                "description": communication.description,
+                "counterparty": communication.counterparty,
+                "counterparty_name": communication.counterparty_label,
+                "contact": communication.contact,
+                "contact_name": communication.contact_name,
+                "assignee": communication.assignee,
+                "status": communication.status,
+                "occurred_at": communication.occurred_at,
+            },
+        )
+    return render(
+        request,
+        "crm/communication_form.html",
+        {"form": form, "communication": communication, "thread": communication.thread},
+    )
+
+
+@require_POST
+def communication_to_task(request, pk: int):
+    communication = access.communication_for_read(request.user, pk)
+    task = services.communication_copy_to_task(communication=communication, actor=request.user)
+    messages.success(
+        request, _("Task %(number)s created from %(source)s.") % {"number": task.number, "source": communication.number}
+    )
+    return redirect(task)
+
+
+# --- tasks ---------------------------------------------------------------------------------------
+
+
+def task_list(request):
+    qs = Task.objects.select_related("thread", "counterparty", "assignee", "author").order_by("-created_at", "-id")
+    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    return render(request, "crm/task_list.html", {"page": page})
+
+
+def task_create(request):
+    if request.method == "POST":
+        form = TaskForm(request.POST, request.FILES)
+        if form.is_valid():
+            token = form.cleaned_data["form_token"]
+            if done := _already_submitted(request, token):
+                return redirect(done)
+            data = form.cleaned_data
+            try:
+                task = services.task_create(
+                    author=request.user,
+                    thread=data["thread"],
+                    subject=data["subject"],
+                    description=data["description"],
+                    assignee=data["assignee"],
+                    deadline=data["deadline"],
+                    status=data["status"],
+                    files=data["attachments"],
+                    **_counterparty_kwargs(data),
+                )
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                _remember_submit(request, token, task.thread.get_absolute_url())
+                messages.success(request, _("%(number)s saved.") % {"number": task.number})
+                return redirect(_safe_next(request, task.thread.get_absolute_url()))
+    else:
+        initial = {"form_token": _new_token(), "status": Status.NEW}
+        thread_id = request.GET.get("thread")
+        if thread_id and thread_id.isdigit():
+            thread = Thread.objects.select_related("counterparty").filter(pk=thread_id).first()
+            if thread is not None:
+                initial.update(
+                    thread=thread, counterparty=thread.counterparty, counterparty_name=thread.counterparty_label
+                )
+        form = TaskForm(initial=initial)
+    thread = form.initial.get("thread")
+    return render(request, "crm/task_form.html", {"form": form, "thread": thread})
+
+
+def task_detail(request, pk: int):
+    task = access.task_for_read(request.user, pk)
+    context = {
+        "task": task,
+        "attachments": list(task.attachments.all()),
+        "can_edit": access.can_edit_task(request.user, task),
+        "status_form": TaskStatusForm(initial={"status": task.status}),
+    }
+    return render(request, "crm/task_detail.html", context)
+
+
+def task_edit(request, pk: int):
+    task = access.task_for_edit(request.user, pk)
+    if request.method == "POST":
+        if "status_only" in request.POST:
+            status_form = TaskStatusForm(request.POST)
+            if status_form.is_valid():
+                services.task_set_status(task=task, actor=request.user, status=status_form.cleaned_data["status"])
+                messages.success(request, _("Status of %(number)s changed.") % {"number": task.number})
+            else:
+                messages.error(request, _("Unknown status."))
+            return redirect(_safe_next(request, task.get_absolute_url()))
+        form = TaskForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.task_update(
+                    task=task,
+                    actor=request.user,
+                    subject=data["subject"],
+                    description=data["description"],
+                    assignee=data["assignee"],
+                    deadline=data["deadline"],
+                    status=data["status"],
+                    files=data["attachments"],
+                    **_counterparty_kwargs(data),
+                )
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(request, _("%(number)s saved.") % {"number": task.number})
+                return redirect(task)
+    else:
+        form = TaskForm(
+            initial={
+                "thread": task.thread,
+                "subject": task.subject,
+                "description": task.description,
+                "counterparty": task.counterparty,
+                "counterparty_name": task.counterparty_label,
+                "assignee": task.assignee,
+                "deadline": task.deadline,
+                "status": task.status,
+            }
+        )
+    return render(request, "crm/task_form.html", {"form": form, "task": task, "thread": task.thread})
+
+
+# --- counterparties, products, orders ------------------------------------------------------------
+
+
+def counterparty_detail(request, pk: int):
+    counterparty = access.counterparty_for_read(request.user, pk)
+    context = {"counterparty": counterparty, **selectors.counterparty_overview(counterparty=counterparty)}
+    return render(request, "crm/counterparty_detail.html", context)
+
+
+@require_POST
+def counterparty_promote(request):
+    form = PromoteForm(request.POST)
+    fallback = reverse("crm:thread_list")
+    if not form.is_valid():
+        messages.error(request, _("Enter the name to promote."))
+        return redirect(_safe_next(request, fallback))
+    try:
+        counterparty = services.counterparty_promote(name=form.cleaned_data["name"], actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(_safe_next(request, fallback))
+    messages.success(
+        request,
+        _("“%(name)s” is now a counterparty; its threads, communications and tasks are linked.")
+        % {"name": counterparty.name},
+    )
+    return redirect(_safe_next(request, counterparty.get_absolute_url()))
+
+
+@require_GET
+def counterparty_search(request):
+    results = selectors.counterparty_search(query=request.GET.get("q", ""))
+    return render(request, "crm/_counterparty_options.html", {"results": results, "query": request.GET.get("q", "")})
+
+
+@require_GET
+def contact_options(request):
+    """The <option>s of the contact select, narrowed to the picked counterparty."""
+    counterparty_id = request.GET.get("counterparty", "")
+    contacts = ContactPerson.objects.filter(counterparty_id=counterparty_id) if counterparty_id.isdigit() else []
+    return render(request, "crm/_contact_options.html", {"contacts": contacts})
+
+
+def product_detail(request, pk: int):
+    product = get_object_or_404(Product, pk=pk)
+    return render(request, "crm/product_detail.html", {"product": product})
+
+
+def order_detail(request, pk: int):
+    order = get_object_or_404(Order.objects.select_related("counterparty"), pk=pk)
+    links = order.thread_links.select_related("thread")
+    return render(request, "crm/order_detail.html", {"order": order, "links": links})
+
+
+# --- attachments ---------------------------------------------------------------------------------
+
+
+def attachment_download(request, pk: int):
+    attachment = access.attachment_for_download(request.user, pk)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    # as_attachment: the browser never renders an uploaded file in our origin.
+    return FileResponse(
+        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+    )
+
+
+def attachment_thumbnail(request, pk: int):
+    attachment = access.attachment_for_download(request.user, pk)
+    if not attachment.thumbnail:
+        raise Http404
+    try:
+        handle = attachment.thumbnail.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    # Thumbnails are JPEGs we made ourselves: safe to show inline.
+    response = FileResponse(handle, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response

@@ -1,0 +1,183 @@
+"""Fixtures of the browser tests: Debian Chromium, one live Daphne server per session, logins.
+
+Every test here runs under `transactional_db` (autouse below): the server is another process and
+only sees committed rows. Run with `make e2e` (DJANGO_ALLOW_ASYNC_UNSAFE=true pytest -q e2e).
+"""
+
+import os
+
+# Playwright's sync API runs an asyncio loop in the main thread: without this, every ORM call
+# of a test (factories, force_login) raises SynchronousOnlyOperation. The server process drops
+# it again (e2e/server.py), so consumers stay checked.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+import pytest  # noqa: E402
+
+from e2e import helpers  # noqa: E402
+from e2e.server import LiveServer, wait_for_other_db_sessions_to_end  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "allow_page_errors: the test expects uncaught JS errors or HTTP 5xx responses in the browser",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    # Everything under e2e/ is a browser test, whether or not its module says so.
+    for item in items:
+        if "/e2e/" in str(item.path).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+# --- database ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """PostgreSQL: a test database of its own, so a unit-test run started meanwhile (which uses
+    `test_<name>`) cannot drop it under the live server. SQLite already gets a per-process file
+    from config/settings_test.py."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if not db["ENGINE"].endswith("sqlite3"):
+        test = db.setdefault("TEST", {})
+        base = test.get("NAME") or f"test_{db['NAME']}"
+        test["NAME"] = f"{base}_e2e_{os.getpid()}"[:63]
+
+
+@pytest.fixture(autouse=True)
+def _e2e_transactional_db(transactional_db):
+    """Committed rows for the server process; flushed after each test."""
+
+
+# --- live server ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def asgi_live_server(django_db_setup, django_db_blocker):
+    """The project's ASGI application (HTTP + websockets + static files) in a Daphne process.
+
+    Not pytest-django's `live_server` (WSGI only, no websockets): do not use that one here.
+    Started once the test database exists and with the DB blocker lifted, so the forked server
+    inherits an unblocked ORM pointing at the test database.
+    """
+    with django_db_blocker.unblock():
+        server = LiveServer().start()
+    yield server
+    server.stop()
+    with django_db_blocker.unblock():
+        wait_for_other_db_sessions_to_end()
+
+
+@pytest.fixture(scope="session")
+def live_server_url(asgi_live_server):
+    return asgi_live_server.url
+
+
+@pytest.fixture(scope="session")
+def live_server_ws_url(asgi_live_server):
+    return asgi_live_server.ws_url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_before_browser(asgi_live_server):
+    """Start (fork) the server before Playwright starts its driver and event loop: a process
+    forked from one with Playwright running would inherit its pipes and a 'running' loop."""
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server_url):
+    """pytest-playwright passes this to every context: `page.goto("/threads/")` works."""
+    return live_server_url
+
+
+# --- browser ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Keeps pytest-playwright's command-line options (--headed, --slowmo); never `playwright install`.
+    return {
+        "headless": True,
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {
+        **browser_context_args,
+        # Headless Chromium asks for English otherwise; the app's default is Bulgarian anyway.
+        "locale": "bg-BG",
+        "timezone_id": "Europe/Sofia",
+        "viewport": {"width": 1366, "height": 900},
+    }
+
+
+@pytest.fixture
+def new_context(new_context, request):
+    """pytest-playwright's context factory, plus a watch on every page of every context:
+    an uncaught JS error or an HTTP 5xx response fails the test (unless marked
+    `allow_page_errors`). Covers `page`, `context` and extra contexts for second users."""
+    problems = []
+
+    def on_response(response):
+        if response.status >= 500:
+            problems.append(f"HTTP {response.status} {response.request.method} {response.url}")
+
+    def factory(**kwargs):
+        context = new_context(**kwargs)
+        context.on("weberror", lambda error: problems.append(f"uncaught JS error: {error.error}"))
+        context.on("response", on_response)
+        return context
+
+    yield factory
+    if problems and request.node.get_closest_marker("allow_page_errors") is None:
+        pytest.fail("The browser saw errors:\n  " + "\n  ".join(problems), pytrace=False)
+
+
+# --- users and logins -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def users():
+    """Three employees with Cyrillic names; every password is "parola123"."""
+    from accounts.tests.factories import UserFactory
+
+    return {
+        "ivan": UserFactory(username="ivan", first_name="Иван", last_name="Петров"),
+        "maria": UserFactory(username="maria", first_name="Мария", last_name="Иванова"),
+        "petar": UserFactory(username="petar", first_name="Петър", last_name="Георгиев"),
+    }
+
+
+@pytest.fixture
+def login(live_server_url):
+    """`login(context, user)`: the context's pages are signed in as `user`."""
+
+    def _login(context, user):
+        helpers.login(context, user, live_server_url)
+
+    return _login
+
+
+@pytest.fixture
+def screenshot():
+    """`screenshot(page, "name")` saves e2e/artifacts/name.png and returns its path."""
+    return helpers.save_screenshot

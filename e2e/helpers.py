@@ -1,0 +1,87 @@
+"""Helpers for browser tests; the fixtures of e2e/conftest.py wrap them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+from django.conf import settings
+from playwright.sync_api import BrowserContext, Page, expect
+
+ARTIFACTS_DIR = Path(__file__).resolve().parent / "artifacts"
+
+# What a server error page of Django's debug views, or a leaked exception, would contain.
+TRACEBACK_MARKERS = ("Traceback (most recent call last)", "Exception Value", "Request Method:")
+
+
+def login(context: BrowserContext, user, base_url: str) -> None:
+    """Sign `user` in for every page of `context`: a real session row plus its cookie.
+
+    `Client().force_login` writes the session through the session engine (committed: the tests
+    run under `transactional_db`, so the server process sees it).
+    """
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": cookie.value,
+                "url": base_url,
+                "httpOnly": True,
+                "sameSite": "Lax",
+            }
+        ]
+    )
+
+
+def wait_for_socket(page: Page, timeout: float = 10_000) -> None:
+    """Wait until the page's notification websocket is open (static/js/app.js sets the marker)."""
+    expect(page.locator("body")).to_have_attribute("data-socket", "open", timeout=timeout)
+
+
+def assert_no_traceback(page: Page) -> None:
+    content = page.content()
+    for marker in TRACEBACK_MARKERS:
+        assert marker not in content, f"{page.url} shows a traceback ({marker!r})"
+
+
+def save_screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
+    """Save a PNG of the page to e2e/artifacts/<name>.png (gitignored) for a person to look at."""
+    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "page"
+    path = ARTIFACTS_DIR / f"{safe}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+def path_of(page: Page) -> str:
+    return urlparse(page.url).path
+
+
+# A raw websocket in the page: resolves with what happened (opened?, frames received, close code).
+# Resolves as soon as a frame contains `waitFor`, on close, or after `timeoutMs`.
+WEBSOCKET_PROBE_JS = """
+async ({url, send, waitFor, timeoutMs}) => new Promise((resolve) => {
+  const result = {opened: false, messages: [], closeCode: null, timedOut: false};
+  const ws = new WebSocket(url);
+  const finish = () => { clearTimeout(timer); resolve(result); };
+  const timer = setTimeout(() => { result.timedOut = true; try { ws.close(); } catch (e) {} resolve(result); }, timeoutMs);
+  ws.onopen = () => { result.opened = true; if (send !== null) ws.send(send); };
+  ws.onmessage = (event) => {
+    result.messages.push(String(event.data));
+    if (waitFor !== null && String(event.data).includes(waitFor)) { ws.close(); finish(); }
+  };
+  ws.onclose = (event) => { result.closeCode = event.code; finish(); };
+})
+"""
+
+
+def probe_websocket(page: Page, url: str, *, send: str | None = None, wait_for: str | None = None, timeout_ms=5000):
+    return page.evaluate(
+        WEBSOCKET_PROBE_JS, {"url": url, "send": send, "waitFor": wait_for, "timeoutMs": timeout_ms}
+    )

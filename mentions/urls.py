@@ -1,0 +1,3 @@
+app_name = "mentions"
+
+urlpatterns: list = []

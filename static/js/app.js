@@ -1,0 +1,71 @@
+// Page glue. Kept small: behaviour lives in htmx attributes and server-rendered fragments.
+(function () {
+  "use strict";
+  // A marker tests (and curious users) can read: is the live socket connected?
+  document.body.dataset.socket = "closed";
+  document.body.addEventListener("htmx:wsOpen", function () {
+    document.body.dataset.socket = "open";
+  });
+  document.body.addEventListener("htmx:wsClose", function () {
+    document.body.dataset.socket = "closed";
+  });
+  // A toast pushed by the server is shown once it lands in the container.
+  document.body.addEventListener("htmx:oobAfterSwap", function () {
+    document.querySelectorAll("#toasts .toast:not(.showing):not(.show):not(.hide)").forEach(function (el) {
+      bootstrap.Toast.getOrCreateInstance(el, { delay: 6000 }).show();
+    });
+  });
+})();
+
+// Counterparty type-ahead: picking a suggestion links the record; typing again makes it free text.
+(function () {
+  "use strict";
+  function setLinked(picker, linked) {
+    var state = picker.querySelector("[data-picker-state]");
+    if (state) {
+      state.innerHTML = linked
+        ? '<i class="bi bi-building-check text-success" aria-hidden="true"></i>'
+        : '<i class="bi bi-pencil" aria-hidden="true"></i>';
+    }
+    picker.querySelector("input[type=text]").setAttribute("aria-expanded", "false");
+  }
+  function reloadContacts(counterpartyId) {
+    var select = document.getElementById("id_contact");
+    if (!select || !select.dataset.optionsUrl) return;
+    htmx.ajax("GET", select.dataset.optionsUrl + "?counterparty=" + encodeURIComponent(counterpartyId || ""),
+      { target: select, swap: "innerHTML" });
+  }
+  document.addEventListener("click", function (event) {
+    var option = event.target.closest("[data-pick-id]");
+    var openMenus = document.querySelectorAll(".typeahead-menu");
+    if (!option) {
+      openMenus.forEach(function (menu) { if (!menu.contains(event.target)) menu.innerHTML = ""; });
+      return;
+    }
+    var picker = option.closest("[data-picker]");
+    picker.querySelector("input[name=counterparty]").value = option.dataset.pickId;
+    picker.querySelector("input[name=counterparty_name]").value = option.dataset.pickName;
+    picker.querySelector(".typeahead-menu").innerHTML = "";
+    setLinked(picker, true);
+    reloadContacts(option.dataset.pickId);
+  });
+  document.addEventListener("input", function (event) {
+    if (event.target.name !== "counterparty_name") return;
+    var picker = event.target.closest("[data-picker]");
+    var hidden = picker && picker.querySelector("input[name=counterparty]");
+    if (hidden && hidden.value) {
+      hidden.value = "";
+      setLinked(picker, false);
+      reloadContacts("");
+    }
+  });
+  document.addEventListener("keydown", function (event) {
+    var menu = event.target.closest("[data-picker]") && event.target.closest("[data-picker]").querySelector(".typeahead-menu");
+    if (!menu || !menu.children.length) return;
+    var options = Array.prototype.slice.call(menu.querySelectorAll("[data-pick-id]"));
+    var index = options.indexOf(document.activeElement);
+    if (event.key === "ArrowDown") { event.preventDefault(); (options[index + 1] || options[0]).focus(); }
+    else if (event.key === "ArrowUp") { event.preventDefault(); (options[index - 1] || options[options.length - 1]).focus(); }
+    else if (event.key === "Escape") { menu.innerHTML = ""; }
+  });
+})();

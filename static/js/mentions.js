@@ -1,0 +1,1 @@
+// Mentions: @ and # autocomplete in description fields (Tribute, vendored).

@@ -1,0 +1,1 @@
+// Notifications: bell, dropdown and toasts (see notifications/templates/notifications/).
