@@ -91,12 +91,21 @@ class CommunicationForm(_CounterpartyFieldsMixin):
         label=_("Contact person"),
         queryset=ContactPerson.objects.all(),
         required=False,
+        empty_label="—",
         error_messages={"invalid_choice": _("This contact person does not exist.")},
     )
     contact_name = forms.CharField(label=_("Contact person (free text)"), max_length=255, required=False)
-    assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=User.objects.none(), required=False)
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), queryset=User.objects.none(), required=False, empty_label="—"
+    )
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices, initial=Status.NEW)
-    occurred_at = forms.DateTimeField(label=_("Date and time"), required=False, widget=DateTimeLocalInput())
+    occurred_at = forms.DateTimeField(
+        label=_("Date and time"),
+        required=False,
+        widget=DateTimeLocalInput(),
+        help_text=_("When the call, e-mail or meeting took place; empty means now."),
+        error_messages={"invalid": _("Enter a date and time, e.g. 2026-12-31 17:00.")},
+    )
     attachments = MultipleFileField(label=_("Attachments"))
     # A random token per rendered form: a second submit of the same form creates nothing new.
     form_token = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -127,7 +136,9 @@ class TaskForm(_CounterpartyFieldsMixin):
     )
     subject = forms.CharField(label=_("Subject"), max_length=255)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
-    assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=User.objects.none(), required=False)
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), queryset=User.objects.none(), required=False, empty_label="—"
+    )
     deadline = forms.DateTimeField(
         label=_("Deadline"),
         required=False,

@@ -553,6 +553,16 @@ def task_create(
             )
             _store_attachments(checked=checked, stored=stored, thread=thread, uploaded_by=author, task=task)
             _copy_attachments(attachments=carried_attachments, stored=stored, task=task, uploaded_by=author)
+            if source_communication is not None:
+                _record_event(
+                    thread=thread,
+                    kind=ThreadEvent.Kind.TASK_COPIED,
+                    actor=author,
+                    communication=source_communication,
+                    task=task,
+                    source=source_communication.number,
+                    number=task.number,
+                )
             _touch_thread(thread, moment)
             _after_save(obj=task, actor=author)
     except BaseException:
@@ -656,10 +666,13 @@ def task_set_status(*, task: Task, actor, status: str) -> Task:
     )
 
 
-@transaction.atomic
 def communication_copy_to_task(*, communication: Communication, actor) -> Task:
-    """A new task in the same thread, pre-filled from the communication, files carried over."""
-    task = task_create(
+    """A new task in the same thread, pre-filled from the communication, files carried over.
+
+    The TASK_COPIED event is recorded by task_create inside the same guarded block that stores
+    the copied files, so a failure anywhere removes them again.
+    """
+    return task_create(
         author=actor,
         subject=communication.subject,
         thread=communication.thread,
@@ -669,16 +682,6 @@ def communication_copy_to_task(*, communication: Communication, actor) -> Task:
         source_communication=communication,
         carried_attachments=list(communication.attachments.all()),
     )
-    _record_event(
-        thread=communication.thread,
-        kind=ThreadEvent.Kind.TASK_COPIED,
-        actor=actor,
-        communication=communication,
-        task=task,
-        source=communication.number,
-        number=task.number,
-    )
-    return task
 
 
 # --- deletion (the Django admin only) ------------------------------------------------------------

@@ -12,9 +12,11 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseLocation
 
 from crm import access, selectors, services
 from crm.forms import (
@@ -61,6 +63,23 @@ def _apply_errors(form, error: ValidationError) -> None:
     else:
         form.add_error(None, error)
     add_bootstrap_classes(form)
+
+
+def _done(request, url: str):
+    """After a successful write: a redirect, or for htmx an in-place swap of the page's main
+    content (the thread page updates without a full reload; the socket stays connected)."""
+    if request.htmx:
+        return HttpResponseLocation(url, target="#main", select="#main", swap="outerHTML")
+    return redirect(url)
+
+
+def _form_template(request, template: str) -> str:
+    return f"{template}#form" if request.htmx else template
+
+
+def _form_thread(form) -> Thread | None:
+    """The thread a create form adds to: preselected, or chosen in a submitted form."""
+    return form.initial.get("thread") or getattr(form, "cleaned_data", {}).get("thread")
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -169,7 +188,13 @@ def communication_list(request):
 
 
 def _communication_initial(request) -> dict:
-    initial = {"form_token": _new_token(), "direction": "in", "channel": "phone", "status": Status.NEW}
+    initial = {
+        "form_token": _new_token(),
+        "direction": "in",
+        "channel": "phone",
+        "status": Status.NEW,
+        "occurred_at": timezone.localtime().replace(second=0, microsecond=0),
+    }
     thread_id = request.GET.get("thread")
     if thread_id and thread_id.isdigit():
         thread = Thread.objects.select_related("counterparty").filter(pk=thread_id).first()
@@ -199,7 +224,7 @@ def communication_create(request):
         if form.is_valid():
             token = form.cleaned_data["form_token"]
             if done := _already_submitted(request, token):
-                return redirect(done)
+                return _done(request, done)
             data = form.cleaned_data
             try:
                 communication = services.communication_create(
@@ -222,13 +247,11 @@ def communication_create(request):
             else:
                 _remember_submit(request, token, communication.thread.get_absolute_url())
                 messages.success(request, _("%(number)s saved.") % {"number": communication.number})
-                return redirect(_safe_next(request, communication.thread.get_absolute_url()))
+                return _done(request, _safe_next(request, communication.thread.get_absolute_url()))
     else:
         form = CommunicationForm(initial=_communication_initial(request))
-    thread = form.initial.get("thread") or (
-        form.cleaned_data.get("thread") if form.is_bound and hasattr(form, "cleaned_data") else None
-    )
-    return render(request, "crm/communication_form.html", {"form": form, "thread": thread})
+    context = {"form": form, "thread": _form_thread(form)}
+    return render(request, _form_template(request, "crm/communication_form.html"), context)
 
 
 def communication_detail(request, pk: int):
@@ -320,7 +343,7 @@ def task_create(request):
         if form.is_valid():
             token = form.cleaned_data["form_token"]
             if done := _already_submitted(request, token):
-                return redirect(done)
+                return _done(request, done)
             data = form.cleaned_data
             try:
                 task = services.task_create(
@@ -339,7 +362,7 @@ def task_create(request):
             else:
                 _remember_submit(request, token, task.thread.get_absolute_url())
                 messages.success(request, _("%(number)s saved.") % {"number": task.number})
-                return redirect(_safe_next(request, task.thread.get_absolute_url()))
+                return _done(request, _safe_next(request, task.thread.get_absolute_url()))
     else:
         initial = {"form_token": _new_token(), "status": Status.NEW}
         thread_id = request.GET.get("thread")
@@ -350,8 +373,7 @@ def task_create(request):
                     thread=thread, counterparty=thread.counterparty, counterparty_name=thread.counterparty_label
                 )
         form = TaskForm(initial=initial)
-    thread = form.initial.get("thread")
-    return render(request, "crm/task_form.html", {"form": form, "thread": thread})
+    return render(request, _form_template(request, "crm/task_form.html"), {"form": form, "thread": _form_thread(form)})
 
 
 def task_detail(request, pk: int):

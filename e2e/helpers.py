@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -85,3 +86,47 @@ def probe_websocket(page: Page, url: str, *, send: str | None = None, wait_for: 
     return page.evaluate(
         WEBSOCKET_PROBE_JS, {"url": url, "send": send, "waitFor": wait_for, "timeoutMs": timeout_ms}
     )
+
+
+def run_in_thread(function, *args, **kwargs):
+    """Run `function` in a worker thread and return its result (or raise its exception).
+
+    Playwright's sync API keeps an event loop in the main thread, so `async_to_sync` fails there
+    (STACK-NOTES pitfall 3). The worker closes its own database connections when done.
+    """
+    from django.db import connections
+
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = function(*args, **kwargs)
+        except BaseException as error:  # re-raised in the calling thread
+            outcome["error"] = error
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=target, name="e2e-worker")
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+def channel_layer_is_shared() -> bool:
+    """True when the channel layer crosses processes (Redis): the test process can then reach
+    the live server's consumers. The in-memory layer cannot (STACK-NOTES pitfall 4)."""
+    backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    return not backend.endswith("InMemoryChannelLayer")
+
+
+def group_send(group: str, message: dict) -> None:
+    """`channel_layer.group_send` from the test process (needs the Redis layer to arrive)."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    def send():
+        async_to_sync(get_channel_layer().group_send)(group, message)
+
+    run_in_thread(send)
