@@ -71,7 +71,8 @@ def database_from_url(url: str) -> dict:
             "TEST": {"NAME": f"test_{name}"},
         }
     if parsed.scheme == "sqlite":
-        path = unquote(parsed.path) if parsed.netloc == "" else unquote(parsed.netloc + parsed.path)
+        # sqlite:///relative/path or sqlite:////absolute/path (as dj-database-url reads them).
+        path = unquote(parsed.path)[1:] if parsed.netloc == "" else unquote(parsed.netloc + parsed.path)
         if not path:
             raise ImproperlyConfiguredEnv(f"DATABASE_URL={url!r} names no file")
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}

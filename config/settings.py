@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "mentions",
     "notifications",
     "crm",
+    "savedfilters",
 ]
 
 MIDDLEWARE = [
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "config.middleware.HtmxLoginRedirectMiddleware",
     # Every page but login needs a signed-in user; views opt out with @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
 ]

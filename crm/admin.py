@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -174,6 +175,18 @@ class ThreadAdmin(ReadOnlyDocumentAdmin):
     def delete_model(self, request, obj):
         services.thread_delete(thread=obj)
 
+    def get_deleted_objects(self, objs, request):
+        """The thread goes with its communications and tasks (services.thread_delete): list them
+        as deleted instead of as protected, which would block the delete page."""
+        to_delete, model_count, perms_needed, _protected = super().get_deleted_objects(objs, request)
+        for thread in objs:
+            items = [*thread.communications.all(), *thread.tasks.all()]
+            to_delete.append([str(item) for item in items])
+            for item in items:
+                label = str(item._meta.verbose_name_plural)
+                model_count[label] = model_count.get(label, 0) + 1
+        return to_delete, model_count, perms_needed, []
+
 
 @admin.register(Communication)
 class CommunicationAdmin(ReadOnlyDocumentAdmin):
@@ -208,7 +221,14 @@ class TaskAdmin(ReadOnlyDocumentAdmin):
 
 @admin.register(Attachment)
 class AttachmentAdmin(admin.ModelAdmin):
-    list_display = ["original_name", "content_type", "size", "thread", "uploaded_by", "uploaded_at"]
+    list_display = ["original_name", "download", "content_type", "size", "thread", "uploaded_by", "uploaded_at"]
+    exclude = ["file", "thumbnail"]
+    readonly_fields = ["download"]
+
+    @admin.display(description=_("file"))
+    def download(self, obj: Attachment) -> str:
+        # Through the login-checked download view: media is never served by URL.
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), _("download"))
     list_select_related = ["thread", "uploaded_by"]
     search_fields = ["original_name"]
 

@@ -43,7 +43,8 @@ def add_bootstrap_classes(form: forms.Form) -> None:
             continue
         classes = set(widget.attrs.get("class", "").split()) - {"is-invalid"}
         classes.add("form-select" if isinstance(widget, forms.Select) else "form-control")
-        if form.is_bound and name in form.errors:
+        # form._errors, not form.errors: reading .errors would validate before __init__ is done.
+        if form.is_bound and form._errors and name in form._errors:
             classes.add("is-invalid")
         widget.attrs["class"] = " ".join(sorted(classes))
 

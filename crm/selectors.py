@@ -1,16 +1,19 @@
 """Reads: each page's data in a fixed number of queries, whatever the size of what it shows."""
 
+import base64
+import json
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.db import UnicodeLower
 from crm.models import Attachment, Communication, Counterparty, Order, Status, Task, Thread, ThreadEvent, ThreadOrder
+from mentions.selectors import mention_prefetch
 
 OPEN_STATUSES = [Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS]
 
@@ -41,6 +44,10 @@ def thread_list(*, counterparty: Counterparty | None = None) -> QuerySet[Thread]
 # --- the timeline ------------------------------------------------------------------------------
 
 
+# Order of items at the same moment: an order's day starts it, events follow what they are about.
+KIND_RANK = {"order": 0, "communication": 1, "task": 2, "event": 3}
+
+
 @dataclass(frozen=True)
 class TimelineItem:
     kind: str  # "communication", "task", "order", "event"
@@ -49,7 +56,7 @@ class TimelineItem:
 
     @property
     def sort_key(self) -> tuple:
-        return (self.at, {"order": 0, "communication": 1, "task": 2, "event": 3}[self.kind], self.obj.pk)
+        return (self.at, KIND_RANK[self.kind], self.obj.pk)
 
     @property
     def cursor(self) -> str:
@@ -75,50 +82,87 @@ def parse_cursor(raw: str | None) -> tuple | None:
         return None
 
 
-def _order_moment(order: Order) -> datetime:
-    return datetime.combine(order.date, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+def _before_q(field: str, kind: str, before: tuple) -> Q:
+    at, rank, pk = before
+    if KIND_RANK[kind] < rank:
+        return Q(**{f"{field}__lte": at})
+    if KIND_RANK[kind] == rank:
+        return Q(**{f"{field}__lt": at}) | Q(**{field: at, "pk__lt": pk})
+    return Q(**{f"{field}__lt": at})
+
+
+def _order_before_q(before: tuple, zone: ZoneInfo) -> Q:
+    """Orders sit at midnight of their date: the same rule as _before_q, on dates."""
+    at, rank, pk = before
+    day = at.astimezone(zone).date()
+    if at != datetime.combine(day, time.min, tzinfo=zone):
+        return Q(order__date__lte=day)  # the cursor is later in that day than any order of it
+    if KIND_RANK["order"] == rank:
+        return Q(order__date__lt=day) | Q(order__date=day, pk__lt=pk)
+    return Q(order__date__lt=day)  # orders rank first: none at the cursor's moment is before it
 
 
 def thread_timeline(*, thread: Thread, before: tuple | None = None, limit: int = 30) -> TimelinePage:
-    """The newest ``limit`` items before the cursor, in five queries whatever the thread holds.
+    """The newest ``limit`` items before the cursor, in a bounded number of queries whatever the
+    thread holds.
 
-    Each source gives at most ``limit + 1`` rows before the cursor; merging them and keeping the
-    newest ``limit`` is exact because no source can contribute more than that.
+    First each source gives the keys (time, id) of at most ``limit + 1`` rows before the cursor —
+    merging them and keeping the newest ``limit`` is exact because no source can contribute more;
+    then only the rows that made the page are loaded with what they show (one query per kind).
     """
     at_most = limit + 1
-    until = before[0] if before else None
+    sofia = ZoneInfo(settings.TIME_ZONE)
 
-    communications = Communication.objects.filter(thread=thread).select_related(
-        "author", "assignee", "counterparty", "contact"
-    )
-    tasks = Task.objects.filter(thread=thread).select_related(
-        "author", "assignee", "counterparty", "source_communication"
-    )
-    links = ThreadOrder.objects.filter(thread=thread).select_related("order", "order__counterparty", "linked_by")
-    events = ThreadEvent.objects.filter(thread=thread).select_related("actor", "task", "communication", "order")
-    if until is not None:
-        communications = communications.filter(occurred_at__lte=until)
-        tasks = tasks.filter(created_at__lte=until)
-        links = links.filter(order__date__lte=until.astimezone(ZoneInfo(settings.TIME_ZONE)).date())
-        events = events.filter(created_at__lte=until)
-
-    items = [
-        TimelineItem("communication", c.occurred_at, c)
-        for c in communications.order_by("-occurred_at", "-id")[:at_most]
-    ]
-    items += [TimelineItem("task", t.created_at, t) for t in tasks.order_by("-created_at", "-id")[:at_most]]
-    items += [
-        TimelineItem("order", _order_moment(link.order), link)
-        for link in links.order_by("-order__date", "-id")[:at_most]
-    ]
-    items += [TimelineItem("event", e.created_at, e) for e in events.order_by("-created_at", "-id")[:at_most]]
+    communications = Communication.objects.filter(thread=thread)
+    tasks = Task.objects.filter(thread=thread)
+    links = ThreadOrder.objects.filter(thread=thread)
+    events = ThreadEvent.objects.filter(thread=thread)
     if before is not None:
-        items = [item for item in items if item.sort_key < before]
-    items.sort(key=lambda item: item.sort_key, reverse=True)
-    has_older = len(items) > limit
-    page = items[:limit]
+        # Strictly before the cursor in (time, kind rank, id) order, decided in SQL: any number
+        # of items may share one moment (a day's orders all sit at its midnight).
+        communications = communications.filter(_before_q("occurred_at", "communication", before))
+        tasks = tasks.filter(_before_q("created_at", "task", before))
+        events = events.filter(_before_q("created_at", "event", before))
+        links = links.filter(_order_before_q(before, sofia))
+
+    keys = [
+        ("communication", at, pk)
+        for at, pk in communications.order_by("-occurred_at", "-id").values_list("occurred_at", "id")[:at_most]
+    ]
+    keys += [
+        ("task", at, pk) for at, pk in tasks.order_by("-created_at", "-id").values_list("created_at", "id")[:at_most]
+    ]
+    keys += [
+        ("order", datetime.combine(day, time.min, tzinfo=sofia), pk)
+        for day, pk in links.order_by("-order__date", "-id").values_list("order__date", "id")[:at_most]
+    ]
+    keys += [
+        ("event", at, pk) for at, pk in events.order_by("-created_at", "-id").values_list("created_at", "id")[:at_most]
+    ]
+
+    def sort_key(key: tuple) -> tuple:
+        return (key[1], KIND_RANK[key[0]], key[2])
+
+    keys.sort(key=sort_key, reverse=True)
+    has_older = len(keys) > limit
+    keys = keys[:limit]
+
+    wanted: dict[str, list[int]] = {kind: [] for kind in KIND_RANK}
+    for kind, _at, pk in keys:
+        wanted[kind].append(pk)
+    loaded = {
+        "communication": Communication.objects.select_related("author", "assignee", "counterparty", "contact"),
+        "task": Task.objects.select_related("author", "assignee", "counterparty", "source_communication"),
+        "order": ThreadOrder.objects.select_related("order", "order__counterparty", "linked_by"),
+        "event": ThreadEvent.objects.select_related("actor", "task", "communication", "order"),
+    }
+    objects = {kind: qs.in_bulk(wanted[kind]) if wanted[kind] else {} for kind, qs in loaded.items()}
+    page = [TimelineItem(kind, at, objects[kind][pk]) for kind, at, pk in reversed(keys) if pk in objects[kind]]
     _attach_files(page)
-    page.reverse()
+    # The mention chips of every description on the page: one query per kind mentioned, not per item.
+    mention_prefetch(
+        objects=[item.obj.order if item.kind == "order" else item.obj for item in page if item.kind != "event"]
+    )
     return TimelinePage(items=page, older_cursor=page[0].cursor if has_older and page else None)
 
 
@@ -201,7 +245,7 @@ def counterparty_overview(*, counterparty: Counterparty, limit: int = 50) -> dic
 
 def counterparty_search(*, query: str, limit: int = 10) -> list[Counterparty]:
     """Type-ahead over names, company ids and VAT numbers, case-insensitive (Cyrillic too)."""
-    query = query.strip()
+    query = " ".join(query.split())
     if not query:
         return []
     return list(
@@ -211,3 +255,228 @@ def counterparty_search(*, query: str, limit: int = 10) -> list[Counterparty]:
         )
         .order_by("name")[:limit]
     )
+
+
+def order_choices_for(*, thread: Thread, limit: int = 50) -> list[Order]:
+    """Orders offered for linking: the thread counterparty's first, then the most recent others,
+    without those already linked (a bounded list, not the whole order table)."""
+    linked = ThreadOrder.objects.filter(thread=thread).values("order_id")
+    recent = Order.objects.exclude(pk__in=linked).select_related("counterparty").order_by("-date", "-id")
+    own = list(recent.filter(counterparty_id=thread.counterparty_id)[:limit]) if thread.counterparty_id else []
+    others = list(recent.exclude(pk__in=[o.pk for o in own])[: max(0, limit - len(own))])
+    return own + others
+
+
+# --- communication and task lists (filters in crm/filters.py, views in crm/list_views.py) -------
+#
+# Pages are keyset pages: the next page is "rows after (sort key, id) of the last row", so page
+# 40 000 costs what page 1 costs, and no COUNT(*) runs over millions of rows: the total is counted
+# exactly up to LIST_COUNT_CAP and shown as "more than …" beyond.
+
+LIST_PAGE_SIZE = 25
+LIST_COUNT_CAP = 1000
+# A sort key that is never NULL: tasks without a deadline sort after every real deadline.
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
+# Above this many counterparties matching a name, the name filter is a subquery, not a list of ids.
+COUNTERPARTY_ID_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class ListSort:
+    """One sortable column: ``key`` is its query-string name (``sort=key`` or ``sort=-key``)."""
+
+    key: str
+    field: str  # the model field, or the annotation below, ordered and compared on
+    is_datetime: bool = True  # else text
+    expression: object = None  # an annotation when ``field`` is not a model field
+
+    def value_of(self, obj) -> object:
+        return getattr(obj, self.field)
+
+
+LIST_SORTS = {
+    "communication": {
+        "created": ListSort("created", "created_at"),
+        "number": ListSort("number", "number", is_datetime=False),
+    },
+    "task": {
+        "created": ListSort("created", "created_at"),
+        "number": ListSort("number", "number", is_datetime=False),
+        # Matches the expression index crm_task_deadline_key (migration 0002) on PostgreSQL.
+        "deadline": ListSort("deadline", "deadline_key", expression=Coalesce("deadline", Value(NO_DEADLINE))),
+    },
+}
+LIST_DEFAULT_SORT = "-created"
+
+
+def list_sort(kind: str, value: str | None) -> tuple[ListSort, bool]:
+    """The ListSort and whether it is descending, for ``sort=`` (unknown values: the default)."""
+    sorts = LIST_SORTS[kind]
+    value = value or LIST_DEFAULT_SORT
+    descending = value.startswith("-")
+    sort = sorts.get(value.lstrip("-"))
+    if sort is None:
+        return sorts["created"], True
+    return sort, descending
+
+
+def list_sort_choices(kind: str) -> list[str]:
+    return [f"{prefix}{key}" for key in LIST_SORTS[kind] for prefix in ("", "-")]
+
+
+def communication_list_queryset() -> QuerySet[Communication]:
+    return Communication.objects.select_related("thread", "counterparty", "assignee", "author").defer(
+        "description", "thread__description", "counterparty__address", "counterparty__notes"
+    )
+
+
+def task_list_queryset() -> QuerySet[Task]:
+    return Task.objects.select_related("thread", "counterparty", "assignee", "author").defer(
+        "description", "thread__description", "counterparty__address", "counterparty__notes"
+    )
+
+
+def counterparty_ids_named(text: str, *, limit: int = COUNTERPARTY_ID_LIMIT) -> list[int] | None:
+    """Ids of the counterparties whose name contains ``text`` (case-insensitive, Cyrillic too).
+
+    One query, on the trigram index of LOWER(name) on PostgreSQL. ``None`` when more than
+    ``limit`` match: the caller then filters with a subquery instead of a long list of ids.
+    """
+    ids = list(
+        Counterparty.objects.alias(folded_name=UnicodeLower("name"))
+        .filter(folded_name__contains=text.lower())
+        .order_by()
+        .values_list("pk", flat=True)[: limit + 1]
+    )
+    return None if len(ids) > limit else ids
+
+
+def counterparty_named_subquery(text: str) -> QuerySet[Counterparty]:
+    return (
+        Counterparty.objects.alias(folded_name=UnicodeLower("name"))
+        .filter(folded_name__contains=text.lower())
+        .order_by()
+        .values("pk")
+    )
+
+
+def _encode_cursor(sort: ListSort, value, pk: int) -> str:
+    raw = json.dumps([sort.key, value.isoformat() if isinstance(value, datetime) else value, pk])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(sort: ListSort, raw: str | None) -> tuple | None:
+    """(value, pk) from a cursor made for ``sort``; None when missing, malformed or for another sort."""
+    if not raw or len(raw) > 500:
+        return None
+    try:
+        key, value, pk = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        if key != sort.key or not isinstance(pk, int) or isinstance(pk, bool) or not isinstance(value, str):
+            return None
+        if sort.is_datetime:
+            value = datetime.fromisoformat(value)
+            if timezone.is_naive(value):
+                return None
+        return value, pk
+    except (ValueError, TypeError):
+        return None
+
+
+def _beyond(field: str, value, pk: int, *, smaller: bool) -> Q:
+    """Rows after (value, pk) in the order: ``field <= value AND (field < value OR id < pk)``.
+
+    The first term is a plain range on the sort index (a row comparison spelled with OR alone
+    would make PostgreSQL scan the index from its start on every page).
+    """
+    if smaller:
+        return Q(**{f"{field}__lte": value}) & (Q(**{f"{field}__lt": value}) | Q(pk__lt=pk))
+    return Q(**{f"{field}__gte": value}) & (Q(**{f"{field}__gt": value}) | Q(pk__gt=pk))
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    items: list
+    next_cursor: str | None  # pass as ?after=
+    previous_cursor: str | None  # pass as ?before=
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    @property
+    def has_previous(self) -> bool:
+        return self.previous_cursor is not None
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def _ordered(qs: QuerySet, sort: ListSort, *, descending: bool) -> QuerySet:
+    if sort.expression is not None:
+        qs = qs.annotate(**{sort.field: sort.expression})
+    prefix = "-" if descending else ""
+    return qs.order_by(f"{prefix}{sort.field}", f"{prefix}pk")
+
+
+def keyset_page(
+    qs: QuerySet,
+    *,
+    sort: ListSort,
+    descending: bool,
+    after: str | None = None,
+    before: str | None = None,
+    size: int = LIST_PAGE_SIZE,
+) -> KeysetPage:
+    """One page of ``qs`` in one query (LIMIT size + 1), whatever the page's depth.
+
+    ``after``/``before`` are cursors of an earlier page (malformed ones give the first page).
+    """
+    after_key = _decode_cursor(sort, after)
+    before_key = None if after_key else _decode_cursor(sort, before)
+    backwards = before_key is not None
+    qs = _ordered(qs, sort, descending=descending != backwards)
+    key = before_key or after_key
+    if key is not None:
+        qs = qs.filter(_beyond(sort.field, key[0], key[1], smaller=descending != backwards))
+    rows = list(qs[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+    if not rows:
+        return KeysetPage(items=[], next_cursor=None, previous_cursor=None)
+    first, last = rows[0], rows[-1]
+    has_next = more if not backwards else True
+    has_previous = (key is not None) if not backwards else more
+    return KeysetPage(
+        items=rows,
+        next_cursor=_encode_cursor(sort, sort.value_of(last), last.pk) if has_next else None,
+        previous_cursor=_encode_cursor(sort, sort.value_of(first), first.pk) if has_previous else None,
+    )
+
+
+def keyset_iterate(qs: QuerySet, *, sort: ListSort, descending: bool, chunk: int = 2000):
+    """Every row of ``qs`` in order, ``chunk`` rows per query (CSV export of millions of rows)."""
+    ordered = _ordered(qs, sort, descending=descending)
+    key = None
+    while True:
+        page = ordered if key is None else ordered.filter(_beyond(sort.field, key[0], key[1], smaller=descending))
+        rows = list(page[:chunk])
+        yield from rows
+        if len(rows) < chunk:
+            return
+        key = (sort.value_of(rows[-1]), rows[-1].pk)
+
+
+def bounded_count(qs: QuerySet, *, cap: int | None = None) -> tuple[int, bool]:
+    """(count, capped): the exact count up to ``cap`` rows; capped=True means "more than cap"."""
+    cap = cap or LIST_COUNT_CAP
+    n = qs.order_by().select_related(None)[: cap + 1].count()
+    return min(n, cap), n > cap

@@ -32,6 +32,7 @@ from crm.models import (
 )
 from crm.numbering import number_allocate
 from crm.uploads import CheckedUpload, StoredFiles, make_thumbnail, upload_check
+from mentions.services import mention_sync
 from notifications.services import notification_send
 
 # --- shared rules ------------------------------------------------------------------------------
@@ -132,16 +133,22 @@ def _after_save(*, obj, actor, previous_assignee_id: int | None = None) -> None:
 
 
 def _sync_mentions(*, obj, actor) -> None:
-    """Filled by the mentions integration (mentions.services.mention_sync)."""
+    """The description's Mention rows follow the text; the newly mentioned are told."""
+    mention_sync(source=obj, text=obj.description, actor=actor)
 
 
 def _notify_assignment(*, obj, actor) -> None:
+    """Tell the new assignee, unless they assigned it to themselves (notification_send also
+    never tells the actor). Rows now, push after commit."""
+    if obj.assignee_id is None or obj.assignee_id == getattr(actor, "pk", None):
+        return
     with translation.override(settings.LANGUAGE_CODE):
         if isinstance(obj, Task):
             text = _("%(actor)s assigned you the task %(number)s “%(subject)s”")
         else:
             text = _("%(actor)s assigned you the communication %(number)s “%(subject)s”")
-        text = text % {"actor": actor, "number": obj.number, "subject": obj.subject}
+        who = actor if actor is not None else _("Someone")
+        text = text % {"actor": who, "number": obj.number, "subject": obj.subject}
     notification_send(
         recipient_ids=[obj.assignee_id],
         actor=actor,
@@ -226,23 +233,27 @@ def _casefold_ids(model, field: str, name: str, extra: Q | None = None) -> list[
 
 @transaction.atomic
 def counterparty_promote(*, name: str, actor, roles: Iterable[str] = (), **fields) -> Counterparty:
-    """Make a free-text counterparty name a real record and link everything that carries it."""
+    """Make a free-text counterparty name a real record and link everything that carries it.
+
+    If a counterparty of that name (ignoring case) already exists — promoted a moment ago in
+    another tab, or typed by hand before it was created — the rows are linked to it instead of
+    creating a duplicate.
+    """
     name = _require_text(name, "name", _("Enter the name to promote."))
-    counterparty = counterparty_create(name=name, roles=roles, **fields)
+    existing = Counterparty.objects.filter(pk__in=_casefold_ids(Counterparty, "name", name)).order_by("pk").first()
+    counterparty = existing or counterparty_create(name=name, roles=roles, **fields)
     moment = timezone.now()
-    thread_ids = _casefold_ids(Thread, "counterparty_name", name, Q(counterparty__isnull=True))
-    for model in (Thread, Communication, Task):
-        ids = (
-            thread_ids
-            if model is Thread
-            else _casefold_ids(model, "counterparty_name", name, Q(counterparty__isnull=True))
-        )
-        model.objects.filter(pk__in=ids).update(counterparty=counterparty, counterparty_name="")
+    free_text = Q(counterparty__isnull=True)
+    thread_ids = set(_casefold_ids(Thread, "counterparty_name", name, free_text))
+    communication_ids = _casefold_ids(Communication, "counterparty_name", name, free_text)
+    task_ids = _casefold_ids(Task, "counterparty_name", name, free_text)
     touched_threads = (
-        set(thread_ids)
-        | set(Communication.objects.filter(counterparty=counterparty).values_list("thread_id", flat=True))
-        | set(Task.objects.filter(counterparty=counterparty).values_list("thread_id", flat=True))
+        thread_ids
+        | set(Communication.objects.filter(pk__in=communication_ids).values_list("thread_id", flat=True))
+        | set(Task.objects.filter(pk__in=task_ids).values_list("thread_id", flat=True))
     )
+    for model, ids in ((Thread, thread_ids), (Communication, communication_ids), (Task, task_ids)):
+        model.objects.filter(pk__in=ids).update(counterparty=counterparty, counterparty_name="")
     ThreadEvent.objects.bulk_create(
         ThreadEvent(
             thread_id=thread_id,

@@ -154,7 +154,7 @@ def thread_detail(request, pk: int):
         "timeline": timeline,
         "attachments": selectors.thread_attachments(thread=thread),
         "order_links": selectors.thread_orders(thread=thread),
-        "link_order_form": LinkOrderForm(),
+        "order_choices": selectors.order_choices_for(thread=thread),
         "status_choices": Status.choices,
     }
     return render(request, "crm/thread_detail.html", context)
@@ -260,6 +260,7 @@ def communication_detail(request, pk: int):
         "communication": communication,
         "attachments": list(communication.attachments.all()),
         "derived_tasks": list(communication.derived_tasks.all()),
+        "form_token": _new_token(),
         "can_edit": access.can_edit_communication(request.user, communication),
     }
     return render(request, "crm/communication_detail.html", context)
@@ -321,7 +322,11 @@ def communication_edit(request, pk: int):
 @require_POST
 def communication_to_task(request, pk: int):
     communication = access.communication_for_read(request.user, pk)
+    token = request.POST.get("form_token", "")
+    if done := _already_submitted(request, token):
+        return redirect(done)  # a double click copies once
     task = services.communication_copy_to_task(communication=communication, actor=request.user)
+    _remember_submit(request, token, task.get_absolute_url())
     messages.success(
         request, _("Task %(number)s created from %(source)s.") % {"number": task.number, "source": communication.number}
     )
@@ -465,8 +470,9 @@ def counterparty_promote(request):
 
 @require_GET
 def counterparty_search(request):
-    results = selectors.counterparty_search(query=request.GET.get("q", ""))
-    return render(request, "crm/_counterparty_options.html", {"results": results, "query": request.GET.get("q", "")})
+    query = " ".join(request.GET.get("q", "").split())
+    results = selectors.counterparty_search(query=query)
+    return render(request, "crm/_counterparty_options.html", {"results": results, "query": query})
 
 
 @require_GET

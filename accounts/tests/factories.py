@@ -20,6 +20,7 @@ class UserFactory(DjangoModelFactory):
 class DepartmentFactory(DjangoModelFactory):
     class Meta:
         model = Department
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Отдел {n}")
 

@@ -1,0 +1,108 @@
+"""Settings from the environment: malformed values fail loudly, with the variable's name."""
+
+import subprocess
+import sys
+
+import pytest
+
+from config.env import ImproperlyConfiguredEnv, database_from_url, env_bool, env_int, env_list, redis_url
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1", True),
+        ("true", True),
+        ("Yes", True),
+        ("on", True),
+        ("0", False),
+        ("false", False),
+        ("NO", False),
+        ("off", False),
+        ("", True),
+    ],
+)
+def test_env_bool(monkeypatch, raw, expected):
+    monkeypatch.setenv("FLAG", raw)
+    assert env_bool("FLAG", True) is expected
+
+
+@pytest.mark.parametrize("raw", ["maybe", "2", "tru"])
+def test_env_bool_refuses_garbage(monkeypatch, raw):
+    monkeypatch.setenv("FLAG", raw)
+    with pytest.raises(ImproperlyConfiguredEnv, match="FLAG"):
+        env_bool("FLAG", False)
+
+
+def test_env_int(monkeypatch):
+    monkeypatch.setenv("SIZE", "25")
+    assert env_int("SIZE", 1) == 25
+    monkeypatch.setenv("SIZE", "25MB")
+    with pytest.raises(ImproperlyConfiguredEnv, match="SIZE"):
+        env_int("SIZE", 1)
+
+
+def test_env_list(monkeypatch):
+    monkeypatch.setenv("HOSTS", " a.bg, b.bg ,,")
+    assert env_list("HOSTS", []) == ["a.bg", "b.bg"]
+    monkeypatch.delenv("HOSTS")
+    assert env_list("HOSTS", ["x"]) == ["x"]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "postgres://crm:p%40ss@db.local:5433/crm_prod",
+            {
+                "ENGINE": "django.db.backends.postgresql",
+                "NAME": "crm_prod",
+                "USER": "crm",
+                "PASSWORD": "p@ss",
+                "HOST": "db.local",
+                "PORT": "5433",
+            },
+        ),
+        ("postgresql://postgres@127.0.0.1/crm", {"NAME": "crm", "HOST": "127.0.0.1", "PORT": ""}),
+        ("sqlite:////tmp/x.sqlite3", {"ENGINE": "django.db.backends.sqlite3", "NAME": "/tmp/x.sqlite3"}),
+    ],
+)
+def test_database_from_url(url, expected):
+    config = database_from_url(url)
+    assert {key: config[key] for key in expected} == expected
+    if config["ENGINE"].endswith("postgresql"):
+        assert config["OPTIONS"]["pool"] is True
+        assert config["TEST"]["NAME"] == f"test_{config['NAME']}"
+
+
+@pytest.mark.parametrize("url", ["mysql://x/y", "postgres://host", "postgres://h:notaport/db", "sqlite://"])
+def test_database_from_url_refuses(url):
+    with pytest.raises(ImproperlyConfiguredEnv, match="DATABASE_URL"):
+        database_from_url(url)
+
+
+def test_redis_url(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "http://localhost")
+    with pytest.raises(ImproperlyConfiguredEnv, match="REDIS_URL"):
+        redis_url("REDIS_URL")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/1")
+    assert redis_url("REDIS_URL") == "redis://127.0.0.1:6379/1"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a boolean"),
+        ({"DEBUG": "0"}, "SECRET_KEY must be set"),
+        ({"DEBUG": "1", "DATABASE_URL": "mysql://x/y"}, "unsupported scheme"),
+        ({"DEBUG": "1", "ATTACHMENT_MAX_MB": "lots"}, "ATTACHMENT_MAX_MB"),
+    ],
+)
+def test_manage_py_prints_one_clear_line_for_a_malformed_setting(env, message):
+    base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "config.settings"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], env={**base, **env}, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
