@@ -25,7 +25,7 @@ from crm.models import (
 
 class CounterpartyAdminForm(forms.ModelForm):
     roles = forms.MultipleChoiceField(
-        label=_("roles"), choices=CounterpartyRole.choices, required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Roles"), choices=CounterpartyRole.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
 
     class Meta:
@@ -119,11 +119,9 @@ class OrderAdmin(admin.ModelAdmin):
 def promote_counterparty_names(modeladmin, request, queryset):
     """One counterparty per distinct name (case-insensitive) among the selected rows."""
     names: dict[str, str] = {}
-    for name in (
-        queryset.filter(counterparty__isnull=True)
-        .exclude(counterparty_name="")
-        .values_list("counterparty_name", flat=True)
-    ):
+    free_text = queryset.filter(counterparty__isnull=True).exclude(counterparty_name="")
+    # The first-written spelling of a name becomes the counterparty's name.
+    for name in free_text.order_by("pk").values_list("counterparty_name", flat=True):
         names.setdefault(name.strip().lower(), name.strip())
     if not names:
         modeladmin.message_user(request, _("The selected rows carry no free-text counterparty name."), messages.WARNING)
@@ -153,6 +151,11 @@ class ReadOnlyDocumentAdmin(admin.ModelAdmin):
 
     actions = [promote_counterparty_names]
 
+    @admin.display(description=_("counterparty"), ordering="counterparty__name")
+    def counterparty_display(self, obj) -> str:
+        # A linked counterparty or the free-text name, in one column.
+        return obj.counterparty.name if obj.counterparty_id else obj.counterparty_name
+
     def has_add_permission(self, request):
         return False
 
@@ -168,7 +171,7 @@ class ReadOnlyDocumentAdmin(admin.ModelAdmin):
 
 @admin.register(Thread)
 class ThreadAdmin(ReadOnlyDocumentAdmin):
-    list_display = ["number", "subject", "counterparty", "counterparty_name", "author", "last_activity_at"]
+    list_display = ["number", "subject", "counterparty_display", "author", "last_activity_at"]
     search_fields = ["number", "subject", "counterparty__name", "counterparty_name"]
     list_select_related = ["counterparty", "author"]
 
@@ -190,16 +193,7 @@ class ThreadAdmin(ReadOnlyDocumentAdmin):
 
 @admin.register(Communication)
 class CommunicationAdmin(ReadOnlyDocumentAdmin):
-    list_display = [
-        "number",
-        "direction",
-        "channel",
-        "subject",
-        "counterparty",
-        "counterparty_name",
-        "status",
-        "assignee",
-    ]
+    list_display = ["number", "direction", "channel", "subject", "counterparty_display", "status", "assignee"]
     list_filter = ["direction", "channel", "status"]
     search_fields = ["number", "subject", "counterparty__name", "counterparty_name"]
     list_select_related = ["counterparty", "assignee"]
@@ -210,7 +204,7 @@ class CommunicationAdmin(ReadOnlyDocumentAdmin):
 
 @admin.register(Task)
 class TaskAdmin(ReadOnlyDocumentAdmin):
-    list_display = ["number", "subject", "counterparty", "counterparty_name", "status", "assignee", "deadline"]
+    list_display = ["number", "subject", "counterparty_display", "status", "assignee", "deadline"]
     list_filter = ["status"]
     search_fields = ["number", "subject", "counterparty__name", "counterparty_name"]
     list_select_related = ["counterparty", "assignee"]
@@ -229,6 +223,7 @@ class AttachmentAdmin(admin.ModelAdmin):
     def download(self, obj: Attachment) -> str:
         # Through the login-checked download view: media is never served by URL.
         return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), _("download"))
+
     list_select_related = ["thread", "uploaded_by"]
     search_fields = ["original_name"]
 

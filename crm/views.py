@@ -28,7 +28,7 @@ from crm.forms import (
     ThreadForm,
     add_bootstrap_classes,
 )
-from crm.models import Communication, ContactPerson, Order, Product, Status, Task, Thread
+from crm.models import Communication, ContactPerson, Order, Product, Status, Thread
 
 # --- helpers -------------------------------------------------------------------------------------
 
@@ -177,14 +177,6 @@ def thread_link_order(request, pk: int):
 
 
 # --- communications ------------------------------------------------------------------------------
-
-
-def communication_list(request):
-    qs = Communication.objects.select_related("thread", "counterparty", "assignee", "author").order_by(
-        "-created_at", "-id"
-    )
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
-    return render(request, "crm/communication_list.html", {"page": page})
 
 
 def _communication_initial(request) -> dict:
@@ -336,12 +328,6 @@ def communication_to_task(request, pk: int):
 # --- tasks ---------------------------------------------------------------------------------------
 
 
-def task_list(request):
-    qs = Task.objects.select_related("thread", "counterparty", "assignee", "author").order_by("-created_at", "-id")
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
-    return render(request, "crm/task_list.html", {"page": page})
-
-
 def task_create(request):
     if request.method == "POST":
         form = TaskForm(request.POST, request.FILES)
@@ -470,7 +456,8 @@ def counterparty_promote(request):
 
 @require_GET
 def counterparty_search(request):
-    query = " ".join(request.GET.get("q", "").split())
+    # htmx sends the picker's input under its own name; ?q= is the plain API.
+    query = " ".join((request.GET.get("q") or request.GET.get("counterparty_name", "")).split())
     results = selectors.counterparty_search(query=query)
     return render(request, "crm/_counterparty_options.html", {"results": results, "query": query})
 
