@@ -278,7 +278,7 @@ LIST_COUNT_CAP = 1000
 # A sort key that is never NULL: tasks without a deadline sort after every real deadline.
 NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 # Above this many counterparties matching a name, the name filter is a subquery, not a list of ids.
-COUNTERPARTY_ID_LIMIT = 300
+COUNTERPARTY_ID_LIMIT = 1000
 
 
 @dataclass(frozen=True)

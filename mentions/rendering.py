@@ -1,10 +1,87 @@
-"""Descriptions to safe HTML. Everything the user typed is escaped; only markup we build is kept."""
+"""Descriptions to safe HTML. Everything the user typed is escaped; only markup we build is kept.
 
-from django.utils.html import urlize
+The text is cut into segments (mentions.parsing.scan); plain text is escaped with line breaks
+as ``<br>``; a mention becomes a chip linking to the object under its *current* name (the
+stored label, struck through, when the object is gone); ``http``/``https``/``mailto`` links
+become links. No attribute value or tag ever comes from the text except through ``escape``,
+so a description cannot inject markup, script, event handlers or htmx attributes.
+"""
+
+from __future__ import annotations
+
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from mentions import registry
+from mentions.parsing import Handle, Link, Text, Token, collect, scan
+from mentions.selectors import Resolution, Target, mention_resolve
 
 
-def render_text(text: str) -> SafeString:
-    # urlize escapes its input (autoescape=True) and links only http(s)/mailto-looking text.
-    html = urlize(text, nofollow=True, autoescape=True)
-    return mark_safe(html.replace("\r\n", "\n").replace("\n", "<br>"))  # noqa: S308 - escaped by urlize
+class MentionText(str):
+    """A description that carries the resolution of its mentions (see
+    ``mentions.selectors.mention_prefetch``): rendering it needs no query. Otherwise a str."""
+
+    mention_resolution: Resolution
+
+    def __new__(cls, value: str, resolution: Resolution):
+        text = super().__new__(cls, value)
+        text.mention_resolution = resolution
+        return text
+
+
+def _plain(text: str) -> str:
+    return str(escape(text)).replace("\n", "<br>")
+
+
+def _chip(target: Target) -> str:
+    return format_html(
+        '<a class="mention-chip {}" href="{}" data-mention="{}:{}"{}>{}{}</a>',
+        target.chip_class,
+        target.url,
+        target.key,
+        target.pk,
+        format_html(' title="{}"', target.hint) if target.hint else "",
+        target.trigger,
+        target.label,
+    )
+
+
+def _gone(token: Token) -> str:
+    entry = registry.get(token.key)
+    return format_html(
+        '<span class="mention-chip {} mention-gone" title="{}">{}{}</span>',
+        entry.chip_class if entry else f"mention-{token.key}",
+        _("This no longer exists."),
+        token.trigger,
+        token.label,
+    )
+
+
+def _link(link: Link) -> str:
+    return format_html('<a href="{}" rel="nofollow noopener noreferrer" target="_blank">{}</a>', link.href, link.text)
+
+
+def render_text(text: str, *, resolution: Resolution | None = None) -> SafeString:
+    """``text`` as safe HTML. Without ``resolution`` (or a ``MentionText``), its mentions are
+    looked up here: one query per kind of object it mentions."""
+    if not text:
+        return mark_safe("")  # noqa: S308 - empty
+    segments = scan(str(text))
+    if resolution is None:
+        resolution = getattr(text, "mention_resolution", None)
+    if resolution is None:
+        resolution = mention_resolve(mentions=collect(segments))
+    html = []
+    for segment in segments:
+        if isinstance(segment, Text):
+            html.append(_plain(segment.text))
+        elif isinstance(segment, Token):
+            target = resolution.target(segment.ref)
+            html.append(_chip(target) if target is not None else _gone(segment))
+        elif isinstance(segment, Handle):
+            target = resolution.handle(segment.name)
+            html.append(_chip(target) if target is not None else _plain(f"@{segment.name}"))
+        else:
+            html.append(_link(segment))
+    return mark_safe("".join(html))  # noqa: S308 - every piece is escaped or built by format_html

@@ -1,3 +1,9 @@
+from django.urls import path
+
+from mentions import views
+
 app_name = "mentions"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("autocomplete/", views.autocomplete, name="autocomplete"),
+]
