@@ -86,3 +86,17 @@ def redis_url(name: str) -> str:
     if url and urlparse(url).scheme not in {"redis", "rediss", "unix"}:
         raise ImproperlyConfiguredEnv(f"{name}={url!r} is not a redis:// URL")
     return url
+
+
+def redis_channel_layer(url: str, prefix: str) -> dict:
+    """The Channels layer on Redis shared by every ASGI worker.
+
+    redis-py 8 reads with a 5 s socket timeout by default while channels_redis waits for
+    messages with a 5 s blocking BZPOPMIN: an idle consumer would die with TimeoutError
+    (channels_redis#422), so the socket timeout is longer. ``capacity`` absorbs bursts to many
+    users on one process.
+    """
+    return {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [{"address": url, "socket_timeout": 10}], "prefix": prefix, "capacity": 1000},
+    }

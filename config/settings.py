@@ -14,6 +14,7 @@ from config.env import (
     env_int,
     env_list,
     env_str,
+    redis_channel_layer,
     redis_url,
 )
 
@@ -109,12 +110,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = redis_url("REDIS_URL")
 REDIS_PREFIX = env_str("REDIS_PREFIX", "crm")
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": REDIS_PREFIX},
-        }
-    }
+    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL, REDIS_PREFIX)}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

@@ -10,6 +10,7 @@ import tempfile
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 
+from config.env import redis_channel_layer  # noqa: E402
 from config.settings import *  # noqa: E402,F403
 from config.settings import BASE_DIR, DATABASES, REDIS_URL  # noqa: E402
 
@@ -34,12 +35,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 
 if REDIS_URL:
     # A prefix per test run: parallel runs and a developer's server never share groups.
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"crm-test-{os.getpid()}"},
-        }
-    }
+    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL, f"crm-test-{os.getpid()}")}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

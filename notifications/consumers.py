@@ -1,62 +1,152 @@
-"""The websocket of a signed-in user's pages: pushes HTML fragments the page swaps out of band."""
+"""The websocket of a signed-in user's pages: pushes HTML fragments the page swaps out of band.
+
+Behind AllowedHostsOriginValidator and the session (config/asgi.py): anonymous connections are
+refused here. Each socket joins its own user's group, and the broadcast group whose events
+carry one part per recipient (only this user's part is sent on). Client frames are untrusted:
+anything malformed or oversized is ignored and the socket stays up.
+"""
 
 import json
 import logging
+from importlib import import_module
 
+from channels.auth import get_user
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 
-from notifications.groups import user_group_name
-from notifications.selectors import notification_unread_count
+from notifications.groups import BROADCAST_GROUP, user_group_name
+from notifications.selectors import bell_version, notification_latest, notification_unread_count
+from notifications.services import ID_MARKER
 
 logger = logging.getLogger(__name__)
 
 MAX_FRAME_CHARS = 4096
+NONCE_MAX_CHARS = 64
+# Close codes (4000–4999 are the application's). htmx's ws extension reconnects only after
+# 1006/1011/1012/1013, so a socket closed for these reasons stays closed.
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_LOGGED_OUT = 4000
+
+
+def _catch_up_html(user_id: int) -> str:
+    """The bell as the database has it: count and the dropdown's rows (two queries)."""
+    version = bell_version()
+    count = notification_unread_count(user=user_id)
+    latest = notification_latest(user=user_id)
+    with translation.override(settings.LANGUAGE_CODE):
+        return render_to_string(
+            "notifications/_bell_count.html", {"unread_notification_count": count, "bell_version": version}
+        ) + render_to_string("notifications/_menu_list.html", {"notifications": latest, "oob": True})
 
 
 class NotificationConsumer(AsyncWebsocketConsumer):
+    user = None
+    group = None
+
+    async def dispatch(self, message):
+        """As channels' own, minus its ``aclose_old_connections()`` before every message.
+
+        That call hops to the process's single thread for sync code (the one running sync views)
+        for each message of each socket: a push to 500 sockets would queue 500 times behind
+        whatever request runs there. The handlers here that touch the database go through
+        ``database_sync_to_async``, which closes stale connections itself; pushes and pings
+        stay on the event loop.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=4401)
+            await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = user
         self.group = user_group_name(user.pk)
+        # Join first, then read: a notification committed meanwhile is either in the catch-up or
+        # pushed after it (the page ignores a row it already has).
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.channel_layer.group_add(BROADCAST_GROUP, self.channel_name)
         await self.accept()
-        # Catch up from the database on every (re)connect: nothing pushed while offline is lost.
-        await self.send_bell()
+        # On every (re)connect the bell catches up from the database: nothing is lost offline.
+        await self.send(text_data=await database_sync_to_async(_catch_up_html)(user.pk))
 
     async def disconnect(self, code):
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.group is not None:
+            try:
+                await self.channel_layer.group_discard(self.group, self.channel_name)
+                await self.channel_layer.group_discard(BROADCAST_GROUP, self.channel_name)
+            except Exception:  # Redis gone: the membership expires on its own (group_expiry)
+                logger.info("group_discard failed", exc_info=True)
 
     async def receive(self, text_data=None, bytes_data=None):
-        # Client frames are untrusted: anything malformed or oversized is ignored.
-        if not text_data or len(text_data) > MAX_FRAME_CHARS:
+        if self.user is None:
             return
-        try:
-            message = json.loads(text_data)
-        except ValueError:
+        message = self._parse(text_data)
+        if message is None:
             return
-        if not isinstance(message, dict):
-            return
-        if message.get("type") == "ping" or message.get("ping") is not None:
+        if message.get("type") == "ping":
+            nonce = message.get("nonce", "")
+            if not isinstance(nonce, str | int):
+                nonce = ""
             await self.send(
-                text_data=render_to_string("notifications/_pong.html", {"nonce": str(message.get("nonce", ""))[:64]})
+                text_data=render_to_string("notifications/_pong.html", {"nonce": str(nonce)[:NONCE_MAX_CHARS]})
             )
 
-    async def send_bell(self):
-        count = await database_sync_to_async(notification_unread_count)(user=self.user)
-        await self.send(
-            text_data=render_to_string("notifications/_bell_count.html", {"unread_notification_count": count})
-        )
+    @staticmethod
+    def _parse(text_data) -> dict | None:
+        """A JSON object of at most MAX_FRAME_CHARS characters, or None (ignored)."""
+        if not isinstance(text_data, str) or not text_data or len(text_data) > MAX_FRAME_CHARS:
+            return None
+        try:
+            message = json.loads(text_data)
+        except (ValueError, RecursionError):
+            return None
+        return message if isinstance(message, dict) else None
 
-    # --- group events ---------------------------------------------------------------------
+    # --- group events -----------------------------------------------------------------------
     async def notification_push(self, event):
-        """A fragment rendered by the sender (bell count, toast, dropdown row)."""
-        await self.send(text_data=event["html"])
+        """Fragments rendered by the sender (bell count, dropdown row, toast)."""
+        html = event.get("html")
+        if isinstance(html, str) and html:
+            await self.send(text_data=html)
+
+    async def notification_broadcast(self, event):
+        """One notification for many users (services._push_messages): this socket's user's part
+        (their notification id and unread count), if any, made into the same fragments."""
+        try:
+            notification_id, count = event["recipients"][str(self.user.pk)]
+            bell = event["bells"][str(count)]
+            html = bell + event["html"].replace(ID_MARKER, str(int(notification_id)))
+        except (KeyError, TypeError, ValueError):
+            return  # not for this user
+        await self.send(text_data=html)
 
     async def session_logout(self, event):
-        await self.close(code=4000)
+        """A session of this user logged out: close if it was ours, or if ours no longer signs
+        this user in (flushed, expired, password changed)."""
+        own_key = self._session_key()
+        if own_key and event.get("session_key") == own_key:
+            await self.close(code=CLOSE_LOGGED_OUT)
+            return
+        if not await self._session_still_valid():
+            await self.close(code=CLOSE_LOGGED_OUT)
+
+    def _session_key(self) -> str:
+        session = self.scope.get("session")
+        return (getattr(session, "session_key", None) or "") if session is not None else ""
+
+    async def _session_still_valid(self) -> bool:
+        """Read the session afresh (the scope's copy was loaded at connect) and ask whether it
+        still authenticates this user, as channels' AuthMiddleware did at connect."""
+        key = self._session_key()
+        if not key:
+            return False
+        fresh = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
+        user = await get_user({"session": fresh})
+        return getattr(user, "pk", None) == self.user.pk

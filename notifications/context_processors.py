@@ -1,9 +1,35 @@
-from notifications.selectors import notification_unread_count
+from functools import cached_property
+
+from django.utils.functional import SimpleLazyObject
+
+from notifications.selectors import bell_version, notification_latest, notification_unread_count
+
+
+class NotificationBell:
+    """The navbar bell of one page load, read only if the page renders it (an htmx fragment does
+    not): one query for the unread count, one for the latest rows. The page is right even when
+    the websocket is down."""
+
+    def __init__(self, user):
+        self.user = user
+        self.version = ""
+
+    @cached_property
+    def unread_count(self) -> int:
+        self.version = bell_version()  # taken before the read: an older push cannot win
+        return notification_unread_count(user=self.user)
+
+    @cached_property
+    def latest(self):
+        return notification_latest(user=self.user)
 
 
 def unread_notifications(request):
-    """The bell's count on every page load: the page is right even when the websocket is down."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread_notification_count": notification_unread_count(user=user)}
+    bell = NotificationBell(user)
+    return {
+        "notification_bell": bell,
+        "unread_notification_count": SimpleLazyObject(lambda: bell.unread_count),
+    }

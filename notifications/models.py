@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 
@@ -50,3 +51,11 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    def get_open_url(self) -> str:
+        """Opening marks it read and leads to the object (notifications.views.notification_open)."""
+        return reverse("notifications:open", args=[self.pk])
+
+    @property
+    def icon(self) -> str:
+        return {self.Kind.MENTION: "bi-at", self.Kind.ASSIGNMENT: "bi-person-check"}.get(self.kind, "bi-bell")

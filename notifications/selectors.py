@@ -1,6 +1,19 @@
+"""Reads. ``user`` may be a user or a user id."""
+
+import time
+
 from django.db.models import Count, QuerySet
 
 from notifications.models import Notification
+
+# How many notifications the bell's dropdown shows.
+LATEST_LIMIT = 8
+
+
+def bell_version() -> str:
+    """When a bell count was read (seconds, µs precision). The page keeps the count with the
+    newest version, so a push delayed behind a later one (two processes) cannot roll it back."""
+    return f"{time.time():.6f}"
 
 
 def notification_unread_count(*, user) -> int:
@@ -8,13 +21,14 @@ def notification_unread_count(*, user) -> int:
 
 
 def notification_list(*, user, unread_only: bool = False) -> QuerySet[Notification]:
-    qs = Notification.objects.filter(recipient=user).select_related("actor")
+    """Newest first. Rows carry their text (actor and object included), so no joins are needed."""
+    qs = Notification.objects.filter(recipient=user)
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
-    return qs
+    return qs.order_by("-created_at", "-id")
 
 
-def notification_latest(*, user, limit: int = 8) -> list[Notification]:
+def notification_latest(*, user, limit: int = LATEST_LIMIT) -> list[Notification]:
     return list(notification_list(user=user)[:limit])
 
 
@@ -27,3 +41,8 @@ def notification_unread_counts(*, user_ids: list[int]) -> dict[int, int]:
         .values_list("recipient_id", "n")
     )
     return dict(rows)
+
+
+def notification_get_for_user(*, user, pk) -> Notification:
+    """The user's own notification; Notification.DoesNotExist for anyone else's (a 404 in views)."""
+    return Notification.objects.get(recipient=user, pk=pk)

@@ -6,4 +6,7 @@ app_name = "notifications"
 
 urlpatterns = [
     path("", views.notification_list_view, name="list"),
+    path("mark-all-read/", views.notification_mark_all_read_view, name="mark_all_read"),
+    path("<int:pk>/open/", views.notification_open, name="open"),
+    path("<int:pk>/read/", views.notification_read, name="read"),
 ]

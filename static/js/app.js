@@ -9,12 +9,6 @@
   document.body.addEventListener("htmx:wsClose", function () {
     document.body.dataset.socket = "closed";
   });
-  // A toast pushed by the server is shown once it lands in the container.
-  document.body.addEventListener("htmx:oobAfterSwap", function () {
-    document.querySelectorAll("#toasts .toast:not(.showing):not(.show):not(.hide)").forEach(function (el) {
-      bootstrap.Toast.getOrCreateInstance(el, { delay: 6000 }).show();
-    });
-  });
 })();
 
 // Counterparty type-ahead: picking a suggestion links the record; typing again makes it free text.

@@ -1,0 +1,161 @@
+"""Assignment notifications, through crm.services: a task or communication assigned or reassigned
+to you tells you; assigning yourself tells no one."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from crm import services
+from crm.models import Communication
+from crm.tests.factories import CommunicationFactory, CounterpartyFactory
+from notifications.groups import user_group_name
+from notifications.models import Notification
+
+
+@pytest.fixture
+def on_commit(django_capture_on_commit_callbacks):
+    """Run the block and its on_commit callbacks (the push), as a real commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def new_task(*, author, assignee, **kwargs):
+    return services.task_create(author=author, subject="Оферта за 20 палета", assignee=assignee, **kwargs)
+
+
+def edit_task(task, *, actor, assignee, **changes):
+    fields = {
+        "subject": task.subject,
+        "description": task.description,
+        "counterparty": task.counterparty,
+        "counterparty_name": task.counterparty_name,
+        "deadline": task.deadline,
+        "status": task.status,
+    }
+    fields.update(changes)
+    return services.task_update(task=task, actor=actor, assignee=assignee, **fields)
+
+
+def edit_communication(communication, *, actor, assignee):
+    return services.communication_update(
+        communication=communication,
+        actor=actor,
+        channel=communication.channel,
+        subject=communication.subject,
+        description=communication.description,
+        counterparty=communication.counterparty,
+        counterparty_name=communication.counterparty_name,
+        contact=None,
+        contact_name="",
+        assignee=assignee,
+        status=communication.status,
+        occurred_at=communication.occurred_at or timezone.now(),
+    )
+
+
+def test_creating_a_task_for_someone_tells_them(user, petar, sent, on_commit):
+    with on_commit():
+        task = new_task(author=user, assignee=petar)
+
+    [n] = Notification.objects.all()
+    assert n.recipient == petar
+    assert n.actor == user
+    assert n.kind == Notification.Kind.ASSIGNMENT
+    assert n.target == task
+    assert n.url == task.get_absolute_url()
+    assert "Иван Петров" in n.text and task.number in n.text and "Оферта за 20 палета" in n.text
+    assert [group for group, _ in sent] == [user_group_name(petar.pk)]
+
+
+def test_assigning_yourself_tells_no_one(user, sent, on_commit):
+    with on_commit():
+        task = new_task(author=user, assignee=user)
+        edit_task(task, actor=user, assignee=user, subject="Нова тема")
+    assert Notification.objects.count() == 0
+    assert sent == []
+
+
+def test_a_task_without_assignee_tells_no_one(user, sent, on_commit):
+    with on_commit():
+        new_task(author=user, assignee=None)
+    assert Notification.objects.count() == 0
+
+
+def test_reassigning_a_task_tells_the_new_assignee_only(user, other_user, petar, sent, on_commit):
+    task = new_task(author=user, assignee=other_user)
+    Notification.objects.all().delete()
+
+    with on_commit():
+        edit_task(task, actor=user, assignee=petar)
+
+    assert list(Notification.objects.values_list("recipient_id", flat=True)) == [petar.pk]
+    assert [group for group, _ in sent] == [user_group_name(petar.pk)]
+
+
+def test_editing_without_changing_the_assignee_tells_no_one(user, petar, sent, on_commit):
+    task = new_task(author=user, assignee=petar)
+    Notification.objects.all().delete()
+
+    with on_commit():
+        edit_task(task, actor=user, assignee=petar, subject="Друга тема")
+
+    assert Notification.objects.count() == 0
+    assert sent == []
+
+
+def test_taking_over_someone_elses_task_tells_no_one(user, petar, sent, on_commit):
+    task = new_task(author=user, assignee=user)
+    with on_commit():
+        edit_task(task, actor=petar, assignee=petar)
+    assert Notification.objects.count() == 0
+
+
+def test_a_manager_reassigning_tells_the_new_assignee(user, manager, petar, sent, on_commit):
+    task = new_task(author=user, assignee=user)
+    with on_commit():
+        edit_task(task, actor=manager, assignee=petar)
+    [n] = Notification.objects.all()
+    assert (n.recipient, n.actor) == (petar, manager)
+    assert "Стоян Колев" in n.text
+
+
+def test_a_failed_edit_leaves_no_notification(user, petar, sent, on_commit):
+    task = new_task(author=user, assignee=None)
+    with on_commit(), pytest.raises(ValidationError):
+        edit_task(task, actor=user, assignee=petar, status="no-such-status")
+    assert Notification.objects.count() == 0
+    assert sent == []
+
+
+def test_assigning_a_communication_tells_the_assignee(user, other_user, sent, on_commit):
+    communication = CommunicationFactory(author=user, counterparty=CounterpartyFactory())
+
+    with on_commit():
+        edit_communication(communication, actor=user, assignee=other_user)
+
+    [n] = Notification.objects.all()
+    assert n.recipient == other_user
+    assert n.target == communication
+    assert n.url == communication.get_absolute_url()
+    assert communication.number in n.text
+    assert [group for group, _ in sent] == [user_group_name(other_user.pk)]
+
+
+def test_creating_a_communication_for_someone_tells_them(user, petar, sent, on_commit):
+    with on_commit():
+        communication = services.communication_create(
+            author=user,
+            direction=Communication.Direction.IN,
+            channel=Communication.Channel.PHONE,
+            subject="Обаждане за доставка",
+            counterparty_name="Фирма ООД",
+            assignee=petar,
+        )
+    [n] = Notification.objects.all()
+    assert (n.recipient, n.target) == (petar, communication)
+
+
+def test_reassigning_a_communication_to_yourself_tells_no_one(user, other_user, sent, on_commit):
+    communication = CommunicationFactory(author=user, assignee=other_user, counterparty=CounterpartyFactory())
+    with on_commit():
+        edit_communication(communication, actor=user, assignee=user)
+    assert Notification.objects.count() == 0

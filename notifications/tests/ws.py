@@ -1,0 +1,33 @@
+"""Websocket clients of the real ASGI application (config.asgi: origin check, session auth)."""
+
+import re
+
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+WS_PATH = "/ws/notifications/"
+ORIGIN = "http://testserver"
+NOTIFICATION_ID = re.compile(r'data-notification-id="(\d+)"')
+
+
+def session_key_for(user) -> str:
+    """A committed session signing ``user`` in (the tests using it run under transactional_db)."""
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def communicator(*, session_key: str | None = None, origin: str | None = ORIGIN) -> WebsocketCommunicator:
+    from config.asgi import application
+
+    headers = []
+    if origin is not None:
+        headers.append((b"origin", origin.encode()))
+    if session_key is not None:
+        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode()))
+    return WebsocketCommunicator(application, WS_PATH, headers=headers)
+
+
+def ids_in(frame: str) -> list[int]:
+    return [int(pk) for pk in NOTIFICATION_ID.findall(frame)]
