@@ -16,8 +16,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+# compilemessages only needs LOCALE_PATHS: the test settings need no environment.
 messages: install
-	cd . && $(PY) manage.py compilemessages --ignore=.venv -v 0
+	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) manage.py compilemessages --ignore=.venv -v 0
 
 migrate: install messages
 	mkdir -p var
