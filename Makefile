@@ -47,12 +47,12 @@ check: install browser messages
 	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) manage.py check
 	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) manage.py makemigrations --check --dry-run
 
-unit: install
+unit: install messages
 	$(PY) -m pytest -q
 
 # Browser tests run in their own pytest process: Playwright's event loop and the ORM's
 # async-safety checks do not mix with the unit tests (STACK-NOTES pitfall 3).
-e2e: install browser
+e2e: install browser messages
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(PY) -m pytest -q e2e
 
 test: lint check unit e2e

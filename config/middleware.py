@@ -20,3 +20,20 @@ class HtmxLoginRedirectMiddleware:
                 response["HX-Redirect"] = location
                 del response["Location"]
         return response
+
+
+class ReleaseDbConnectionsOnExceptionMiddleware:
+    """A view raised: give the request thread's connections back before the error page is
+    rendered in another thread (see config.views.release_db_connections)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from config.views import release_db_connections
+
+        release_db_connections()
+        return None

@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "config.middleware.HtmxLoginRedirectMiddleware",
     # Every page but login needs a signed-in user; views opt out with @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "config.middleware.ReleaseDbConnectionsOnExceptionMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -14,7 +14,7 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 import pytest  # noqa: E402
 
 from e2e import helpers  # noqa: E402
-from e2e.server import LiveServer, wait_for_other_db_sessions_to_end  # noqa: E402
+from e2e.server import HOST, LiveServer, wait_for_server_db_sessions_to_end  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -35,11 +35,19 @@ def pytest_configure(config):
     )
 
 
+def _is_e2e(item):
+    return "/e2e/" in str(item.path).replace(os.sep, "/")
+
+
 def pytest_collection_modifyitems(config, items):
+    browser_tests = [item for item in items if _is_e2e(item)]
+    if browser_tests and len(browser_tests) != len(items):
+        # This conftest sets DJANGO_ALLOW_ASYNC_UNSAFE and Playwright leaves an event loop in the
+        # main thread: unit tests in the same process would pass or fail for the wrong reasons.
+        raise pytest.UsageError("Run the browser tests in their own pytest process: `pytest e2e` (make e2e).")
     # Everything under e2e/ is a browser test, whether or not its module says so.
-    for item in items:
-        if "/e2e/" in str(item.path).replace(os.sep, "/"):
-            item.add_marker(pytest.mark.e2e)
+    for item in browser_tests:
+        item.add_marker(pytest.mark.e2e)
 
 
 # --- database ---------------------------------------------------------------------------------
@@ -75,12 +83,21 @@ def asgi_live_server(django_db_setup, django_db_blocker):
     Started once the test database exists and with the DB blocker lifted, so the forked server
     inherits an unblocked ORM pointing at the test database.
     """
+    from django.conf import settings
+    from django.db import connection
+    from django.http.request import validate_host
+
+    if not validate_host(HOST, settings.ALLOWED_HOSTS):
+        # Requests and AllowedHostsOriginValidator (websockets) would refuse the live server.
+        raise pytest.UsageError(f"{HOST} must be in ALLOWED_HOSTS for the browser tests")
     with django_db_blocker.unblock():
+        if connection.vendor == "sqlite" and connection.is_in_memory_db():
+            raise pytest.UsageError("The live server is another process: the SQLite test database must be a file")
         server = LiveServer().start()
     yield server
     server.stop()
     with django_db_blocker.unblock():
-        wait_for_other_db_sessions_to_end()
+        wait_for_server_db_sessions_to_end()
 
 
 @pytest.fixture(scope="session")
@@ -175,6 +192,18 @@ def login(live_server_url):
         helpers.login(context, user, live_server_url)
 
     return _login
+
+
+@pytest.fixture
+def page_for(new_context, login):
+    """`page_for(user)`: a page in a fresh context signed in as `user` (a second user, say)."""
+
+    def _page_for(user):
+        context = new_context()
+        login(context, user)
+        return context.new_page()
+
+    return _page_for
 
 
 @pytest.fixture

@@ -71,7 +71,11 @@ async ({url, send, waitFor, timeoutMs}) => new Promise((resolve) => {
   const result = {opened: false, messages: [], closeCode: null, timedOut: false};
   const ws = new WebSocket(url);
   const finish = () => { clearTimeout(timer); resolve(result); };
-  const timer = setTimeout(() => { result.timedOut = true; try { ws.close(); } catch (e) {} resolve(result); }, timeoutMs);
+  const timer = setTimeout(() => {
+    result.timedOut = true;
+    try { ws.close(); } catch (e) {}
+    resolve(result);
+  }, timeoutMs);
   ws.onopen = () => { result.opened = true; if (send !== null) ws.send(send); };
   ws.onmessage = (event) => {
     result.messages.push(String(event.data));
@@ -83,9 +87,7 @@ async ({url, send, waitFor, timeoutMs}) => new Promise((resolve) => {
 
 
 def probe_websocket(page: Page, url: str, *, send: str | None = None, wait_for: str | None = None, timeout_ms=5000):
-    return page.evaluate(
-        WEBSOCKET_PROBE_JS, {"url": url, "send": send, "waitFor": wait_for, "timeoutMs": timeout_ms}
-    )
+    return page.evaluate(WEBSOCKET_PROBE_JS, {"url": url, "send": send, "waitFor": wait_for, "timeoutMs": timeout_ms})
 
 
 def run_in_thread(function, *args, **kwargs):

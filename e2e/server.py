@@ -17,14 +17,17 @@ inherits the parent's configured Django, including the test database name that p
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import time
+from pathlib import Path
 
 from daphne.testing import DaphneProcess
 
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT = 30.0
+SERVER_LOG = Path(__file__).resolve().parent / "artifacts" / "live-server.log"
 
 
 class ClearProcessCaches:
@@ -66,6 +69,13 @@ def _server_process_setup():
     `database_sync_to_async`) would pass here and fail in production.
     """
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    # Its stderr lands in whichever test pytest is capturing at the time (and a traceback logged
+    # after a test gave up is easily lost): keep the whole log in a file as well.
+    SERVER_LOG.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(SERVER_LOG, mode="w", encoding="utf-8")
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
 
 
 def close_db_connections():
@@ -106,9 +116,14 @@ class LiveServer:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while not process.ready.wait(timeout=0.2):
             if not process.is_alive() or time.monotonic() > deadline:
-                detail = "no error reported"
                 if not process.errors.empty():
                     _error, detail = process.errors.get(False)
+                elif process.is_alive():
+                    detail = f"not listening after {STARTUP_TIMEOUT:.0f} s"
+                else:
+                    # Failed while building the application (an import error, say): the
+                    # traceback went to the server's stderr, shown as this test's captured stderr.
+                    detail = f"exit code {process.exitcode}, traceback in the captured stderr"
                 process.terminate()
                 raise RuntimeError(f"The live ASGI server did not start: {detail}")
         self.process = process
@@ -126,22 +141,22 @@ class LiveServer:
         self.process = None
 
 
-def wait_for_other_db_sessions_to_end(timeout: float = 10.0) -> None:
-    """PostgreSQL: wait until the killed server's sessions are gone, so DROP DATABASE succeeds."""
+def wait_for_server_db_sessions_to_end(timeout: float = 10.0) -> None:
+    """PostgreSQL: wait until the stopped server's sessions are gone, so DROP DATABASE succeeds.
+
+    This process's own pool is closed first; the count is taken from the maintenance database.
+    """
     from django.db import connection
 
+    close_db_connections()
     if connection.vendor != "postgresql":
         return
+    test_database = connection.settings_dict["NAME"]
     deadline = time.monotonic() + timeout
-    try:
+    with connection._nodb_cursor() as cursor:
         while time.monotonic() < deadline:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-                (others,) = cursor.fetchone()
-            if not others:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [test_database])
+            (sessions,) = cursor.fetchone()
+            if not sessions:
                 return
-            time.sleep(0.1)
-    finally:
-        close_db_connections()
+            time.sleep(0.05)
