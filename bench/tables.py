@@ -36,6 +36,7 @@ def measure(fn: Callable[[], object], *, repeat: int = 30, warmup: int = 3) -> d
         fn()
     with CaptureQueriesContext(connection) as ctx:
         fn()
+    queries = len(ctx.captured_queries)  # read now: captured_queries is a view on the log reset below
     timings = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -46,5 +47,5 @@ def measure(fn: Callable[[], object], *, repeat: int = 30, warmup: int = 3) -> d
         "p50": round(statistics.median(timings), 1),
         "p95": round(percentile(timings, 95), 1),
         "max": round(max(timings), 1),
-        "queries": len(ctx.captured_queries),
+        "queries": queries,
     }
