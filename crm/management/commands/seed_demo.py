@@ -253,6 +253,8 @@ class Command(BaseCommand):
         )
         services.thread_link_order(thread=thread, order=orders["SO-2026-00012"], actor=users["maria"])
         services.thread_link_order(thread=thread, order=orders["PR-2026-00007"], actor=users["elena"])
+        production = Department.objects.get(name="Производство")
+        profile = Product.objects.get(code="PR-1001")
         task = services.task_create(
             author=users["maria"],
             thread=thread,
@@ -260,6 +262,13 @@ class Command(BaseCommand):
             counterparty=alfa,
             assignee=users["elena"],
             deadline=now + datetime.timedelta(days=3),
+            description=(
+                f"{_token('@', users['elena'].get_full_name(), 'user', users['elena'].pk)}, моля пусни "
+                f"{_token('#', orders['PR-2026-00007'].number, 'order', orders['PR-2026-00007'].pk)} за "
+                f"{_token('#', orders['SO-2026-00012'].number, 'order', orders['SO-2026-00012'].pk)}.\n"
+                f"Материал: {_token('#', f'{profile.code} {profile.name}', 'product', profile.pk)} — "
+                f"{_token('@', production.name, 'department', production.pk)} да потвърди наличността."
+            ),
         )
         services.task_set_status(task=task, actor=users["elena"], status=Status.IN_PROGRESS)
         services.task_create(
@@ -314,6 +323,12 @@ class Command(BaseCommand):
             deadline=now + datetime.timedelta(days=6),
             description="Вътрешна задача: отчет за продажбите по клиенти за ноември.",
         )
+
+
+def _token(trigger: str, label: str, kind: str, pk: int) -> str:
+    from mentions.parsing import token_for
+
+    return token_for(trigger=trigger, label=label, key=kind, pk=pk)
 
 
 def _demo_png() -> bytes:
