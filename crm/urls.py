@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm import views
+from crm import list_views, views
 
 app_name = "crm"
 
@@ -10,12 +10,16 @@ urlpatterns = [
     path("threads/new/", views.thread_create, name="thread_create"),
     path("threads/<int:pk>/", views.thread_detail, name="thread_detail"),
     path("threads/<int:pk>/link-order/", views.thread_link_order, name="thread_link_order"),
-    path("communications/", views.communication_list, name="communication_list"),
+    path("communications/", list_views.communication_list, name="communication_list"),
+    path("communications/export.csv", list_views.communication_export, name="communication_export"),
     path("communications/new/", views.communication_create, name="communication_create"),
     path("communications/<int:pk>/", views.communication_detail, name="communication_detail"),
     path("communications/<int:pk>/edit/", views.communication_edit, name="communication_edit"),
     path("communications/<int:pk>/to-task/", views.communication_to_task, name="communication_to_task"),
-    path("tasks/", views.task_list, name="task_list"),
+    path("tasks/", list_views.task_list, name="task_list"),
+    path("tasks/export.csv", list_views.task_export, name="task_export"),
+    path("saved-filters/", list_views.saved_filter_create, name="saved_filter_create"),
+    path("saved-filters/<int:pk>/delete/", list_views.saved_filter_delete, name="saved_filter_delete"),
     path("tasks/new/", views.task_create, name="task_create"),
     path("tasks/<int:pk>/", views.task_detail, name="task_detail"),
     path("tasks/<int:pk>/edit/", views.task_edit, name="task_edit"),

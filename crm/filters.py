@@ -1,0 +1,291 @@
+"""Filters of the communication and task lists (DESIGN.md "List filters"), with django-filter.
+
+The query string is the contract: a filtered list is a link. Names:
+
+- communications: direction, number, created_after, created_before, channel, counterparty,
+  thread, subject, author, assignee, status;
+- tasks: number, created_after, created_before, deadline_after, deadline_before, counterparty,
+  thread, subject, author, assignee, status;
+- both: ``mine`` (``assigned`` | ``created``: the signed-in user as assignee / author) and
+  ``sort`` (``created``, ``number``, tasks also ``deadline``; ``-`` in front for descending);
+  tasks: ``overdue=1`` (deadline passed, not done).
+
+A malformed value (a bad date, an unknown status, a non-numeric id) is a form error on that
+filter: the filter is ignored, the others still apply, and the page shows the message next to
+the input (django-filter's ``qs`` filters with the valid fields' ``cleaned_data`` only).
+
+Text filters (``number``, ``subject``, ``counterparty``) match a part of the text and fold case
+on every database, Cyrillic included: ``UnicodeLower(column) LIKE '%needle%'`` with the needle
+lowered in Python. On PostgreSQL that is ``LOWER(column)::text LIKE …``, which the trigram
+indexes of migration 0002 are built on.
+"""
+
+import datetime
+import html
+from zoneinfo import ZoneInfo
+
+import django_filters as df
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from django.forms.utils import flatatt
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from crm import selectors
+from crm.db import UnicodeLower
+from crm.forms import BootstrapForm
+from crm.models import Communication, Status, Task, Thread
+
+DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
+TEXT = {"class": "form-control form-control-sm"}
+SELECT = {"class": "form-select form-select-sm"}
+
+
+class ListDateField(forms.DateField):
+    """A day, as ``2026-03-31`` (what ``<input type=date>`` sends) or ``31.03.2026``."""
+
+    widget = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", **TEXT})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", DATE_INPUT_FORMATS)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        day = super().to_python(value)
+        # Far-off years overflow when turned into an aware datetime (and mean a typo anyway).
+        if day is not None and not 1900 <= day.year <= 9000:
+            raise forms.ValidationError(_("Enter a date between 1900 and 9000."), code="out_of_range")
+        return day
+
+
+class ListDateFilter(df.Filter):
+    """``after``: from the start of that day; ``before``: to the end of that day (company time)."""
+
+    field_class = ListDateField
+
+    def __init__(self, *args, bound: str, **kwargs):
+        self.bound = bound
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs: QuerySet, value: datetime.date | None) -> QuerySet:
+        if value is None:
+            return qs
+        zone = ZoneInfo(settings.TIME_ZONE)
+        if self.bound == "after":
+            start = datetime.datetime.combine(value, datetime.time.min, tzinfo=zone)
+            return qs.filter(**{f"{self.field_name}__gte": start})
+        end = datetime.datetime.combine(value + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+        return qs.filter(**{f"{self.field_name}__lt": end})
+
+
+class ThreadIdFilter(df.ModelChoiceFilter):
+    """A thread by id: a number box, not a select of every thread (there are 100 000s)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("queryset", Thread.objects.only("pk", "number", "subject"))
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric", **TEXT}))
+        super().__init__(*args, **kwargs)
+
+
+class EmployeeSelect(forms.Select):
+    """The author/assignee ``<select>``: every employee's ``<option>`` built once per request as one
+    string and shared by both selects (Django renders each option through a template, ~40 µs an
+    option: with 1 700 employees that was most of the page's time)."""
+
+    def __init__(self, users: "UserChoices", empty_label: str, attrs=None):
+        super().__init__(attrs)
+        self.users = users
+        self.empty_label = empty_label
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final = self.build_attrs(self.attrs, attrs)
+        final["name"] = name
+        options = self.users.options_html()
+        current = "" if value in (None, "") else str(value[0] if isinstance(value, list | tuple) else value)
+        if current:
+            option = f'<option value="{escape(current)}">'
+            options = options.replace(option, option[:-1] + " selected>", 1)
+        empty = f'<option value="">{escape(self.empty_label)}</option>'
+        return mark_safe(f"<select{flatatt(final)}>{empty}{options}</select>")  # noqa: S308 - escaped
+
+
+class UserChoices:
+    """Every employee as (id, name): one query, made when first needed and shared by both selects.
+
+    A callable for ChoiceField (evaluated lazily); forms deep-copy their fields, so a copy is
+    this same object and the list is fetched once per request.
+    """
+
+    def __init__(self):
+        self._choices: list[tuple[str, str]] | None = None
+        self._html: str | None = None
+
+    def __call__(self) -> list[tuple[str, str]]:
+        if self._choices is None:
+            users = (
+                get_user_model()
+                .objects.order_by("-is_active", "first_name", "last_name", "username")
+                .values_list("pk", "first_name", "last_name", "username", "is_active")
+            )
+            inactive = _("%(name)s (inactive)")
+            self._choices = []
+            for pk, first, last, username, active in users:
+                name = f"{first} {last}".strip() or username  # as User.__str__
+                self._choices.append((str(pk), name if active else inactive % {"name": name}))
+        return self._choices
+
+    def options_html(self) -> str:
+        if self._html is None:
+            esc = html.escape  # Django's escape() wraps this with per-call overhead, 3 400 times here
+            self._html = "".join(f'<option value="{esc(k)}">{esc(v)}</option>' for k, v in self())
+        return self._html
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+def _folded_contains(qs: QuerySet, column: str, text: str) -> QuerySet:
+    alias = f"{column}_folded"
+    return qs.alias(**{alias: UnicodeLower(column)}).filter(**{f"{alias}__contains": text.lower()})
+
+
+class ListFilterForm(BootstrapForm):
+    """Bootstrap classes (is-invalid on errors); each input points at its message slot."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.widget.attrs.setdefault("aria-describedby", f"error-{name}")
+
+
+class ListFilterSet(df.FilterSet):
+    """What both lists share. ``self.request.user`` is who "mine" means."""
+
+    kind = ""  # "communication" or "task": the sorts of crm.selectors.LIST_SORTS
+
+    number = df.CharFilter(
+        label=_("Number"),
+        method="filter_number",
+        max_length=32,
+        widget=forms.TextInput(attrs={"type": "search", **TEXT}),
+    )
+    created_after = ListDateFilter(field_name="created_at", bound="after", label=_("Created from"))
+    created_before = ListDateFilter(field_name="created_at", bound="before", label=_("Created until"))
+    counterparty = df.CharFilter(
+        label=_("Counterparty"),
+        method="filter_counterparty",
+        max_length=255,
+        widget=forms.TextInput(attrs={"type": "search", **TEXT}),
+    )
+    thread = ThreadIdFilter(label=_("Thread (id)"))
+    subject = df.CharFilter(
+        label=_("Subject"),
+        method="filter_subject",
+        max_length=255,
+        widget=forms.TextInput(attrs={"type": "search", **TEXT}),
+    )
+    author = df.ChoiceFilter(label=_("Author"), field_name="author_id", empty_label=_("Anyone"))
+    assignee = df.ChoiceFilter(label=_("Assignee"), field_name="assignee_id", empty_label=_("Anyone"))
+    status = df.ChoiceFilter(
+        label=_("Status"), choices=Status.choices, empty_label=_("Any"), widget=forms.Select(attrs=SELECT)
+    )
+    mine = df.ChoiceFilter(
+        label=_("Mine"),
+        choices=[("assigned", _("Assigned to me")), ("created", _("Created by me"))],
+        method="filter_mine",
+        widget=forms.HiddenInput,
+    )
+    sort = df.ChoiceFilter(label=_("Sort"), method="filter_sort", widget=forms.HiddenInput)
+
+    class Meta:
+        form = ListFilterForm
+        fields: list[str] = []
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        users = UserChoices()
+        for name in ("author", "assignee"):
+            self.filters[name].extra["choices"] = users
+            self.filters[name].extra["widget"] = EmployeeSelect(users, _("Anyone"), attrs=SELECT)
+        self.filters["sort"].extra["choices"] = [(v, v) for v in selectors.list_sort_choices(self.kind)]
+
+    # --- filter methods (django-filter calls them only with a non-empty, valid value) ---------
+
+    def filter_number(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return _folded_contains(qs, "number", value)
+
+    def filter_subject(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return _folded_contains(qs, "subject", value)
+
+    def filter_counterparty(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        """Linked counterparties whose name matches, or a free-text name that matches.
+
+        The matching counterparties are looked up first (one query on their own trigram index):
+        ``counterparty_id IN (…) OR LOWER(counterparty_name) LIKE …`` lets PostgreSQL combine two
+        indexes (BitmapOr), which an OR across a join would not. Past COUNTERPARTY_ID_LIMIT
+        matches the name is common anyway, and a subquery does.
+        """
+        ids = selectors.counterparty_ids_named(value)
+        linked = (
+            Q(counterparty_id__in=ids)
+            if ids is not None
+            else Q(counterparty_id__in=selectors.counterparty_named_subquery(value))
+        )
+        free = Q(counterparty_name_folded__contains=value.lower())
+        return qs.alias(counterparty_name_folded=UnicodeLower("counterparty_name")).filter(linked | free)
+
+    def filter_mine(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        user = getattr(self.request, "user", None)
+        if user is None or not user.is_authenticated:
+            return qs.none()
+        return qs.filter(assignee=user) if value == "assigned" else qs.filter(author=user)
+
+    def filter_sort(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs  # the keyset paginator orders (crm.selectors.keyset_page); here it is only validated
+
+    # --- what the views need ---------------------------------------------------------------
+
+    def cleaned(self, name: str, default=None):
+        """The valid value of a filter (None/default when missing or invalid)."""
+        self.is_valid()
+        return self.form.cleaned_data.get(name) or default
+
+    @property
+    def sort_value(self) -> str:
+        return self.cleaned("sort", selectors.LIST_DEFAULT_SORT)
+
+
+class CommunicationFilter(ListFilterSet):
+    kind = "communication"
+
+    direction = df.ChoiceFilter(label=_("Direction"), choices=Communication.Direction.choices, widget=forms.HiddenInput)
+    channel = df.ChoiceFilter(
+        label=_("Channel"),
+        choices=Communication.Channel.choices,
+        empty_label=_("Any"),
+        widget=forms.Select(attrs=SELECT),
+    )
+
+    class Meta(ListFilterSet.Meta):
+        model = Communication
+
+
+class TaskFilter(ListFilterSet):
+    kind = "task"
+
+    deadline_after = ListDateFilter(field_name="deadline", bound="after", label=_("Deadline from"))
+    deadline_before = ListDateFilter(field_name="deadline", bound="before", label=_("Deadline until"))
+    overdue = df.ChoiceFilter(
+        label=_("Overdue"), choices=[("1", _("Overdue only"))], method="filter_overdue", widget=forms.HiddenInput
+    )
+
+    class Meta(ListFilterSet.Meta):
+        model = Task
+
+    def filter_overdue(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        # status IN (open) rather than != done: the (assignee, status, deadline) index serves it.
+        return qs.filter(deadline__lt=timezone.now(), status__in=selectors.OPEN_STATUSES)

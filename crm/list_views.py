@@ -1,0 +1,481 @@
+"""The communication and task lists: filters, keyset pages, CSV export and saved filters.
+
+- ``/communications/`` and ``/tasks/``: the filters of crm/filters.py from the query string. An
+  htmx request gets the ``list-htmx`` partial of the same template (the results table plus
+  out-of-band pieces: the form's hidden state, the errors, the export link, the save form), and
+  ``HX-Push-Url`` with the canonical URL, so the address bar always holds a link to what is
+  shown. A history restore (back button) gets the full page.
+- Pages are keyset pages (``after``/``before`` cursors, crm.selectors.keyset_page): a bounded number
+  of queries whatever the page's depth and the table's size. The total is exact when the page's
+  queries saw every match, else PostgreSQL's estimate ("about …"; counted when small).
+- ``…/export.csv``: the filtered list in the list's order, streamed in keyset chunks. UTF-8 with
+  a byte-order mark and ``;`` between fields: what Excel with Bulgarian regional settings opens
+  as columns, Cyrillic intact (a ``sep=`` line would make Excel ignore the BOM). Cells that
+  start with ``= + - @`` get a leading ``'`` (no formula injection).
+- Saved filters: a user names the current query string of a list; the sidebar lists that user's
+  saved filters for that list; only the owner can delete one (404 for anyone else).
+"""
+
+import csv
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from asgiref.sync import sync_to_async
+from django.contrib import messages
+from django.core.handlers.asgi import ASGIRequest
+from django.http import Http404, HttpResponseRedirect, QueryDict, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django_htmx.http import push_url
+
+from crm import selectors
+from crm.filters import CommunicationFilter, ListFilterSet, TaskFilter
+from crm.models import Communication, Task
+from savedfilters import selectors as saved_filter_selectors
+from savedfilters import services as saved_filter_services
+from savedfilters.models import SavedFilter
+
+PAGING_PARAMS = ("after", "before", "page")
+EXPORT_CHUNK = 2000
+EXPORT_MAX_ROWS = 1_048_575  # Excel's row limit, less the header
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    kind: str
+    filterset: type[ListFilterSet]
+    queryset: Callable
+    template: str
+    url_name: str
+    export_url_name: str
+    export_filename: str
+    title: str
+    # Filter inputs of the sidebar, row by row (names of filterset fields).
+    layout: tuple[tuple[str, ...], ...]
+    # Hidden state driven by the quick buttons and the column headers.
+    state_fields: tuple[str, ...]
+    # Sortable columns and the direction of their first click.
+    first_click: dict
+
+
+COMMUNICATIONS = ListSpec(
+    kind="communication",
+    filterset=CommunicationFilter,
+    queryset=selectors.communication_list_queryset,
+    template="crm/communication_list.html",
+    url_name="crm:communication_list",
+    export_url_name="crm:communication_export",
+    export_filename="communications",
+    title=gettext_lazy("Communications"),
+    layout=(
+        ("subject",),
+        ("counterparty",),
+        ("number", "thread"),
+        ("created_after", "created_before"),
+        ("channel", "status"),
+        ("assignee",),
+        ("author",),
+    ),
+    state_fields=("direction", "mine", "sort"),
+    first_click={"created": "-created", "number": "number"},
+)
+
+TASKS = ListSpec(
+    kind="task",
+    filterset=TaskFilter,
+    queryset=selectors.task_list_queryset,
+    template="crm/task_list.html",
+    url_name="crm:task_list",
+    export_url_name="crm:task_export",
+    export_filename="tasks",
+    title=gettext_lazy("Tasks"),
+    layout=(
+        ("subject",),
+        ("counterparty",),
+        ("number", "thread"),
+        ("created_after", "created_before"),
+        ("deadline_after", "deadline_before"),
+        ("status",),
+        ("assignee",),
+        ("author",),
+    ),
+    state_fields=("mine", "overdue", "sort"),
+    first_click={"created": "-created", "number": "number", "deadline": "deadline"},
+)
+
+SPECS = {spec.kind: spec for spec in (COMMUNICATIONS, TASKS)}
+
+
+# --- query strings -------------------------------------------------------------------------------
+
+
+def clean_query(params: QueryDict, *, keep_paging: bool = False, **changes: str | None) -> str:
+    """``params`` as a query string without empty values (and cursors); ``changes`` set or drop."""
+    query = QueryDict(mutable=True)
+    for key, values in params.lists():
+        if key in changes or (key in PAGING_PARAMS and not keep_paging):
+            continue
+        for value in values:
+            if value != "":
+                query.appendlist(key, value)
+    for key, value in changes.items():
+        if value:
+            query[key] = value
+    return query.urlencode()
+
+
+def _round(n: int) -> int:
+    """Two significant digits: 14 327 → 14 000."""
+    return n if n < 100 else round(n, 2 - len(str(n)))
+
+
+def _url(path: str, query: str) -> str:
+    return f"{path}?{query}" if query else path
+
+
+# --- the lists -------------------------------------------------------------------------------------
+
+
+def communication_list(request):
+    return _list(request, COMMUNICATIONS)
+
+
+def task_list(request):
+    return _list(request, TASKS)
+
+
+def _filterset(request, spec: ListSpec) -> ListFilterSet:
+    return spec.filterset(request.GET, queryset=spec.queryset(), request=request)
+
+
+def _list(request, spec: ListSpec):
+    filterset = _filterset(request, spec)
+    sort, descending = selectors.list_sort(spec.kind, filterset.sort_value)
+    qs = filterset.qs
+    page = selectors.keyset_page(
+        qs,
+        rows=spec.queryset(),
+        sort=sort,
+        descending=descending,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+    )
+    if page.total is not None:  # the page's queries saw every match
+        total, count_kind = page.total, "exact"
+    else:
+        total, count_kind = selectors.list_count(qs)
+        if count_kind == "estimate":  # never less than what is known to exist; two digits are enough
+            total = _round(max(total, len(page) + (1 if page.has_next else 0)))
+    context = _context(request, spec, filterset, page, total, count_kind, sort, descending)
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, f"{spec.template}#list-htmx", context)
+        push_url(response, _url(request.path, clean_query(request.GET, keep_paging=True)))
+    else:
+        response = render(request, spec.template, context)
+    # The same URL answers with a fragment or a page: caches must keep them apart.
+    patch_vary_headers(response, ("HX-Request", "HX-History-Restore-Request"))
+    return response
+
+
+def _context(request, spec, filterset, page, total, count_kind, sort, descending) -> dict:
+    form = filterset.form
+    form.is_valid()
+    path = request.path
+    query = clean_query(request.GET)
+    cleaned = form.cleaned_data
+    state = {name: cleaned.get(name) or "" for name in spec.state_fields}
+    active = [
+        name for name, value in cleaned.items() if name != "sort" and value not in (None, "", [])
+    ]  # valid, non-empty filters
+    return {
+        "spec": spec,
+        "filterset": filterset,
+        "form": form,
+        "layout": [[form[name] for name in row] for row in spec.layout],
+        "state": state,
+        "page": page,
+        "total": total,
+        "count_kind": count_kind,
+        "query": query,
+        "list_url": path,
+        "export_url": _url(reverse(spec.export_url_name), query),
+        "sort_links": _sort_links(request, spec, sort, descending),
+        "quick_links": _quick_links(request, spec, state),
+        "pager": _pager_links(request, page),
+        "active_count": len(active),
+        "has_errors": bool(form.errors),
+        "error_fields": [
+            (name, form[name].label, errors) for name, errors in form.errors.items() if name in form.fields
+        ],
+        "saved_filters": saved_filter_selectors.saved_filters_for(user=request.user, path=path),
+    }
+
+
+def _sort_links(request, spec: ListSpec, sort, descending: bool) -> dict:
+    links = {}
+    for key, first in spec.first_click.items():
+        current = key == sort.key
+        # A click on the sorted column reverses it; on another column sorts by it.
+        target = (key if descending else f"-{key}") if current else first
+        url = _url(request.path, clean_query(request.GET, sort=target))
+        links[key] = {
+            "url": url,
+            "active": current,
+            "descending": current and descending,
+            "aria": ("descending" if descending else "ascending") if current else "none",
+        }
+    return links
+
+
+def _quick_links(request, spec: ListSpec, state: dict) -> list[dict]:
+    """The quick buttons: a group of links, each with href and hx-get (and the active one marked)."""
+    path = request.path
+    groups = []
+    if spec.kind == "communication":
+        groups.append(
+            [
+                {
+                    "label": _("All"),
+                    "icon": "bi-arrow-left-right",
+                    "url": _url(path, clean_query(request.GET, direction=None)),
+                    "active": not state["direction"],
+                    "id": "quick-direction-all",
+                },
+                {
+                    "label": _("Incoming"),
+                    "icon": "bi-box-arrow-in-down-right",
+                    "url": _url(path, clean_query(request.GET, direction="in")),
+                    "active": state["direction"] == "in",
+                    "id": "quick-direction-in",
+                },
+                {
+                    "label": _("Outgoing"),
+                    "icon": "bi-box-arrow-up-right",
+                    "url": _url(path, clean_query(request.GET, direction="out")),
+                    "active": state["direction"] == "out",
+                    "id": "quick-direction-out",
+                },
+            ]
+        )
+    mine = []
+    for value, label, icon in (
+        ("assigned", _("Assigned to me"), "bi-person-check"),
+        ("created", _("Created by me"), "bi-pencil-square"),
+    ):
+        on = state["mine"] == value
+        mine.append(
+            {
+                "label": label,
+                "icon": icon,
+                "url": _url(path, clean_query(request.GET, mine=None if on else value)),
+                "active": on,
+                "id": f"quick-mine-{value}",
+            }
+        )
+    groups.append(mine)
+    if spec.kind == "task":
+        on = state["overdue"] == "1"
+        groups.append(
+            [
+                {
+                    "label": _("Overdue"),
+                    "icon": "bi-alarm",
+                    "url": _url(path, clean_query(request.GET, overdue=None if on else "1")),
+                    "active": on,
+                    "id": "quick-overdue",
+                    "danger": True,
+                }
+            ]
+        )
+    return groups
+
+
+def _pager_links(request, page) -> dict:
+    path = request.path
+    return {
+        "first": _url(path, clean_query(request.GET)) if page.has_previous else None,
+        "previous": _url(path, clean_query(request.GET, before=page.previous_cursor)) if page.has_previous else None,
+        "next": _url(path, clean_query(request.GET, after=page.next_cursor)) if page.has_next else None,
+    }
+
+
+# --- CSV export ------------------------------------------------------------------------------------
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    # A cell starting like a formula is shown as text, never evaluated (CSV injection).
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def _when(value) -> str:
+    return timezone.localtime(value).strftime("%d.%m.%Y %H:%M") if value else ""
+
+
+def _person(user) -> str:
+    return str(user) if user is not None else ""
+
+
+def _communication_row(c: Communication) -> list:
+    return [
+        c.number,
+        c.get_direction_display(),
+        c.get_channel_display(),
+        _when(c.created_at),
+        _when(c.occurred_at),
+        c.subject,
+        c.counterparty_label,
+        c.thread.number,
+        _person(c.assignee),
+        _person(c.author),
+        c.get_status_display(),
+    ]
+
+
+def _communication_header() -> list[str]:
+    return [
+        _("Number"),
+        _("Direction"),
+        _("Channel"),
+        _("Created"),
+        _("Date and time"),
+        _("Subject"),
+        _("Counterparty"),
+        _("Thread"),
+        _("Assignee"),
+        _("Author"),
+        _("Status"),
+    ]
+
+
+def _task_row(t: Task) -> list:
+    return [
+        t.number,
+        _when(t.created_at),
+        _when(t.deadline),
+        _("yes") if t.is_overdue else "",
+        t.subject,
+        t.counterparty_label,
+        t.thread.number,
+        _person(t.assignee),
+        _person(t.author),
+        t.get_status_display(),
+    ]
+
+
+def _task_header() -> list[str]:
+    return [
+        _("Number"),
+        _("Created"),
+        _("Deadline"),
+        _("Overdue"),
+        _("Subject"),
+        _("Counterparty"),
+        _("Thread"),
+        _("Assignee"),
+        _("Author"),
+        _("Status"),
+    ]
+
+
+def _csv_chunks(spec: ListSpec, filterset: ListFilterSet) -> Iterator[bytes]:
+    """The file in pieces of EXPORT_CHUNK rows, each piece one query (keyset)."""
+    writer = csv.writer(_Echo(), delimiter=";", lineterminator="\r\n")
+    header, row_of = (
+        (_communication_header, _communication_row) if spec.kind == "communication" else (_task_header, _task_row)
+    )
+    yield ("\ufeff" + writer.writerow(header())).encode()
+    sort, descending = selectors.list_sort(spec.kind, filterset.sort_value)
+    rows = selectors.keyset_iterate(
+        filterset.qs, rows=spec.queryset(), sort=sort, descending=descending, chunk=EXPORT_CHUNK
+    )
+    buffer = []
+    for n, obj in enumerate(rows, start=1):
+        buffer.append(writer.writerow([_cell(v) for v in row_of(obj)]))
+        if n >= EXPORT_MAX_ROWS:
+            break
+        if len(buffer) >= EXPORT_CHUNK:
+            yield "".join(buffer).encode()
+            buffer = []
+    if buffer:
+        yield "".join(buffer).encode()
+
+
+def _async_chunks(chunks: Iterator[bytes]):
+    """The same pieces for an ASGI server: each query runs in the request's sync thread."""
+
+    def step():
+        return next(chunks, None)
+
+    async def generate():
+        while (piece := await sync_to_async(step, thread_sensitive=True)()) is not None:
+            yield piece
+
+    return generate()
+
+
+def _export(request, spec: ListSpec):
+    filterset = _filterset(request, spec)
+    chunks = _csv_chunks(spec, filterset)
+    # Under ASGI a synchronous iterator would be read whole into memory before sending.
+    content = _async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
+    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="{spec.export_filename}-{stamp}.csv"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def communication_export(request):
+    return _export(request, COMMUNICATIONS)
+
+
+def task_export(request):
+    return _export(request, TASKS)
+
+
+# --- saved filters ---------------------------------------------------------------------------------
+
+
+def _list_paths() -> dict[str, ListSpec]:
+    return {reverse(spec.url_name): spec for spec in SPECS.values()}
+
+
+@require_POST
+def saved_filter_create(request):
+    path = request.POST.get("path", "")
+    if path not in _list_paths():
+        raise Http404
+    query = clean_query(QueryDict(request.POST.get("query", "")))
+    name = request.POST.get("name", "").strip()
+    try:
+        saved = saved_filter_services.saved_filter_save(user=request.user, path=path, name=name, query_string=query)
+    except saved_filter_services.ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return HttpResponseRedirect(_url(path, query))
+    messages.success(request, _("Filter “%(name)s” saved.") % {"name": saved.name})
+    return HttpResponseRedirect(saved.url)
+
+
+@require_POST
+def saved_filter_delete(request, pk: int):
+    saved = get_object_or_404(SavedFilter, pk=pk, user=request.user)
+    saved_filter_services.saved_filter_delete(saved_filter=saved)
+    messages.success(request, _("Filter “%(name)s” deleted.") % {"name": saved.name})
+    back = urlsplit(request.POST.get("next", ""))
+    if back.path in _list_paths() and not back.scheme and not back.netloc:
+        return HttpResponseRedirect(_url(back.path, back.query))
+    return HttpResponseRedirect(saved.path)
