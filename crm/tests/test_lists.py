@@ -501,7 +501,10 @@ def test_count_is_exact_up_to_the_cap_then_more_than(client_ivan, user, monkeypa
     monkeypatch.setattr(selectors, "LIST_COUNT_CAP", 30)
     html = client_ivan.get("/communications/").content.decode()
     count = re.search(r'id="list-count">([^<]*)<', html).group(1)
-    assert "30" in count and ("more than" in count or "повече от" in count)
+    capped = "30" in count and ("more than" in count or "повече от" in count)
+    # PostgreSQL may show the planner's estimate instead, when the statistics make it large.
+    estimated = connection.vendor == "postgresql" and re.search(r"(about|около) \d+", count)
+    assert capped or estimated, count
 
 
 # --- a fixed number of queries -------------------------------------------------------------------
