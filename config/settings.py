@@ -97,6 +97,7 @@ DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": database_from_url(DATABASE_URL)}
 else:
+    VAR_DIR.mkdir(exist_ok=True)  # the embedded default needs no set-up step
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",

@@ -31,6 +31,7 @@ LANGUAGE_CODE = "bg"
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not :memory:, so the browser tests' live server (another process) sees the data.
+    (BASE_DIR / "var").mkdir(exist_ok=True)
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")}
 
 if REDIS_URL:
