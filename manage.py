@@ -5,6 +5,10 @@ import sys
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # With no configuration at all, manage.py is a developer's tool: development mode. A
+    # deployment sets SECRET_KEY, and then DEBUG keeps its safe default (off).
+    if not os.environ.get("SECRET_KEY"):
+        os.environ.setdefault("DEBUG", "1")
     from config.env import ImproperlyConfiguredEnv
 
     try:

@@ -106,3 +106,15 @@ def test_manage_py_prints_one_clear_line_for_a_malformed_setting(env, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_manage_py_without_configuration_is_development_mode():
+    """No SECRET_KEY and no DEBUG: a developer's checkout, so manage.py runs (in DEBUG)."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
