@@ -43,10 +43,6 @@ ARRIVAL_WAIT_S = 10.0
 STARTUP_TIMEOUT_S = 60.0
 USERNAME = "bench-notify-{:04d}"
 DEPARTMENT = "bench: notifications 1000"
-# redis-py 8 reads with a 5 s socket timeout by default, as long as channels_redis' blocking
-# BZPOPMIN waits, so idle consumers die with TimeoutError (django/channels_redis#422); until
-# config/settings.py sets it, the bench does.
-LAYER_SOCKET_TIMEOUT = 10
 NOTIFICATION_ID = re.compile(rb'data-notification-id="(\d+)"')
 
 
@@ -394,18 +390,13 @@ def run():
     from django.test.utils import override_settings
 
     from bench.tables import Table
+    from config.env import redis_channel_layer
 
     redis_url = os.environ["REDIS_URL"]
     prefix = f"crm-bench-notify-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    host = {"address": redis_url, "socket_timeout": LAYER_SOCKET_TIMEOUT}
-    layers = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [host], "prefix": prefix}}
-    }
-    # The servers read REDIS_URL through config/settings.py: the query sets the same timeout there.
-    separator = "&" if "?" in redis_url else "?"
-    server_redis_url = (
-        redis_url if "socket_timeout" in redis_url else f"{redis_url}{separator}socket_timeout={LAYER_SOCKET_TIMEOUT}"
-    )
+    # The same layer as the servers' (config/settings.py builds it from REDIS_URL).
+    layers = {"default": redis_channel_layer(redis_url, prefix)}
+    server_redis_url = redis_url
     actor, members, department, task, session_keys = seed()
     connected = members[:CLIENTS]
     servers = clients = None

@@ -27,14 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DAPHNE = Path(sys.executable).with_name("daphne")
 
 
-# redis-py 8 reads with a 5 s socket timeout by default, as long as channels_redis' blocking
-# BZPOPMIN waits: an idle consumer then dies with TimeoutError (django/channels_redis#422).
-LAYER_SOCKET_TIMEOUT = 10
-
-
 def redis_layers(url: str, prefix: str) -> dict:
-    config = {"hosts": [{"address": url, "socket_timeout": LAYER_SOCKET_TIMEOUT}], "prefix": prefix}
-    return {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": config}}
+    """The production Redis layer (config.env.redis_channel_layer) under a prefix of the test's own."""
+    from config.env import redis_channel_layer
+
+    return {"default": redis_channel_layer(url, prefix)}
 
 
 def unique_prefix() -> str:
