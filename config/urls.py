@@ -3,11 +3,15 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from config import views
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     # The language switch works on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("favicon.ico", views.favicon),
+    path("csp-report/", views.csp_report, name="csp_report"),
     path("mentions/", include("mentions.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include("crm.urls")),

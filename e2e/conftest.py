@@ -4,6 +4,7 @@ Every test here runs under `transactional_db` (autouse below): the server is ano
 only sees committed rows. Run with `make e2e` (DJANGO_ALLOW_ASYNC_UNSAFE=true pytest -q e2e).
 """
 
+import contextlib
 import os
 
 # Playwright's sync API runs an asyncio loop in the main thread: without this, every ORM call
@@ -12,6 +13,7 @@ import os
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 import pytest  # noqa: E402
+from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 
 from e2e import helpers  # noqa: E402
 from e2e.server import HOST, LiveServer, wait_for_server_db_sessions_to_end  # noqa: E402
@@ -147,24 +149,68 @@ def browser_context_args(browser_context_args):
     }
 
 
+# Every page of every context reports Content-Security-Policy violations to the test (the
+# binding survives navigations; the listener is added before any script of the page runs).
+CSP_WATCH_JS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__e2eCspViolation([
+    event.effectiveDirective || event.violatedDirective,
+    event.blockedURI || "inline",
+    (event.sourceFile || document.location.href) + ":" + event.lineNumber,
+    event.sample || "",
+  ].join(" | "));
+}, true);
+"""
+
+
+def flush_page_events(contexts):
+    """A round trip to every open page: reports the pages sent before it have been delivered."""
+    for context in contexts:
+        for page in context.pages:
+            # A page closing or navigating meanwhile has nothing left to report.
+            with contextlib.suppress(PlaywrightError):
+                page.evaluate("0")
+
+
 @pytest.fixture
-def new_context(new_context, request):
+def csp_violations():
+    """The Content-Security-Policy violations the pages of this test reported (fails the test)."""
+    return []
+
+
+@pytest.fixture
+def new_context(new_context, request, csp_violations):
     """pytest-playwright's context factory, plus a watch on every page of every context:
     an uncaught JS error or an HTTP 5xx response fails the test (unless marked
-    `allow_page_errors`). Covers `page`, `context` and extra contexts for second users."""
+    `allow_page_errors`), and so does any Content-Security-Policy violation (always).
+    Covers `page`, `context` and extra contexts for second users."""
     problems = []
 
     def on_response(response):
         if response.status >= 500:
             problems.append(f"HTTP {response.status} {response.request.method} {response.url}")
 
+    def on_console(message):
+        # Chromium also says so on the console (covers what the DOM event may miss, e.g. a worker).
+        if message.type == "error" and "Content Security Policy" in message.text:
+            csp_violations.append(f"console: {message.text}")
+
+    contexts = []
+
     def factory(**kwargs):
         context = new_context(**kwargs)
+        contexts.append(context)
         context.on("weberror", lambda error: problems.append(f"uncaught JS error: {error.error}"))
         context.on("response", on_response)
+        context.on("console", on_console)
+        context.expose_binding("__e2eCspViolation", lambda _source, text: csp_violations.append(text))
+        context.add_init_script(CSP_WATCH_JS)
         return context
 
     yield factory
+    flush_page_events(contexts)
+    if csp_violations:
+        pytest.fail("Content-Security-Policy violations:\n  " + "\n  ".join(csp_violations), pytrace=False)
     if problems and request.node.get_closest_marker("allow_page_errors") is None:
         pytest.fail("The browser saw errors:\n  " + "\n  ".join(problems), pytrace=False)
 

@@ -63,3 +63,30 @@
     else if (event.key === "Escape") { menu.innerHTML = ""; }
   });
 })();
+
+// Content-Security-Policy glue: what inline handlers and htmx event filters did (both need
+// 'unsafe-inline' / 'unsafe-eval', which the policy forbids).
+(function () {
+  "use strict";
+  // <select data-submit-on-change>: the language switch submits its form when changed.
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("[data-submit-on-change]") && event.target.form) {
+      event.target.form.submit();
+    }
+  });
+  // List filters (form[data-live-filters]): typing in a search field sends "filter-typed"
+  // (htmx debounces it), changing any other field "filter-changed".
+  function liveFilterForm(target) {
+    return target.form && target.form.hasAttribute("data-live-filters");
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.type === "search" && liveFilterForm(event.target)) {
+      event.target.dispatchEvent(new CustomEvent("filter-typed", { bubbles: true }));
+    }
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.type !== "search" && liveFilterForm(event.target)) {
+      event.target.dispatchEvent(new CustomEvent("filter-changed", { bubbles: true }));
+    }
+  });
+})();
