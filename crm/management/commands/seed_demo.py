@@ -1,10 +1,16 @@
-"""Realistic Bulgarian demo data. Idempotent: running it again adds nothing twice."""
+"""Realistic Bulgarian demo data. Idempotent: running it again adds nothing twice.
+
+With DEBUG off it refuses unless --force (a demo or staging site), and then no demo user gets the
+known demo password nor superuser rights: each gets a random password, printed once.
+"""
 
 import datetime
 import io
+import secrets
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
@@ -89,18 +95,37 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--print-logins", action="store_true", help="Only print the demo logins.")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Seed even with DEBUG off: demo users then get random passwords (printed once) and no superuser.",
+        )
 
-    def handle(self, *args, print_logins=False, **options):
+    def handle(self, *args, print_logins=False, force=False, **options):
+        production = not settings.DEBUG
+        if production and not force:
+            raise CommandError(
+                "DEBUG is off: this looks like a production database. seed_demo adds demo users and data; "
+                "pass --force to seed anyway (random passwords, no superuser)."
+            )
+        new_passwords = {}
         if not print_logins:
             with transaction.atomic():
-                self.seed()
-        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+                new_passwords = self.seed(production=production)
+        if production:
+            self.stdout.write("Demo logins (random passwords, shown only when set):")
+        else:
+            self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, first, last, departments, is_staff in EMPLOYEES:
-            role = " — manager and admin (/admin/)" if is_staff else ""
-            self.stdout.write(f"  {username:8} {first} {last} ({', '.join(departments)}){role}")
+            role = " — manager and admin (/admin/)" if is_staff and not production else ""
+            line = f"  {username:8} {first} {last} ({', '.join(departments)}){role}"
+            if production:
+                line += f"  password: {new_passwords.get(username, 'unchanged')}"
+            self.stdout.write(line)
 
-    def seed(self):
-        users = self.seed_people()
+    def seed(self, *, production: bool) -> dict[str, str]:
+        """Seed everything; returns the passwords set now (production only), by username."""
+        users, new_passwords = self.seed_people(production=production)
         counterparties = self.seed_counterparties()
         for code, name in PRODUCTS:
             Product.objects.get_or_create(code=code, defaults={"name": name})
@@ -108,23 +133,32 @@ class Command(BaseCommand):
         if not Thread.objects.filter(subject="Оферта за стелажи СК-200").exists():
             self.seed_threads(users, counterparties, orders)
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
+        return new_passwords
 
-    def seed_people(self) -> dict[str, User]:
+    def seed_people(self, *, production: bool) -> tuple[dict[str, User], dict[str, str]]:
+        """The demo employees. In production (DEBUG off, --force) nobody is made staff or
+        superuser, and a password anyone could read here (DEMO_PASSWORD) is never left in place:
+        new users, and users still carrying it from a development seed, get a random one."""
         from django.contrib.auth.models import Permission
 
-        users = {}
+        users, new_passwords = {}, {}
         for username, first, last, departments, is_staff in EMPLOYEES:
+            admin = is_staff and not production
             user, created = User.objects.get_or_create(
                 username=username,
                 defaults={
                     "first_name": first,
                     "last_name": last,
                     "email": f"{username}@firma.bg",
-                    "is_staff": is_staff,
-                    "is_superuser": is_staff,
+                    "is_staff": admin,
+                    "is_superuser": admin,
                 },
             )
-            if created:
+            if production and (created or user.check_password(DEMO_PASSWORD)):
+                new_passwords[username] = secrets.token_urlsafe(12)
+                user.set_password(new_passwords[username])
+                user.save(update_fields=["password"])
+            elif created:
                 user.set_password(DEMO_PASSWORD)
                 user.save()
             for name in departments:
@@ -137,7 +171,7 @@ class Command(BaseCommand):
                 content_type__app_label="crm", codename__in=["change_communication", "change_task"]
             )
         )
-        return users
+        return users, new_passwords
 
     def seed_counterparties(self) -> dict[str, Counterparty]:
         result = {}
