@@ -4,7 +4,6 @@ Every test here runs under `transactional_db` (autouse below): the server is ano
 only sees committed rows. Run with `make e2e` (DJANGO_ALLOW_ASYNC_UNSAFE=true pytest -q e2e).
 """
 
-import contextlib
 import os
 
 # Playwright's sync API runs an asyncio loop in the main thread: without this, every ORM call
@@ -13,21 +12,10 @@ import os
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 import pytest  # noqa: E402
-from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 
 from e2e import helpers  # noqa: E402
+from e2e.browser import CHROMIUM, CHROMIUM_ARGS, flush_page_events, watch_csp  # noqa: E402
 from e2e.server import HOST, LiveServer, wait_for_server_db_sessions_to_end  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def pytest_configure(config):
@@ -149,29 +137,6 @@ def browser_context_args(browser_context_args):
     }
 
 
-# Every page of every context reports Content-Security-Policy violations to the test (the
-# binding survives navigations; the listener is added before any script of the page runs).
-CSP_WATCH_JS = """
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.__e2eCspViolation([
-    event.effectiveDirective || event.violatedDirective,
-    event.blockedURI || "inline",
-    (event.sourceFile || document.location.href) + ":" + event.lineNumber,
-    event.sample || "",
-  ].join(" | "));
-}, true);
-"""
-
-
-def flush_page_events(contexts):
-    """A round trip to every open page: reports the pages sent before it have been delivered."""
-    for context in contexts:
-        for page in context.pages:
-            # A page closing or navigating meanwhile has nothing left to report.
-            with contextlib.suppress(PlaywrightError):
-                page.evaluate("0")
-
-
 @pytest.fixture
 def csp_violations():
     """The Content-Security-Policy violations the pages of this test reported (fails the test)."""
@@ -190,11 +155,6 @@ def new_context(new_context, request, csp_violations):
         if response.status >= 500:
             problems.append(f"HTTP {response.status} {response.request.method} {response.url}")
 
-    def on_console(message):
-        # Chromium also says so on the console (covers what the DOM event may miss, e.g. a worker).
-        if message.type == "error" and "Content Security Policy" in message.text:
-            csp_violations.append(f"console: {message.text}")
-
     contexts = []
 
     def factory(**kwargs):
@@ -202,9 +162,7 @@ def new_context(new_context, request, csp_violations):
         contexts.append(context)
         context.on("weberror", lambda error: problems.append(f"uncaught JS error: {error.error}"))
         context.on("response", on_response)
-        context.on("console", on_console)
-        context.expose_binding("__e2eCspViolation", lambda _source, text: csp_violations.append(text))
-        context.add_init_script(CSP_WATCH_JS)
+        watch_csp(context, csp_violations)
         return context
 
     yield factory
