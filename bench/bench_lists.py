@@ -701,6 +701,7 @@ def _measure_list(client: Client, path: str, cases) -> tuple[list[list], dict, l
 
 
 def run() -> list[Table]:
+    import paging
     from accounts.models import User
     from crm import selectors
     from crm.models import Communication, Task, Thread
@@ -718,8 +719,8 @@ def run() -> list[Table]:
     comm = Communication.objects.order_by("-created_at", "-id")[5000]
     task = Task.objects.order_by("-created_at", "-id")[5000]
     sort = selectors.LIST_SORTS["communication"]["created"]
-    comm_cursor = selectors._encode_cursor(sort, comm.created_at, comm.pk)
-    task_cursor = selectors._encode_cursor(selectors.LIST_SORTS["task"]["created"], task.created_at, task.pk)
+    comm_cursor = paging.encode_cursor(sort, comm.created_at, comm.pk)
+    task_cursor = paging.encode_cursor(selectors.LIST_SORTS["task"]["created"], task.created_at, task.pk)
     comm_cases, task_cases = _cases(manager, assignee, author, thread_id, comm_cursor, task_cursor, busy)
 
     columns = [

@@ -245,7 +245,7 @@ class ListFilterSet(df.FilterSet):
         return qs.filter(assignee=user) if value == "assigned" else qs.filter(author=user)
 
     def filter_sort(self, qs: QuerySet, name: str, value: str) -> QuerySet:
-        return qs  # the keyset paginator orders (crm.selectors.keyset_page); here it is only validated
+        return qs  # the keyset pages order (paging.keyset_page); here it is only validated
 
     # --- what the views need ---------------------------------------------------------------
 

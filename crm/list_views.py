@@ -5,9 +5,11 @@
   out-of-band pieces: the form's hidden state, the errors, the export link, the save form), and
   ``HX-Push-Url`` with the canonical URL, so the address bar always holds a link to what is
   shown. A history restore (back button) gets the full page.
-- Pages are keyset pages (``after``/``before`` cursors, crm.selectors.keyset_page): a bounded number
-  of queries whatever the page's depth and the table's size. The total is exact when the page's
-  queries saw every match, else PostgreSQL's estimate ("about …"; counted when small).
+- Pages are keyset pages (``after``/``before`` cursors; crm.selectors.communication_list and
+  task_list over the ``paging`` package): a bounded number of queries whatever the page's depth
+  and the table's size; a cursor that is no position in the list gives the first page. The total
+  is exact when the page's queries saw every match, else PostgreSQL's estimate ("about …";
+  counted when small).
 - ``…/export.csv``: the filtered list in the list's order, streamed in keyset chunks. UTF-8 with
   a byte-order mark and ``;`` between fields: what Excel with Bulgarian regional settings opens
   as columns, Cyrillic intact (a ``sep=`` line would make Excel ignore the BOM). Cells that
@@ -34,6 +36,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import push_url
 
+import paging
 from crm import selectors
 from crm.filters import CommunicationFilter, ListFilterSet, TaskFilter
 from crm.models import Communication, Task
@@ -51,6 +54,7 @@ class ListSpec:
     kind: str
     filterset: type[ListFilterSet]
     queryset: Callable
+    select: Callable  # the list selector: a page for the filter set
     template: str
     url_name: str
     export_url_name: str
@@ -68,6 +72,7 @@ COMMUNICATIONS = ListSpec(
     kind="communication",
     filterset=CommunicationFilter,
     queryset=selectors.communication_list_queryset,
+    select=selectors.communication_list,
     template="crm/communication_list.html",
     url_name="crm:communication_list",
     export_url_name="crm:communication_export",
@@ -90,6 +95,7 @@ TASKS = ListSpec(
     kind="task",
     filterset=TaskFilter,
     queryset=selectors.task_list_queryset,
+    select=selectors.task_list,
     template="crm/task_list.html",
     url_name="crm:task_list",
     export_url_name="crm:task_export",
@@ -156,23 +162,11 @@ def _filterset(request, spec: ListSpec) -> ListFilterSet:
 
 def _list(request, spec: ListSpec):
     filterset = _filterset(request, spec)
-    sort, descending = selectors.list_sort(spec.kind, filterset.sort_value)
-    qs = filterset.qs
-    page = selectors.keyset_page(
-        qs,
-        rows=spec.queryset(),
-        sort=sort,
-        descending=descending,
-        after=request.GET.get("after"),
-        before=request.GET.get("before"),
-    )
-    if page.total is not None:  # the page's queries saw every match
-        total, count_kind = page.total, "exact"
-    else:
-        total, count_kind = selectors.list_count(qs)
-        if count_kind == "estimate":  # never less than what is known to exist; two digits are enough
-            total = _round(max(total, len(page) + (1 if page.has_next else 0)))
-    context = _context(request, spec, filterset, page, total, count_kind, sort, descending)
+    result = spec.select(filters=filterset, after=request.GET.get("after"), before=request.GET.get("before"))
+    page, total = result.page, result.total
+    if result.count_kind == "estimate":  # two digits are enough
+        total = _round(total)
+    context = _context(request, spec, filterset, page, total, result.count_kind, result.sort, result.descending)
     if request.htmx and not request.htmx.history_restore_request:
         response = render(request, f"{spec.template}#list-htmx", context)
         push_url(response, _url(request.path, clean_query(request.GET, keep_paging=True)))
@@ -399,7 +393,7 @@ def _csv_chunks(spec: ListSpec, filterset: ListFilterSet) -> Iterator[bytes]:
     )
     yield ("\ufeff" + writer.writerow(header())).encode()
     sort, descending = selectors.list_sort(spec.kind, filterset.sort_value)
-    rows = selectors.keyset_iterate(
+    rows = paging.keyset_iterate(
         filterset.qs, rows=spec.queryset(), sort=sort, descending=descending, chunk=EXPORT_CHUNK
     )
     buffer = []

@@ -1,21 +1,19 @@
 """Reads: each page's data in a fixed number of queries, whatever the size of what it shows."""
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import OperationalError, connections, transaction
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from psycopg import errors as psycopg_errors
 
 from crm.db import UnicodeLower
 from crm.models import Attachment, Communication, Counterparty, Order, Status, Task, Thread, ThreadEvent, ThreadOrder
 from mentions.selectors import mention_prefetch
+from paging import KeysetPage, Sort, keyset_page, list_count
 
 OPEN_STATUSES = [Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS]
 
@@ -278,51 +276,32 @@ def order_choices_for(*, thread: Thread, limit: int = 50) -> list[Order]:
 
 # --- communication and task lists (filters in crm/filters.py, views in crm/list_views.py) -------
 #
-# Pages are keyset pages: the next page is "rows after (sort key, id) of the last row", so page
-# 40 000 costs what page 1 costs. No COUNT(*) runs over millions of rows: the total is exact when
-# the page's queries saw every match, else PostgreSQL's estimate (SQLite: counted up to a cap).
+# Keyset pages and capped counts come from the generic ``paging`` package; here is what is the
+# CRM's: the sortable columns of each list, the rows a list shows, and the list selectors, which
+# take the list's filter set and give a page with its total.
 
-LIST_PAGE_SIZE = 25
-LIST_COUNT_CAP = 1000
-# How many rows (in sort order, unfiltered) the first look at a page walks; see _page_keys.
-LIST_WINDOW = 5000
-# At most this many matches past the window are fetched unordered and sorted here.
-LIST_PROBE_CAP = 5000
-# With at least this many matches in the window, matches are merely sparse: walk on in order.
-LIST_WALK_MIN = 3
 # A sort key that is never NULL: tasks without a deadline sort after every real deadline.
 NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 # Above this many counterparties matching a name, the name filter is a subquery, not a list of ids.
 COUNTERPARTY_ID_LIMIT = 1000
 
-
-@dataclass(frozen=True)
-class ListSort:
-    """One sortable column: ``key`` is its query-string name (``sort=key`` or ``sort=-key``)."""
-
-    key: str
-    field: str  # the model field, or the annotation below, ordered and compared on
-    is_datetime: bool = True  # else text
-    expression: object = None  # an annotation when ``field`` is not a model field
-
-
 LIST_SORTS = {
     "communication": {
-        "created": ListSort("created", "created_at"),
-        "number": ListSort("number", "number", is_datetime=False),
+        "created": Sort("created", "created_at"),
+        "number": Sort("number", "number", is_datetime=False),
     },
     "task": {
-        "created": ListSort("created", "created_at"),
-        "number": ListSort("number", "number", is_datetime=False),
+        "created": Sort("created", "created_at"),
+        "number": Sort("number", "number", is_datetime=False),
         # Matches the expression index crm_task_deadline_key (migration 0002) on PostgreSQL.
-        "deadline": ListSort("deadline", "deadline_key", expression=Coalesce("deadline", Value(NO_DEADLINE))),
+        "deadline": Sort("deadline", "deadline_key", expression=Coalesce("deadline", Value(NO_DEADLINE))),
     },
 }
 LIST_DEFAULT_SORT = "-created"
 
 
-def list_sort(kind: str, value: str | None) -> tuple[ListSort, bool]:
-    """The ListSort and whether it is descending, for ``sort=`` (unknown values: the default)."""
+def list_sort(kind: str, value: str | None) -> tuple[Sort, bool]:
+    """The Sort and whether it is descending, for ``sort=`` (unknown values: the default)."""
     sorts = LIST_SORTS[kind]
     value = value or LIST_DEFAULT_SORT
     descending = value.startswith("-")
@@ -348,6 +327,51 @@ def task_list_queryset() -> QuerySet[Task]:
     )
 
 
+class ListFilters(Protocol):
+    """What a list selector reads of a bound filter set (crm.filters.ListFilterSet)."""
+
+    @property
+    def qs(self) -> QuerySet: ...  # the list's rows, filtered by the valid filters
+
+    @property
+    def sort_value(self) -> str: ...  # ``sort=`` when valid, else the default
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """A page of a list and what is shown around it."""
+
+    page: KeysetPage
+    total: int
+    count_kind: str  # "exact", "more" (more than ``total``) or "estimate"
+    sort: Sort
+    descending: bool
+
+
+def communication_list(*, filters: ListFilters, after: str | None = None, before: str | None = None) -> ListPage:
+    """The page of communications after/before a cursor (none: the first), in the order of
+    ``filters`` (a bound crm.filters.CommunicationFilter; its invalid filters are left out)."""
+    return _list_page("communication", filters=filters, rows=communication_list_queryset(), after=after, before=before)
+
+
+def task_list(*, filters: ListFilters, after: str | None = None, before: str | None = None) -> ListPage:
+    """The page of tasks after/before a cursor, as communication_list (``filters``: a TaskFilter)."""
+    return _list_page("task", filters=filters, rows=task_list_queryset(), after=after, before=before)
+
+
+def _list_page(kind: str, *, filters: ListFilters, rows: QuerySet, after: str | None, before: str | None) -> ListPage:
+    sort, descending = list_sort(kind, filters.sort_value)
+    qs = filters.qs
+    page = keyset_page(qs, rows=rows, sort=sort, descending=descending, after=after, before=before)
+    if page.total is not None:  # the page's queries saw every match
+        total, count_kind = page.total, "exact"
+    else:
+        total, count_kind = list_count(qs)
+        if count_kind == "estimate":  # never less than what is known to exist
+            total = max(total, len(page) + (1 if page.has_next else 0))
+    return ListPage(page=page, total=total, count_kind=count_kind, sort=sort, descending=descending)
+
+
 def counterparty_ids_named(text: str, *, limit: int = COUNTERPARTY_ID_LIMIT) -> list[int] | None:
     """Ids of the counterparties whose name contains ``text`` (case-insensitive, Cyrillic too).
 
@@ -370,237 +394,3 @@ def counterparty_named_subquery(text: str) -> QuerySet[Counterparty]:
         .order_by()
         .values("pk")
     )
-
-
-def _encode_cursor(sort: ListSort, value, pk: int) -> str:
-    raw = json.dumps([sort.key, value.isoformat() if isinstance(value, datetime) else value, pk])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(sort: ListSort, raw: str | None) -> tuple | None:
-    """(value, pk) from a cursor made for ``sort``; None when missing, malformed or for another sort."""
-    if not raw or len(raw) > 500:
-        return None
-    try:
-        key, value, pk = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-        if key != sort.key or not isinstance(pk, int) or isinstance(pk, bool) or not isinstance(value, str):
-            return None
-        if sort.is_datetime:
-            value = datetime.fromisoformat(value)
-            if timezone.is_naive(value):
-                return None
-        return value, pk
-    except (ValueError, TypeError):
-        return None
-
-
-def _beyond(field: str, value, pk: int, *, smaller: bool) -> Q:
-    """Rows after (value, pk) in the order: ``field <= value AND (field < value OR id < pk)``.
-
-    The first term is a plain range on the sort index (a row comparison spelled with OR alone
-    would make PostgreSQL scan the index from its start on every page).
-    """
-    if smaller:
-        return Q(**{f"{field}__lte": value}) & (Q(**{f"{field}__lt": value}) | Q(pk__lt=pk))
-    return Q(**{f"{field}__gte": value}) & (Q(**{f"{field}__gt": value}) | Q(pk__gt=pk))
-
-
-@dataclass(frozen=True)
-class KeysetPage:
-    items: list
-    next_cursor: str | None  # pass as ?after=
-    previous_cursor: str | None  # pass as ?before=
-    # Every match, when the page's queries saw them all (first pages only); else None.
-    total: int | None = None
-
-    @property
-    def has_next(self) -> bool:
-        return self.next_cursor is not None
-
-    @property
-    def has_previous(self) -> bool:
-        return self.previous_cursor is not None
-
-    @property
-    def has_other_pages(self) -> bool:
-        return self.has_next or self.has_previous
-
-    def __iter__(self):
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-
-def _ordered(qs: QuerySet, sort: ListSort, *, descending: bool) -> QuerySet:
-    if sort.expression is not None:
-        qs = qs.annotate(**{sort.field: sort.expression})
-    prefix = "-" if descending else ""
-    return qs.order_by(f"{prefix}{sort.field}", f"{prefix}pk")
-
-
-def _up_to(field: str, value, pk: int, *, smaller: bool) -> Q:
-    """Rows up to and including (value, pk) in the order: the complement of ``_beyond``."""
-    if smaller:
-        return Q(**{f"{field}__gte": value}) & (Q(**{f"{field}__gt": value}) | Q(pk__gte=pk))
-    return Q(**{f"{field}__lte": value}) & (Q(**{f"{field}__lt": value}) | Q(pk__lte=pk))
-
-
-def _keys(qs: QuerySet, sort: ListSort, *, descending: bool, conditions: list[Q], limit: int) -> list[tuple]:
-    """(pk, sort value) of the first ``limit`` rows in order, on the filtered table alone (without
-    the joins of the displayed rows, so the planner weighs its plans on the table itself)."""
-    ordered = _ordered(qs, sort, descending=descending)
-    for condition in conditions:
-        ordered = ordered.filter(condition)
-    return list(ordered.values_list("pk", sort.field)[:limit])
-
-
-def _probe(qs: QuerySet, sort: ListSort, *, descending: bool, conditions: list[Q]) -> list[tuple] | None:
-    """Every match (pk, sort value) in order when there are at most LIST_PROBE_CAP; else None.
-    Asked without ORDER BY: the database finds them by its cheapest plan; this sorts them."""
-    unordered = _ordered(qs, sort, descending=descending).order_by()
-    for condition in conditions:
-        unordered = unordered.filter(condition)
-    found = list(unordered.values_list("pk", sort.field)[: LIST_PROBE_CAP + 1])
-    if len(found) > LIST_PROBE_CAP:
-        return None
-    found.sort(key=lambda row: (row[1], row[0]), reverse=descending)
-    return found
-
-
-def _load(rows: QuerySet, keys: list[tuple]) -> list:
-    """The rows of ``keys`` with what the list shows (one query by primary key), in key order."""
-    if not keys:
-        return []
-    objects = rows.in_bulk([pk for pk, _value in keys])
-    return [objects[pk] for pk, _value in keys if pk in objects]
-
-
-def _page_keys(qs, rows, sort, *, descending, after, limit) -> tuple[list[tuple], int | None]:
-    """The next ``limit`` keys in order, and the number of matches after ``after`` when all were seen.
-
-    Walking the sort index and filtering (what PostgreSQL does for ORDER BY … LIMIT) is fast when
-    matches are frequent or recent, and reads most of the table when they are few and old (an old
-    client's calls); collecting the matches by another index and sorting them is the reverse. The
-    planner assumes matches are spread evenly and cannot tell. So, bounded either way:
-
-    1. the window: the next LIST_WINDOW rows in sort order (its last key is one index-only query);
-       walk it and filter. Enough matches there: done.
-    2. a few matches in the window (LIST_WALK_MIN or more): they are sparse, not absent; walk on
-       past the window (about LIST_WINDOW × 25 / matches rows).
-    3. else past the window, up to LIST_PROBE_CAP + 1 matches unordered (the cheapest plan, then
-       sorted here): when that is all of them, done, and counted.
-    4. else walk on in order: more than LIST_PROBE_CAP matches past the window are not rare.
-
-    What stays slow: many matches that are all old while a few (LIST_WALK_MIN or more) are recent,
-    or more than LIST_PROBE_CAP matches all far back: the walk then reads the rows in between.
-    """
-    start = [_beyond(sort.field, after[0], after[1], smaller=descending)] if after is not None else []
-    edge = list(
-        _ordered(rows, sort, descending=descending)
-        .filter(*start)
-        .values_list(sort.field, "pk")[LIST_WINDOW - 1 : LIST_WINDOW]
-    )
-    if not edge:  # fewer rows than the window left: walk them all
-        keys = _keys(qs, sort, descending=descending, conditions=start, limit=limit)
-        return keys, (len(keys) if len(keys) < limit else None)
-    value, pk = edge[0]
-    window = [*start, _up_to(sort.field, value, pk, smaller=descending)]
-    keys = _keys(qs, sort, descending=descending, conditions=window, limit=limit)
-    if len(keys) >= limit:
-        return keys, None
-    past = [*start, _beyond(sort.field, value, pk, smaller=descending)]
-    if len(keys) >= LIST_WALK_MIN:
-        return keys + _keys(qs, sort, descending=descending, conditions=past, limit=limit - len(keys)), None
-    probed = _probe(qs, sort, descending=descending, conditions=past)
-    if probed is not None:
-        return keys + probed, len(keys) + len(probed)
-    return keys + _keys(qs, sort, descending=descending, conditions=past, limit=limit - len(keys)), None
-
-
-def keyset_page(
-    qs: QuerySet,
-    *,
-    rows: QuerySet,
-    sort: ListSort,
-    descending: bool,
-    after: str | None = None,
-    before: str | None = None,
-    size: int = LIST_PAGE_SIZE,
-) -> KeysetPage:
-    """One page of ``qs`` (``rows``: the unfiltered queryset the page's objects are loaded from),
-    in a bounded number of queries whatever the page's depth (see _page_keys).
-
-    ``after``/``before`` are cursors of an earlier page (malformed ones give the first page).
-    """
-    after_key = _decode_cursor(sort, after)
-    before_key = None if after_key else _decode_cursor(sort, before)
-    backwards = before_key is not None
-    key = before_key or after_key
-    keys, seen = _page_keys(qs, rows, sort, descending=descending != backwards, after=key, limit=size + 1)
-    total = seen if key is None else None
-    more = len(keys) > size
-    keys = keys[:size]
-    if backwards:
-        keys.reverse()
-    if not keys:
-        return KeysetPage(items=[], next_cursor=None, previous_cursor=None, total=total)
-    has_next = more if not backwards else True
-    has_previous = (key is not None) if not backwards else more
-    (first_pk, first_value), (last_pk, last_value) = keys[0], keys[-1]
-    return KeysetPage(
-        items=_load(rows, keys),
-        next_cursor=_encode_cursor(sort, last_value, last_pk) if has_next else None,
-        previous_cursor=_encode_cursor(sort, first_value, first_pk) if has_previous else None,
-        total=total,
-    )
-
-
-def keyset_iterate(qs: QuerySet, *, rows: QuerySet, sort: ListSort, descending: bool, chunk: int = 2000):
-    """Every row of ``qs`` in order, in chunks of ``chunk`` rows (CSV export of millions)."""
-    key = None
-    while True:
-        keys, _seen = _page_keys(qs, rows, sort, descending=descending, after=key, limit=chunk)
-        yield from _load(rows, keys)
-        if len(keys) < chunk:
-            return
-        key = (keys[-1][1], keys[-1][0])
-
-
-def bounded_count(qs: QuerySet, *, cap: int | None = None) -> tuple[int, bool]:
-    """(count, capped): the exact count up to ``cap`` rows; capped=True means "more than cap"."""
-    cap = cap or LIST_COUNT_CAP
-    n = qs.order_by().select_related(None)[: cap + 1].count()
-    return min(n, cap), n > cap
-
-
-# The exact count of a filtered list may take at most this long on PostgreSQL; past it, the estimate.
-LIST_COUNT_BUDGET_MS = 25
-
-
-def list_count(qs: QuerySet) -> tuple[int, str]:
-    """How many rows ``qs`` has, without counting millions: (n, kind), kind "exact", "more" (more
-    than n = LIST_COUNT_CAP) or "estimate".
-
-    PostgreSQL: the plan's estimate first (planning only, no rows read); when it is small, the
-    rows are counted (up to the cap) within LIST_COUNT_BUDGET_MS — small estimates are the
-    unreliable ones, and counting few rows is cheap unless many candidates must be checked to
-    find them, which the time budget cuts short. SQLite: counted up to the cap.
-    """
-    if connections[qs.db].vendor != "postgresql":
-        n, capped = bounded_count(qs)
-        return n, "more" if capped else "exact"
-    plan = json.loads(qs.order_by().values("pk").explain(format="json"))
-    plan = plan[0] if isinstance(plan, list) else plan
-    estimate = int(plan["Plan"]["Plan Rows"])
-    if estimate > 2 * LIST_COUNT_CAP:
-        return estimate, "estimate"
-    try:
-        with transaction.atomic(using=qs.db), connections[qs.db].cursor() as cursor:
-            cursor.execute(f"SET LOCAL statement_timeout = '{int(LIST_COUNT_BUDGET_MS)}ms'")
-            n, capped = bounded_count(qs)
-    except OperationalError as error:
-        if not isinstance(error.__cause__, psycopg_errors.QueryCanceled):
-            raise
-        return estimate, "estimate"
-    return n, "more" if capped else "exact"

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+import paging
 from accounts.tests.factories import UserFactory
 from crm import selectors
 from crm.filters import CommunicationFilter, TaskFilter
@@ -416,9 +417,9 @@ PATHS = [(5000, 1000, 3), (7, 1000, 30), (7, 5, 30), (7, 1000, 3)]
 
 @pytest.mark.parametrize(("window", "cap", "walk"), PATHS)
 def test_keyset_pages_walk_forward_and_back_without_gaps_or_repeats(client_ivan, user, monkeypatch, window, cap, walk):
-    monkeypatch.setattr(selectors, "LIST_WINDOW", window)
-    monkeypatch.setattr(selectors, "LIST_PROBE_CAP", cap)
-    monkeypatch.setattr(selectors, "LIST_WALK_MIN", walk)
+    monkeypatch.setattr(paging, "WINDOW", window)
+    monkeypatch.setattr(paging, "PROBE_CAP", cap)
+    monkeypatch.setattr(paging, "WALK_MIN", walk)
     moment = timezone.now()
     # Ties on the sort key: ids break them.
     for i in range(60):
@@ -437,14 +438,14 @@ def test_keyset_pages_walk_forward_and_back_without_gaps_or_repeats(client_ivan,
     assert shown(first) == pages[0]
     # Back on the first page by a cursor, the count is still right.
     count = re.search(r'id="list-count">([^<]*)<', first.content.decode()).group(1)
-    assert "60" in count  # counted (by the keys, or up to LIST_COUNT_CAP)
+    assert "60" in count  # counted (by the keys, or up to paging.COUNT_CAP)
     assert 'id="pager-previous"' not in first.content.decode()
     assert 'id="pager-first"' in second.content.decode()
 
 
 def test_a_few_old_matches_are_found_past_the_window_and_counted(client_ivan, user, monkeypatch):
     """An old client's few calls: not in the newest rows the window walks, found by the probe."""
-    monkeypatch.setattr(selectors, "LIST_WINDOW", 10)
+    monkeypatch.setattr(paging, "WINDOW", 10)
     old_client = CounterpartyFactory(name="Стар Клиент ЕООД")
     moment = timezone.now()
     old = [
@@ -461,9 +462,9 @@ def test_a_few_old_matches_are_found_past_the_window_and_counted(client_ivan, us
 @pytest.mark.parametrize(("window", "cap", "walk"), PATHS)
 @pytest.mark.parametrize("sort", ["number", "-number", "created", "deadline", "-deadline"])
 def test_keyset_pages_follow_each_sort(client_ivan, user, monkeypatch, sort, window, cap, walk):
-    monkeypatch.setattr(selectors, "LIST_WINDOW", window)
-    monkeypatch.setattr(selectors, "LIST_PROBE_CAP", cap)
-    monkeypatch.setattr(selectors, "LIST_WALK_MIN", walk)
+    monkeypatch.setattr(paging, "WINDOW", window)
+    monkeypatch.setattr(paging, "PROBE_CAP", cap)
+    monkeypatch.setattr(paging, "WALK_MIN", walk)
     moment = timezone.now()
     for i in range(55):
         deadline = None if i % 4 == 0 else moment + datetime.timedelta(hours=i % 9)
@@ -498,7 +499,7 @@ def test_count_is_exact_up_to_the_cap_then_more_than(client_ivan, user, monkeypa
         CommunicationFactory(author=user)
     html = client_ivan.get("/communications/").content.decode()
     assert re.search(r'id="list-count">\s*37 ', html)
-    monkeypatch.setattr(selectors, "LIST_COUNT_CAP", 30)
+    monkeypatch.setattr(paging, "COUNT_CAP", 30)
     html = client_ivan.get("/communications/").content.decode()
     count = re.search(r'id="list-count">([^<]*)<', html).group(1)
     capped = "30" in count and ("more than" in count or "повече от" in count)
@@ -524,7 +525,7 @@ def _many(user, n):
         )
 
 
-# The list's own queries: the window's edge (the LIST_WINDOW-th row), the page's keys, its rows,
+# The list's own queries: the window's edge (the paging.WINDOW-th row), the page's keys, its rows,
 # the count when the keys did not see every match (PostgreSQL: the plan's estimate, then a capped
 # count when that is small; SQLite: the capped count), saved filters, and the employees (when a
 # select is drawn or an author/assignee is checked). The layout adds its own — session, user,
@@ -595,9 +596,9 @@ def test_list_page_runs_a_fixed_number_of_queries(client_ivan, user, django_asse
     ],
 )
 def test_pages_past_the_window_stay_bounded(client_ivan, user, monkeypatch, cap, walk, extra, counted):
-    monkeypatch.setattr(selectors, "LIST_WINDOW", 10)
-    monkeypatch.setattr(selectors, "LIST_PROBE_CAP", cap)
-    monkeypatch.setattr(selectors, "LIST_WALK_MIN", walk)
+    monkeypatch.setattr(paging, "WINDOW", 10)
+    monkeypatch.setattr(paging, "PROBE_CAP", cap)
+    monkeypatch.setattr(paging, "WALK_MIN", walk)
     _many(user, 40)
     mine, _total = _queries(client_ivan, "/tasks/", {}, **HTMX)
     assert mine == EDGE + KEYS + extra + ROWS + counted + SAVED
@@ -760,15 +761,15 @@ def test_a_slow_count_gives_way_to_the_estimate(comms, monkeypatch):
     """PostgreSQL: a count that overruns its budget gives way to the planner's estimate.
     SQLite: rows are counted (up to the cap), exactly."""
     if not ON_POSTGRES:
-        assert selectors.list_count(Communication.objects.all()) == (4, "exact")
+        assert paging.list_count(Communication.objects.all()) == (4, "exact")
         return
 
     def slow_count(qs, cap=None):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_sleep(2)")
 
-    monkeypatch.setattr(selectors, "bounded_count", slow_count)
-    n, kind = selectors.list_count(Communication.objects.all())
+    monkeypatch.setattr(paging, "bounded_count", slow_count)
+    n, kind = paging.list_count(Communication.objects.all())
     assert kind == "estimate" and n >= 0
     # The budget was the count's own: the connection goes on as before.
     assert Communication.objects.count() == 4

@@ -1,0 +1,336 @@
+"""Keyset pages and capped counts over any Django queryset: pages whose cost does not grow with
+their depth, and totals that never count millions of rows.
+
+Generic: it knows querysets, not models (no app imports it back; crm's list selectors use it).
+
+What the caller supplies
+  - ``qs``: the filtered queryset, and ``rows``: the unfiltered one the page's objects are loaded
+    from (its ``select_related``/``defer``: what a row shows). Keys are read from ``qs`` alone, so
+    the planner weighs its plans on the filtered table without the joins of the displayed rows.
+  - a :class:`Sort`: the query-string name of a column (``key``, part of the cursor), the field or
+    annotation it orders on (``field``, with ``expression`` for an annotation), and whether it is a
+    datetime or text. The sort value must never be NULL (wrap a nullable column in ``Coalesce``);
+    ties are broken by the primary key, an auto-incremented integer. An index on (field, id)
+    makes a page a range scan.
+
+What a page is
+  :class:`KeysetPage`: ``items`` (at most ``size``, in order), ``next_cursor`` (pass as ``after``)
+  and ``previous_cursor`` (pass as ``before``), None at either end, and ``total``: the number of
+  matches when the page's own queries saw all of them (a first page only), else None. A page is
+  "rows after (sort value, id) of the last row", so page 40 000 costs what page 1 costs; how the
+  keys are found in a bounded number of queries is in ``_page_keys``.
+
+The cursor
+  URL-safe base64, unpadded, of the JSON list ``[sort key, value, id]``; the value is ISO 8601
+  with its UTC offset for datetimes, the text itself otherwise. It is opaque to callers and
+  untrusted: :func:`decode_cursor` turns anything that is not a position in that sort's order
+  into None, and the page is then the first one — a cursor made for another sort, malformed
+  base64 or JSON, more than CURSOR_MAX_LENGTH characters, an id outside 1 … KEY_MAX, text with NUL
+  or lone surrogates (which no database stores), a datetime without an offset or outside what UTC
+  can express. Moments at the far ends (year 1, 9999-12-31) are positions, and are honoured.
+
+Counts
+  :func:`bounded_count`: exact up to a cap, else "more than the cap". :func:`list_count`: what a
+  list shows as its total — on PostgreSQL the planner's estimate when that is large, else the rows
+  counted within COUNT_BUDGET_MS (``SET LOCAL statement_timeout`` in a savepoint rolled back
+  after it, so the caller's transaction keeps its own timeout), the estimate if that runs out;
+  elsewhere counted up to the cap.
+
+:func:`keyset_iterate` walks every row in order in chunks (exports of millions of rows).
+"""
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import OperationalError, connections, transaction
+from django.db.models import Q, QuerySet
+from psycopg import errors as psycopg_errors
+
+PAGE_SIZE = 25
+COUNT_CAP = 1000
+# How many rows (in sort order, unfiltered) the first look at a page walks; see _page_keys.
+WINDOW = 5000
+# At most this many matches past the window are fetched unordered and sorted here.
+PROBE_CAP = 5000
+# With at least this many matches in the window, matches are merely sparse: walk on in order.
+WALK_MIN = 3
+# The exact count of a filtered list may take at most this long on PostgreSQL; past it, the estimate.
+COUNT_BUDGET_MS = 25
+# Longer cursors are not ours (a text sort value this long is not either).
+CURSOR_MAX_LENGTH = 500
+# The largest id of a Django integer key (BigAutoField); ids start at 1.
+KEY_MAX = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Sort:
+    """One sortable column: ``key`` is its query-string name (``sort=key`` or ``sort=-key``)."""
+
+    key: str
+    field: str  # the model field, or the annotation below, ordered and compared on
+    is_datetime: bool = True  # else text
+    expression: object = None  # an annotation when ``field`` is not a model field
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    items: list
+    next_cursor: str | None  # pass as ?after=
+    previous_cursor: str | None  # pass as ?before=
+    # Every match, when the page's queries saw them all (first pages only); else None.
+    total: int | None = None
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+    @property
+    def has_previous(self) -> bool:
+        return self.previous_cursor is not None
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+# --- cursors -------------------------------------------------------------------------------------
+
+
+def encode_cursor(sort: Sort, value, pk: int) -> str:
+    raw = json.dumps([sort.key, value.isoformat() if isinstance(value, datetime) else value, pk])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(sort: Sort, raw: str | None) -> tuple | None:
+    """(value, pk) from a cursor made for ``sort``; None when it is no position in its order."""
+    if not raw or len(raw) > CURSOR_MAX_LENGTH:
+        return None
+    try:
+        key, value, pk = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (ValueError, TypeError):
+        return None
+    if key != sort.key or type(pk) is not int or not 1 <= pk <= KEY_MAX or not _storable(value):
+        return None
+    if sort.is_datetime:
+        value = _moment(value)
+    return None if value is None else (value, pk)
+
+
+def _storable(value) -> bool:
+    """Text every database takes as a parameter: PostgreSQL refuses NUL, any UTF-8 lone surrogates."""
+    if not isinstance(value, str) or "\x00" in value:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _moment(value: str) -> datetime | None:
+    """The aware datetime of ``value``, in UTC (SQLite stores UTC; PostgreSQL refuses offsets past
+    ±15:59); None without an offset, or when UTC cannot express it (year 1 east of Greenwich)."""
+    try:
+        moment = datetime.fromisoformat(value)
+        if moment.utcoffset() is None:
+            return None
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+
+def _beyond(field: str, value, pk: int, *, smaller: bool) -> Q:
+    """Rows after (value, pk) in the order: ``field <= value AND (field < value OR id < pk)``.
+
+    The first term is a plain range on the sort index (a row comparison spelled with OR alone
+    would make PostgreSQL scan the index from its start on every page).
+    """
+    if smaller:
+        return Q(**{f"{field}__lte": value}) & (Q(**{f"{field}__lt": value}) | Q(pk__lt=pk))
+    return Q(**{f"{field}__gte": value}) & (Q(**{f"{field}__gt": value}) | Q(pk__gt=pk))
+
+
+def _ordered(qs: QuerySet, sort: Sort, *, descending: bool) -> QuerySet:
+    if sort.expression is not None:
+        qs = qs.annotate(**{sort.field: sort.expression})
+    prefix = "-" if descending else ""
+    return qs.order_by(f"{prefix}{sort.field}", f"{prefix}pk")
+
+
+def _up_to(field: str, value, pk: int, *, smaller: bool) -> Q:
+    """Rows up to and including (value, pk) in the order: the complement of ``_beyond``."""
+    if smaller:
+        return Q(**{f"{field}__gte": value}) & (Q(**{f"{field}__gt": value}) | Q(pk__gte=pk))
+    return Q(**{f"{field}__lte": value}) & (Q(**{f"{field}__lt": value}) | Q(pk__lte=pk))
+
+
+def _keys(qs: QuerySet, sort: Sort, *, descending: bool, conditions: list[Q], limit: int) -> list[tuple]:
+    """(pk, sort value) of the first ``limit`` rows in order, on the filtered table alone (without
+    the joins of the displayed rows, so the planner weighs its plans on the table itself)."""
+    ordered = _ordered(qs, sort, descending=descending)
+    for condition in conditions:
+        ordered = ordered.filter(condition)
+    return list(ordered.values_list("pk", sort.field)[:limit])
+
+
+def _probe(qs: QuerySet, sort: Sort, *, descending: bool, conditions: list[Q]) -> list[tuple] | None:
+    """Every match (pk, sort value) in order when there are at most PROBE_CAP; else None.
+    Asked without ORDER BY: the database finds them by its cheapest plan; this sorts them."""
+    unordered = _ordered(qs, sort, descending=descending).order_by()
+    for condition in conditions:
+        unordered = unordered.filter(condition)
+    found = list(unordered.values_list("pk", sort.field)[: PROBE_CAP + 1])
+    if len(found) > PROBE_CAP:
+        return None
+    found.sort(key=lambda row: (row[1], row[0]), reverse=descending)
+    return found
+
+
+def _load(rows: QuerySet, keys: list[tuple]) -> list:
+    """The rows of ``keys`` with what the list shows (one query by primary key), in key order."""
+    if not keys:
+        return []
+    objects = rows.in_bulk([pk for pk, _value in keys])
+    return [objects[pk] for pk, _value in keys if pk in objects]
+
+
+def _page_keys(qs, rows, sort, *, descending, after, limit) -> tuple[list[tuple], int | None]:
+    """The next ``limit`` keys in order, and the number of matches after ``after`` when all were seen.
+
+    Walking the sort index and filtering (what PostgreSQL does for ORDER BY … LIMIT) is fast when
+    matches are frequent or recent, and reads most of the table when they are few and old (an old
+    client's calls); collecting the matches by another index and sorting them is the reverse. The
+    planner assumes matches are spread evenly and cannot tell. So, bounded either way:
+
+    1. the window: the next WINDOW rows in sort order (its last key is one index-only query);
+       walk it and filter. Enough matches there: done.
+    2. a few matches in the window (WALK_MIN or more): they are sparse, not absent; walk on
+       past the window (about WINDOW × 25 / matches rows).
+    3. else past the window, up to PROBE_CAP + 1 matches unordered (the cheapest plan, then
+       sorted here): when that is all of them, done, and counted.
+    4. else walk on in order: more than PROBE_CAP matches past the window are not rare.
+
+    What stays slow: many matches that are all old while a few (WALK_MIN or more) are recent,
+    or more than PROBE_CAP matches all far back: the walk then reads the rows in between.
+    """
+    start = [_beyond(sort.field, after[0], after[1], smaller=descending)] if after is not None else []
+    edge = list(
+        _ordered(rows, sort, descending=descending).filter(*start).values_list(sort.field, "pk")[WINDOW - 1 : WINDOW]
+    )
+    if not edge:  # fewer rows than the window left: walk them all
+        keys = _keys(qs, sort, descending=descending, conditions=start, limit=limit)
+        return keys, (len(keys) if len(keys) < limit else None)
+    value, pk = edge[0]
+    window = [*start, _up_to(sort.field, value, pk, smaller=descending)]
+    keys = _keys(qs, sort, descending=descending, conditions=window, limit=limit)
+    if len(keys) >= limit:
+        return keys, None
+    past = [*start, _beyond(sort.field, value, pk, smaller=descending)]
+    if len(keys) >= WALK_MIN:
+        return keys + _keys(qs, sort, descending=descending, conditions=past, limit=limit - len(keys)), None
+    probed = _probe(qs, sort, descending=descending, conditions=past)
+    if probed is not None:
+        return keys + probed, len(keys) + len(probed)
+    return keys + _keys(qs, sort, descending=descending, conditions=past, limit=limit - len(keys)), None
+
+
+def keyset_page(
+    qs: QuerySet,
+    *,
+    rows: QuerySet,
+    sort: Sort,
+    descending: bool,
+    after: str | None = None,
+    before: str | None = None,
+    size: int = PAGE_SIZE,
+) -> KeysetPage:
+    """One page of ``qs`` (``rows``: the unfiltered queryset the page's objects are loaded from),
+    in a bounded number of queries whatever the page's depth (see _page_keys).
+
+    ``after``/``before`` are cursors of an earlier page (any that decode_cursor refuses: the
+    first page).
+    """
+    after_key = decode_cursor(sort, after)
+    before_key = None if after_key else decode_cursor(sort, before)
+    backwards = before_key is not None
+    key = before_key or after_key
+    keys, seen = _page_keys(qs, rows, sort, descending=descending != backwards, after=key, limit=size + 1)
+    total = seen if key is None else None
+    more = len(keys) > size
+    keys = keys[:size]
+    if backwards:
+        keys.reverse()
+    if not keys:
+        return KeysetPage(items=[], next_cursor=None, previous_cursor=None, total=total)
+    has_next = more if not backwards else True
+    has_previous = (key is not None) if not backwards else more
+    (first_pk, first_value), (last_pk, last_value) = keys[0], keys[-1]
+    return KeysetPage(
+        items=_load(rows, keys),
+        next_cursor=encode_cursor(sort, last_value, last_pk) if has_next else None,
+        previous_cursor=encode_cursor(sort, first_value, first_pk) if has_previous else None,
+        total=total,
+    )
+
+
+def keyset_iterate(qs: QuerySet, *, rows: QuerySet, sort: Sort, descending: bool, chunk: int = 2000):
+    """Every row of ``qs`` in order, in chunks of ``chunk`` rows (CSV export of millions)."""
+    key = None
+    while True:
+        keys, _seen = _page_keys(qs, rows, sort, descending=descending, after=key, limit=chunk)
+        yield from _load(rows, keys)
+        if len(keys) < chunk:
+            return
+        key = (keys[-1][1], keys[-1][0])
+
+
+# --- counts --------------------------------------------------------------------------------------
+
+
+def bounded_count(qs: QuerySet, *, cap: int | None = None) -> tuple[int, bool]:
+    """(count, capped): the exact count up to ``cap`` rows; capped=True means "more than cap"."""
+    cap = cap or COUNT_CAP
+    n = qs.order_by().select_related(None)[: cap + 1].count()
+    return min(n, cap), n > cap
+
+
+def list_count(qs: QuerySet) -> tuple[int, str]:
+    """How many rows ``qs`` has, without counting millions: (n, kind), kind "exact", "more" (more
+    than n = COUNT_CAP) or "estimate".
+
+    PostgreSQL: the plan's estimate first (planning only, no rows read); when it is small, the
+    rows are counted (up to the cap) within COUNT_BUDGET_MS — small estimates are the
+    unreliable ones, and counting few rows is cheap unless many candidates must be checked to
+    find them, which the time budget cuts short. SQLite: counted up to the cap.
+    """
+    if connections[qs.db].vendor != "postgresql":
+        n, capped = bounded_count(qs)
+        return n, "more" if capped else "exact"
+    plan = json.loads(qs.order_by().values("pk").explain(format="json"))
+    plan = plan[0] if isinstance(plan, list) else plan
+    estimate = int(plan["Plan"]["Plan Rows"])
+    if estimate > 2 * COUNT_CAP:
+        return estimate, "estimate"
+    try:
+        with transaction.atomic(using=qs.db), connections[qs.db].cursor() as cursor:
+            cursor.execute(f"SET LOCAL statement_timeout = '{int(COUNT_BUDGET_MS)}ms'")
+            n, capped = bounded_count(qs)
+            # Rolled back, not released: inside a caller's transaction a released savepoint would
+            # keep the budget for the rest of it (SET LOCAL lasts to the end of the transaction).
+            transaction.set_rollback(True, using=qs.db)
+    except OperationalError as error:
+        if not isinstance(error.__cause__, psycopg_errors.QueryCanceled):
+            raise
+        return estimate, "estimate"
+    return n, "more" if capped else "exact"
