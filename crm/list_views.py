@@ -13,12 +13,16 @@
 - ``…/export.csv``: the filtered list in the list's order, streamed in keyset chunks. UTF-8 with
   a byte-order mark and ``;`` between fields: what Excel with Bulgarian regional settings opens
   as columns, Cyrillic intact (a ``sep=`` line would make Excel ignore the BOM). Cells that
-  start with ``= + - @`` get a leading ``'`` (no formula injection).
+  start with ``= + - @`` get a leading ``'`` (no formula injection). Under ASGI each chunk is
+  read in a short use of the database (the connection goes back to the pool after it), so a slow,
+  abandoned or failing download holds no connection; a failure mid-stream is logged and ends the
+  file with a line saying it is incomplete (the status line was sent long before).
 - Saved filters: a user names the current query string of a list; the sidebar lists that user's
   saved filters for that list; only the owner can delete one (404 for anyone else).
 """
 
 import csv
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -37,12 +41,15 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import push_url
 
 import paging
+from config.views import release_db_connections
 from crm import selectors
 from crm.filters import CommunicationFilter, ListFilterSet, TaskFilter
 from crm.models import Communication, Task
 from savedfilters import selectors as saved_filter_selectors
 from savedfilters import services as saved_filter_services
 from savedfilters.models import SavedFilter
+
+logger = logging.getLogger(__name__)
 
 PAGING_PARAMS = ("after", "before", "page")
 EXPORT_CHUNK = 2000
@@ -392,27 +399,41 @@ def _csv_chunks(spec: ListSpec, filterset: ListFilterSet) -> Iterator[bytes]:
         (_communication_header, _communication_row) if spec.kind == "communication" else (_task_header, _task_row)
     )
     yield ("\ufeff" + writer.writerow(header())).encode()
-    sort, descending = selectors.list_sort(spec.kind, filterset.sort_value)
-    rows = paging.keyset_iterate(
-        filterset.qs, rows=spec.queryset(), sort=sort, descending=descending, chunk=EXPORT_CHUNK
-    )
-    buffer = []
-    for n, obj in enumerate(rows, start=1):
-        buffer.append(writer.writerow([_cell(v) for v in row_of(obj)]))
-        if n >= EXPORT_MAX_ROWS:
-            break
-        if len(buffer) >= EXPORT_CHUNK:
-            yield "".join(buffer).encode()
-            buffer = []
+    buffer, n = [], 0
+    try:
+        sort, descending = selectors.list_sort(spec.kind, filterset.sort_value)
+        rows = paging.keyset_iterate(
+            filterset.qs, rows=spec.queryset(), sort=sort, descending=descending, chunk=EXPORT_CHUNK
+        )
+        for n, obj in enumerate(rows, start=1):
+            buffer.append(writer.writerow([_cell(v) for v in row_of(obj)]))
+            if n >= EXPORT_MAX_ROWS:
+                break
+            if len(buffer) >= EXPORT_CHUNK:
+                yield "".join(buffer).encode()
+                buffer = []
+    except Exception:
+        # The status line and most rows are gone already: end the file, saying it is incomplete,
+        # rather than break the response off (which also skipped the request's clean-up).
+        logger.exception("CSV export of the %s list cut short at row %d", spec.kind, n)
+        buffer.append(writer.writerow([_("The export was cut short by an error: this file is incomplete.")]))
     if buffer:
         yield "".join(buffer).encode()
 
 
 def _async_chunks(chunks: Iterator[bytes]):
-    """The same pieces for an ASGI server: each query runs in the request's sync thread."""
+    """The same pieces for an ASGI server: each query runs in the request's sync thread.
+
+    The connection is given back after every piece: the download may outlive the request's own
+    clean-up (a client that disconnects, a server that drops a failing response before
+    ``request_finished``), and a slow reader must not keep a pooled connection while it reads.
+    """
 
     def step():
-        return next(chunks, None)
+        try:
+            return next(chunks, None)
+        finally:
+            release_db_connections()
 
     async def generate():
         while (piece := await sync_to_async(step, thread_sensitive=True)()) is not None:

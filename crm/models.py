@@ -148,6 +148,24 @@ class NumberSequence(models.Model):
         return f"{self.key}: {self.last_value}"
 
 
+class SubmitToken(models.Model):
+    """A create form's one-time token, claimed in the transaction that creates (crm/submissions.py)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=32)
+    # Where what the submit created is shown: a second submit of the token is sent there.
+    url = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("form token")
+        verbose_name_plural = _("form tokens")
+        constraints = [models.UniqueConstraint(fields=["user", "token"], name="submittoken_user_token_unique")]
+
+    def __str__(self) -> str:
+        return self.token
+
+
 class Thread(models.Model):
     """A conversation with one counterparty on one topic."""
 

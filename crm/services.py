@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from crm.db import UnicodeLower
+from crm.db import UnicodeLower, name_lock
 from crm.models import (
     Attachment,
     Communication,
@@ -237,9 +237,11 @@ def counterparty_promote(*, name: str, actor, roles: Iterable[str] = (), **field
 
     If a counterparty of that name (ignoring case) already exists — promoted a moment ago in
     another tab, or typed by hand before it was created — the rows are linked to it instead of
-    creating a duplicate.
+    creating a duplicate. Two promotions of one name at the same moment (two users, a double
+    click) queue on a lock of the name: the second finds what the first created.
     """
     name = _require_text(name, "name", _("Enter the name to promote."))
+    name_lock(scope="counterparty_promote", name=name)
     existing = Counterparty.objects.filter(pk__in=_casefold_ids(Counterparty, "name", name)).order_by("pk").first()
     counterparty = existing or counterparty_create(name=name, roles=roles, **fields)
     moment = timezone.now()

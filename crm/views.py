@@ -29,30 +29,14 @@ from crm.forms import (
     add_bootstrap_classes,
 )
 from crm.models import Communication, ContactPerson, Order, Product, Status, Thread
+from crm.submissions import submit_token_claim
 
 # --- helpers -------------------------------------------------------------------------------------
 
-FORM_TOKENS_KEY = "crm_form_tokens"
-
 
 def _new_token() -> str:
+    """A create form's one-time token (double submits: crm/submissions.py)."""
     return uuid.uuid4().hex
-
-
-def _already_submitted(request, token: str) -> str | None:
-    """The URL of what an earlier submit of this very form created, if any (double submits)."""
-    if not token:
-        return None
-    return request.session.get(FORM_TOKENS_KEY, {}).get(token)
-
-
-def _remember_submit(request, token: str, url: str) -> None:
-    if not token:
-        return
-    tokens = request.session.get(FORM_TOKENS_KEY, {})
-    tokens[token] = url
-    # Keep the session small: the last 50 submits are enough to catch a double click.
-    request.session[FORM_TOKENS_KEY] = dict(list(tokens.items())[-50:])
 
 
 def _apply_errors(form, error: ValidationError) -> None:
@@ -123,20 +107,20 @@ def thread_create(request):
     if request.method == "POST":
         form = ThreadForm(request.POST)
         if form.is_valid():
-            token = form.cleaned_data["form_token"]
-            if done := _already_submitted(request, token):
-                return redirect(done)
             try:
-                thread = services.thread_create(
-                    author=request.user,
-                    subject=form.cleaned_data["subject"],
-                    description=form.cleaned_data["description"],
-                    **_counterparty_kwargs(form.cleaned_data),
-                )
+                with submit_token_claim(user=request.user, token=form.cleaned_data["form_token"]) as claim:
+                    if claim.earlier_url:
+                        return redirect(claim.earlier_url)
+                    thread = services.thread_create(
+                        author=request.user,
+                        subject=form.cleaned_data["subject"],
+                        description=form.cleaned_data["description"],
+                        **_counterparty_kwargs(form.cleaned_data),
+                    )
+                    claim.url = thread.get_absolute_url()
             except ValidationError as error:
                 _apply_errors(form, error)
             else:
-                _remember_submit(request, token, thread.get_absolute_url())
                 return redirect(thread)
     else:
         form = ThreadForm(initial={"form_token": _new_token()})
@@ -214,30 +198,30 @@ def communication_create(request):
     if request.method == "POST":
         form = CommunicationForm(request.POST, request.FILES)
         if form.is_valid():
-            token = form.cleaned_data["form_token"]
-            if done := _already_submitted(request, token):
-                return _done(request, done)
             data = form.cleaned_data
             try:
-                communication = services.communication_create(
-                    author=request.user,
-                    thread=data["thread"],
-                    direction=data["direction"],
-                    channel=data["channel"],
-                    subject=data["subject"],
-                    description=data["description"],
-                    contact=data["contact"],
-                    contact_name=data["contact_name"],
-                    assignee=data["assignee"],
-                    status=data["status"],
-                    occurred_at=data["occurred_at"],
-                    files=data["attachments"],
-                    **_counterparty_kwargs(data),
-                )
+                with submit_token_claim(user=request.user, token=data["form_token"]) as claim:
+                    if claim.earlier_url:
+                        return _done(request, claim.earlier_url)
+                    communication = services.communication_create(
+                        author=request.user,
+                        thread=data["thread"],
+                        direction=data["direction"],
+                        channel=data["channel"],
+                        subject=data["subject"],
+                        description=data["description"],
+                        contact=data["contact"],
+                        contact_name=data["contact_name"],
+                        assignee=data["assignee"],
+                        status=data["status"],
+                        occurred_at=data["occurred_at"],
+                        files=data["attachments"],
+                        **_counterparty_kwargs(data),
+                    )
+                    claim.url = communication.thread.get_absolute_url()
             except ValidationError as error:
                 _apply_errors(form, error)
             else:
-                _remember_submit(request, token, communication.thread.get_absolute_url())
                 messages.success(request, _("%(number)s saved.") % {"number": communication.number})
                 return _done(request, _safe_next(request, communication.thread.get_absolute_url()))
     else:
@@ -314,11 +298,11 @@ def communication_edit(request, pk: int):
 @require_POST
 def communication_to_task(request, pk: int):
     communication = access.communication_for_read(request.user, pk)
-    token = request.POST.get("form_token", "")
-    if done := _already_submitted(request, token):
-        return redirect(done)  # a double click copies once
-    task = services.communication_copy_to_task(communication=communication, actor=request.user)
-    _remember_submit(request, token, task.get_absolute_url())
+    with submit_token_claim(user=request.user, token=request.POST.get("form_token", "")) as claim:
+        if claim.earlier_url:
+            return redirect(claim.earlier_url)  # a double click copies once
+        task = services.communication_copy_to_task(communication=communication, actor=request.user)
+        claim.url = task.get_absolute_url()
     messages.success(
         request, _("Task %(number)s created from %(source)s.") % {"number": task.number, "source": communication.number}
     )
@@ -332,26 +316,26 @@ def task_create(request):
     if request.method == "POST":
         form = TaskForm(request.POST, request.FILES)
         if form.is_valid():
-            token = form.cleaned_data["form_token"]
-            if done := _already_submitted(request, token):
-                return _done(request, done)
             data = form.cleaned_data
             try:
-                task = services.task_create(
-                    author=request.user,
-                    thread=data["thread"],
-                    subject=data["subject"],
-                    description=data["description"],
-                    assignee=data["assignee"],
-                    deadline=data["deadline"],
-                    status=data["status"],
-                    files=data["attachments"],
-                    **_counterparty_kwargs(data),
-                )
+                with submit_token_claim(user=request.user, token=data["form_token"]) as claim:
+                    if claim.earlier_url:
+                        return _done(request, claim.earlier_url)
+                    task = services.task_create(
+                        author=request.user,
+                        thread=data["thread"],
+                        subject=data["subject"],
+                        description=data["description"],
+                        assignee=data["assignee"],
+                        deadline=data["deadline"],
+                        status=data["status"],
+                        files=data["attachments"],
+                        **_counterparty_kwargs(data),
+                    )
+                    claim.url = task.thread.get_absolute_url()
             except ValidationError as error:
                 _apply_errors(form, error)
             else:
-                _remember_submit(request, token, task.thread.get_absolute_url())
                 messages.success(request, _("%(number)s saved.") % {"number": task.number})
                 return _done(request, _safe_next(request, task.thread.get_absolute_url()))
     else:

@@ -1,0 +1,59 @@
+"""Double submits: one creation per rendered form, even for two POSTs of it in flight at once.
+
+Every create form carries a random token (``uuid4().hex``). The view creates inside
+``submit_token_claim``, which inserts (user, token) in the same transaction as the creation. A
+second POST of the token waits — on the unique index (PostgreSQL) or for the write lock (SQLite:
+IMMEDIATE transactions, settings) — until the first commits, then finds the row and is sent to
+what the first one created. A creation that fails rolls its claim back with it, so a rejected
+submit does not use up its token. A token guards for a day: older ones of the user are deleted
+as the user submits again (outside the creating transaction, so no one waits on them).
+"""
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from crm.models import SubmitToken
+
+TOKEN = re.compile(r"[0-9a-f]{32}")
+TOKEN_LIFETIME = timedelta(days=1)
+
+
+@dataclass
+class Claim:
+    # Set when an earlier submit of the same token created something: where it is shown.
+    earlier_url: str = ""
+    # Set by the caller once it has created: where a repeated submit is to be sent.
+    url: str = ""
+
+
+@contextmanager
+def submit_token_claim(*, user, token: str) -> Iterator[Claim]:
+    """Claim ``token`` for the creation in the ``with`` block (see the module's docstring).
+
+    If ``claim.earlier_url`` is set, the token was used already and the block must not create.
+    Without a well-formed token there is nothing to guard: the block just runs.
+    """
+    claim = Claim()
+    if not isinstance(token, str) or not TOKEN.fullmatch(token):
+        yield claim
+        return
+    SubmitToken.objects.filter(user=user, created_at__lt=timezone.now() - TOKEN_LIFETIME).delete()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                row = SubmitToken.objects.create(user=user, token=token)
+        except IntegrityError:
+            # The first submit has committed by now (the insert waited for it).
+            claim.earlier_url = SubmitToken.objects.values_list("url", flat=True).get(user=user, token=token)
+            yield claim
+            return
+        yield claim
+        if not claim.url:
+            raise RuntimeError("submit_token_claim: set claim.url to where the creation is shown")
+        SubmitToken.objects.filter(pk=row.pk).update(url=claim.url)
