@@ -21,6 +21,7 @@ from django_htmx.http import HttpResponseLocation
 from crm import access, selectors, services
 from crm.forms import (
     CommunicationForm,
+    FormTokenField,
     LinkOrderForm,
     PromoteForm,
     TaskForm,
@@ -28,6 +29,7 @@ from crm.forms import (
     ThreadForm,
     add_bootstrap_classes,
 )
+from crm.inputs import parse_id
 from crm.models import Communication, ContactPerson, Order, Product, Status, Thread
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -84,7 +86,12 @@ def _form_thread(form) -> Thread | None:
 
 def _safe_next(request, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    # A path of this site only: anything else ("-1", a view name) would be taken for a URL name.
+    if (
+        target
+        and target.startswith("/")
+        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    ):
         return target
     return fallback
 
@@ -187,14 +194,14 @@ def _communication_initial(request) -> dict:
         "status": Status.NEW,
         "occurred_at": timezone.localtime().replace(second=0, microsecond=0),
     }
-    thread_id = request.GET.get("thread")
-    if thread_id and thread_id.isdigit():
+    thread_id = parse_id(request.GET.get("thread"))
+    if thread_id is not None:
         thread = Thread.objects.select_related("counterparty").filter(pk=thread_id).first()
         if thread is not None:
             initial.update(thread=thread, counterparty=thread.counterparty, counterparty_name=thread.counterparty_label)
             initial["subject"] = thread.subject
-    reply_to = request.GET.get("reply_to")
-    if reply_to and reply_to.isdigit():
+    reply_to = parse_id(request.GET.get("reply_to"))
+    if reply_to is not None:
         source = Communication.objects.select_related("thread", "counterparty", "contact").filter(pk=reply_to).first()
         if source is not None:
             initial.update(
@@ -314,10 +321,14 @@ def communication_edit(request, pk: int):
 @require_POST
 def communication_to_task(request, pk: int):
     communication = access.communication_for_read(request.user, pk)
-    token = request.POST.get("form_token", "")
+    token = FormTokenField().clean(request.POST.get("form_token"))
     if done := _already_submitted(request, token):
         return redirect(done)  # a double click copies once
-    task = services.communication_copy_to_task(communication=communication, actor=request.user)
+    try:
+        task = services.communication_copy_to_task(communication=communication, actor=request.user)
+    except ValidationError as error:  # e.g. a description saved before its length limit existed
+        messages.error(request, " ".join(error.messages))
+        return redirect(communication)
     _remember_submit(request, token, task.get_absolute_url())
     messages.success(
         request, _("Task %(number)s created from %(source)s.") % {"number": task.number, "source": communication.number}
@@ -356,8 +367,8 @@ def task_create(request):
                 return _done(request, _safe_next(request, task.thread.get_absolute_url()))
     else:
         initial = {"form_token": _new_token(), "status": Status.NEW}
-        thread_id = request.GET.get("thread")
-        if thread_id and thread_id.isdigit():
+        thread_id = parse_id(request.GET.get("thread"))
+        if thread_id is not None:
             thread = Thread.objects.select_related("counterparty").filter(pk=thread_id).first()
             if thread is not None:
                 initial.update(
@@ -439,7 +450,7 @@ def counterparty_promote(request):
     form = PromoteForm(request.POST)
     fallback = reverse("crm:thread_list")
     if not form.is_valid():
-        messages.error(request, _("Enter the name to promote."))
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect(_safe_next(request, fallback))
     try:
         counterparty = services.counterparty_promote(name=form.cleaned_data["name"], actor=request.user)
@@ -465,8 +476,8 @@ def counterparty_search(request):
 @require_GET
 def contact_options(request):
     """The <option>s of the contact select, narrowed to the picked counterparty."""
-    counterparty_id = request.GET.get("counterparty", "")
-    contacts = ContactPerson.objects.filter(counterparty_id=counterparty_id) if counterparty_id.isdigit() else []
+    counterparty_id = parse_id(request.GET.get("counterparty"))
+    contacts = ContactPerson.objects.filter(counterparty_id=counterparty_id) if counterparty_id is not None else []
     return render(request, "crm/_contact_options.html", {"contacts": contacts})
 
 
