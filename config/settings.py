@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise: static files need no policy, every page and error page gets one.
     "csp.middleware.CSPMiddleware",
+    # Before anything reads request.GET: no NUL, no megabyte query strings (config/middleware.py).
+    "config.middleware.QueryStringGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

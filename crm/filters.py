@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy as _
 from crm import selectors
 from crm.db import UnicodeLower
 from crm.forms import BootstrapForm
+from crm.inputs import validate_date_in_range
 from crm.models import Communication, Status, Task, Thread
 
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
@@ -52,14 +53,10 @@ class ListDateField(forms.DateField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("input_formats", DATE_INPUT_FORMATS)
+        # Far-off years overflow when turned into an aware datetime (and mean a typo anyway): the
+        # range every date a user enters has (crm.inputs). A value out of it is no filter.
+        kwargs.setdefault("validators", [validate_date_in_range])
         super().__init__(**kwargs)
-
-    def to_python(self, value):
-        day = super().to_python(value)
-        # Far-off years overflow when turned into an aware datetime (and mean a typo anyway).
-        if day is not None and not 1900 <= day.year <= 9000:
-            raise forms.ValidationError(_("Enter a date between 1900 and 9000."), code="out_of_range")
-        return day
 
 
 class ListDateFilter(df.Filter):

@@ -1,10 +1,14 @@
 """Forms only parse and validate input; the rules live in crm/services.py."""
 
+import re
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.urls import reverse_lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from crm.inputs import DATE_MAX_YEAR, DATE_MIN_YEAR, TEXT_MAX_LENGTH, parse_id, validate_date_in_range
 from crm.models import Communication, ContactPerson, Counterparty, Order, Status, Thread
 
 User = get_user_model()
@@ -33,6 +37,51 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class MomentField(forms.DateTimeField):
+    """A date and time typed by a user: within the years of crm.inputs (the picker says so too)."""
+
+    widget = DateTimeLocalInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validators", [validate_date_in_range])
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        return {
+            **super().widget_attrs(widget),
+            "min": f"{DATE_MIN_YEAR}-01-01T00:00",
+            "max": f"{DATE_MAX_YEAR}-12-31T23:59",
+        }
+
+
+class DescriptionField(forms.CharField):
+    """A long text: at most TEXT_MAX_LENGTH characters (the textarea's maxlength and help text say so)."""
+
+    def __init__(self, *, rows: int, **kwargs):
+        kwargs.setdefault("max_length", TEXT_MAX_LENGTH)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "help_text", format_lazy(_("At most {limit} characters."), limit=f"{TEXT_MAX_LENGTH:,}".replace(",", " "))
+        )
+        super().__init__(widget=forms.Textarea(attrs={"rows": rows}), **kwargs)
+
+
+# What views._new_token hands out: 32 hexadecimal digits.
+FORM_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+class FormTokenField(forms.CharField):
+    """The one-time token of a form. Anything else (tampered, overlong) is no token: the submit
+    goes ahead without double-submit protection, never an error the user could not see or fix."""
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, widget=forms.HiddenInput, **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value if FORM_TOKEN.fullmatch(value) else ""
 
 
 def add_bootstrap_classes(form: forms.Form) -> None:
@@ -87,7 +136,7 @@ class CommunicationForm(_CounterpartyFieldsMixin):
     )
     channel = forms.ChoiceField(label=_("Channel"), choices=Communication.Channel.choices, widget=forms.RadioSelect)
     subject = forms.CharField(label=_("Subject"), max_length=255)
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    description = DescriptionField(label=_("Description"), rows=5)
     contact = forms.ModelChoiceField(
         label=_("Contact person"),
         queryset=ContactPerson.objects.all(),
@@ -100,25 +149,23 @@ class CommunicationForm(_CounterpartyFieldsMixin):
         label=_("Assignee"), queryset=User.objects.none(), required=False, empty_label="—"
     )
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices, initial=Status.NEW)
-    occurred_at = forms.DateTimeField(
+    occurred_at = MomentField(
         label=_("Date and time"),
         required=False,
-        widget=DateTimeLocalInput(),
         help_text=_("When the call, e-mail or meeting took place; empty means now."),
         error_messages={"invalid": _("Enter a date and time, e.g. 2026-12-31 17:00.")},
     )
     attachments = MultipleFileField(label=_("Attachments"))
     # A random token per rendered form: a second submit of the same form creates nothing new.
-    form_token = forms.CharField(required=False, widget=forms.HiddenInput)
+    form_token = FormTokenField()
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = employee_choices()
-        counterparty_id = self.data.get("counterparty") or self.initial.get("counterparty")
-        if hasattr(counterparty_id, "pk"):
-            counterparty_id = counterparty_id.pk
+        counterparty = self.data.get("counterparty") or self.initial.get("counterparty")
+        counterparty_id = parse_id(counterparty.pk if hasattr(counterparty, "pk") else counterparty)
         contacts = ContactPerson.objects.none()
-        if counterparty_id and str(counterparty_id).isdigit():
+        if counterparty_id is not None:
             contacts = ContactPerson.objects.filter(counterparty_id=counterparty_id)
         self.fields["contact"].queryset = contacts
         self.fields["contact"].widget.attrs["data-options-url"] = reverse_lazy("crm:contact_options")
@@ -136,19 +183,18 @@ class TaskForm(_CounterpartyFieldsMixin):
         error_messages={"invalid_choice": _("This thread does not exist.")},
     )
     subject = forms.CharField(label=_("Subject"), max_length=255)
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    description = DescriptionField(label=_("Description"), rows=5)
     assignee = forms.ModelChoiceField(
         label=_("Assignee"), queryset=User.objects.none(), required=False, empty_label="—"
     )
-    deadline = forms.DateTimeField(
+    deadline = MomentField(
         label=_("Deadline"),
         required=False,
-        widget=DateTimeLocalInput(),
         error_messages={"invalid": _("Enter the deadline as a date and time, e.g. 2026-12-31 17:00.")},
     )
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices, initial=Status.NEW)
     attachments = MultipleFileField(label=_("Attachments"))
-    form_token = forms.CharField(required=False, widget=forms.HiddenInput)
+    form_token = FormTokenField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -157,8 +203,8 @@ class TaskForm(_CounterpartyFieldsMixin):
 
 class ThreadForm(_CounterpartyFieldsMixin):
     subject = forms.CharField(label=_("Subject"), max_length=255)
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
-    form_token = forms.CharField(required=False, widget=forms.HiddenInput)
+    description = DescriptionField(label=_("Description"), rows=4)
+    form_token = FormTokenField()
 
 
 class LinkOrderForm(BootstrapForm):
@@ -170,7 +216,9 @@ class LinkOrderForm(BootstrapForm):
 
 
 class PromoteForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=255)
+    name = forms.CharField(
+        label=_("Name"), max_length=255, error_messages={"required": _("Enter the name to promote.")}
+    )
     next = forms.CharField(required=False)
 
 

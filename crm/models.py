@@ -1,11 +1,14 @@
 """The CRM domain of DESIGN.md. Models hold data and constraints; rules live in crm/services.py."""
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from crm.inputs import TEXT_MAX_LENGTH, validate_date_in_range
 
 
 class Status(models.TextChoices):
@@ -37,8 +40,8 @@ class Counterparty(models.Model):
     vat_number = models.CharField(_("VAT number"), max_length=20, blank=True, db_index=True)
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=50, blank=True)
-    address = models.TextField(_("address"), blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    address = models.TextField(_("address"), blank=True, validators=[MaxLengthValidator(TEXT_MAX_LENGTH)])
+    notes = models.TextField(_("notes"), blank=True, validators=[MaxLengthValidator(TEXT_MAX_LENGTH)])
 
     class Meta:
         verbose_name = _("counterparty")
@@ -118,9 +121,9 @@ class Order(models.Model):
         related_name="orders",
         verbose_name=_("counterparty"),
     )
-    date = models.DateField(_("date"))
+    date = models.DateField(_("date"), validators=[validate_date_in_range])
     status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.DRAFT)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, validators=[MaxLengthValidator(TEXT_MAX_LENGTH)])
 
     class Meta:
         verbose_name = _("order")
@@ -171,7 +174,7 @@ class Thread(models.Model):
 
     number = models.CharField(_("number"), max_length=32, unique=True, editable=False)
     subject = models.CharField(_("subject"), max_length=255)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, validators=[MaxLengthValidator(TEXT_MAX_LENGTH)])
     counterparty = models.ForeignKey(
         Counterparty,
         on_delete=models.PROTECT,
@@ -230,7 +233,7 @@ class Communication(models.Model):
     direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     subject = models.CharField(_("subject"), max_length=255)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, validators=[MaxLengthValidator(TEXT_MAX_LENGTH)])
     counterparty = models.ForeignKey(
         Counterparty,
         on_delete=models.PROTECT,
@@ -262,7 +265,7 @@ class Communication(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
-    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now, validators=[validate_date_in_range])
 
     class Meta:
         verbose_name = _("communication")
@@ -308,7 +311,7 @@ class Task(models.Model):
     number = models.CharField(_("number"), max_length=32, unique=True, editable=False)
     thread = models.ForeignKey(Thread, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("thread"))
     subject = models.CharField(_("subject"), max_length=255)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, validators=[MaxLengthValidator(TEXT_MAX_LENGTH)])
     counterparty = models.ForeignKey(
         Counterparty,
         on_delete=models.PROTECT,
@@ -326,7 +329,7 @@ class Task(models.Model):
         related_name="assigned_tasks",
         verbose_name=_("assignee"),
     )
-    deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True, validators=[validate_date_in_range])
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("author")

@@ -6,11 +6,13 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.db import UnicodeLower
+from crm.inputs import parse_id, validate_date_in_range
 from crm.models import Attachment, Communication, Counterparty, Order, Status, Task, Thread, ThreadEvent, ThreadOrder
 from mentions.selectors import mention_prefetch
 from paging import KeysetPage, Sort, keyset_page, list_count
@@ -70,16 +72,24 @@ class TimelinePage:
 
 
 def parse_cursor(raw: str | None) -> tuple | None:
-    if not raw:
+    """``?before=`` of the thread page as (moment, kind rank, id); None (the newest page) for
+    anything a TimelineItem could not have made."""
+    if not raw or len(raw) > 100:
         return None
     try:
         at, rank, pk = raw.split("|")
         moment = datetime.fromisoformat(at)
         if timezone.is_naive(moment):
             return None
-        return (moment, int(rank), int(pk))
-    except ValueError:
+        # Every moment on a timeline is within the dates users may enter (crm.inputs); outside
+        # them, converting to UTC or the company's zone may overflow (year 1, year 9999).
+        validate_date_in_range(moment.astimezone(ZoneInfo(settings.TIME_ZONE)))
+        rank, pk = int(rank), parse_id(pk)
+    except (ValueError, OverflowError, ValidationError):
         return None
+    if rank not in KIND_RANK.values() or pk is None:
+        return None
+    return (moment, rank, pk)
 
 
 def _before_q(field: str, kind: str, before: tuple) -> Q:
@@ -252,7 +262,9 @@ def counterparty_overview(*, counterparty: Counterparty, limit: int = 50) -> dic
 
 def counterparty_search(*, query: str, limit: int = 10) -> list[Counterparty]:
     """Type-ahead over names, company ids and VAT numbers, case-insensitive (Cyrillic too)."""
-    query = " ".join(query.split())
+    # No name is longer than its column: a longer query finds nothing new, only costs (SQLite
+    # refuses LIKE patterns over 50 000 bytes).
+    query = " ".join(query.split())[: Counterparty._meta.get_field("name").max_length]
     if not query:
         return []
     return list(

@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.db import UnicodeLower, name_lock
+from crm.inputs import TEXT_MAX_LENGTH, validate_date_in_range, validate_text
 from crm.models import (
     Attachment,
     Communication,
@@ -75,6 +76,33 @@ def _require_text(value: str, field: str, message: str) -> str:
     if not value:
         raise ValidationError({field: message})
     return value
+
+
+def _check_texts(model, *, unchanged_from=None, **texts: str) -> None:
+    """Each text fits its column (no NUL, at most its max_length; long texts TEXT_MAX_LENGTH): a
+    message on its field, never a database error, whoever calls (a form, the admin, an API).
+
+    ``unchanged_from``: the row being edited; a text it already holds is not checked again (rows
+    saved before a limit existed still take a status change)."""
+    errors = {}
+    for field, value in texts.items():
+        if unchanged_from is not None and getattr(unchanged_from, field) == value:
+            continue
+        try:
+            validate_text(value or "", max_length=model._meta.get_field(field).max_length or TEXT_MAX_LENGTH)
+        except ValidationError as error:
+            errors[field] = error.messages
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_moment(field: str, value: datetime | None, *, unchanged_from=None) -> None:
+    if unchanged_from is not None and getattr(unchanged_from, field) == value:
+        return
+    try:
+        validate_date_in_range(value)
+    except ValidationError as error:
+        raise ValidationError({field: error.messages})
 
 
 def _touch_thread(thread: Thread, moment: datetime) -> None:
@@ -241,6 +269,7 @@ def counterparty_promote(*, name: str, actor, roles: Iterable[str] = (), **field
     click) queue on a lock of the name: the second finds what the first created.
     """
     name = _require_text(name, "name", _("Enter the name to promote."))
+    _check_texts(Counterparty, name=name)
     name_lock(scope="counterparty_promote", name=name)
     existing = Counterparty.objects.filter(pk__in=_casefold_ids(Counterparty, "name", name)).order_by("pk").first()
     counterparty = existing or counterparty_create(name=name, roles=roles, **fields)
@@ -292,6 +321,7 @@ def thread_create(
     created_at: datetime | None = None,
 ) -> Thread:
     subject = _require_text(subject, "subject", _("Enter a subject."))
+    _check_texts(Thread, subject=subject, description=description, counterparty_name=counterparty_name)
     counterparty, counterparty_name = _counterparty_fields(
         counterparty=counterparty, counterparty_name=counterparty_name, required=False
     )
@@ -315,7 +345,15 @@ def thread_create(
 def thread_update(
     *, thread: Thread, actor, subject: str, description: str, counterparty: Counterparty | None, counterparty_name: str
 ) -> Thread:
-    thread.subject = _require_text(subject, "subject", _("Enter a subject."))
+    subject = _require_text(subject, "subject", _("Enter a subject."))
+    _check_texts(
+        Thread,
+        unchanged_from=thread,
+        subject=subject,
+        description=description,
+        counterparty_name=counterparty_name,
+    )
+    thread.subject = subject
     thread.description = description
     thread.counterparty, thread.counterparty_name = _counterparty_fields(
         counterparty=counterparty, counterparty_name=counterparty_name, required=False
@@ -371,6 +409,14 @@ def communication_create(
     files: Iterable = (),
 ) -> Communication:
     subject = _require_text(subject, "subject", _("Enter a subject."))
+    _check_texts(
+        Communication,
+        subject=subject,
+        description=description,
+        counterparty_name=counterparty_name,
+        contact_name=contact_name,
+    )
+    _check_moment("occurred_at", occurred_at)
     if direction not in Communication.Direction.values:
         raise ValidationError({"direction": _("Choose incoming or outgoing.")})
     if channel not in Communication.Channel.values:
@@ -444,6 +490,15 @@ def communication_update(
     if channel not in Communication.Channel.values:
         raise ValidationError({"channel": _("Choose e-mail, phone or meeting.")})
     subject = _require_text(subject, "subject", _("Enter a subject."))
+    _check_texts(
+        Communication,
+        unchanged_from=communication,
+        subject=subject,
+        description=description,
+        counterparty_name=counterparty_name,
+        contact_name=contact_name,
+    )
+    _check_moment("occurred_at", occurred_at, unchanged_from=communication)
     counterparty, counterparty_name = _counterparty_fields(
         counterparty=counterparty, counterparty_name=counterparty_name, required=True
     )
@@ -533,6 +588,8 @@ def task_create(
     carried_attachments: Iterable[Attachment] = (),
 ) -> Task:
     subject = _require_text(subject, "subject", _("Enter a subject."))
+    _check_texts(Task, subject=subject, description=description, counterparty_name=counterparty_name)
+    _check_moment("deadline", deadline)
     counterparty, counterparty_name = _counterparty_fields(
         counterparty=counterparty, counterparty_name=counterparty_name, required=False
     )
@@ -621,6 +678,10 @@ def task_update(
     files: Iterable = (),
 ) -> Task:
     subject = _require_text(subject, "subject", _("Enter a subject."))
+    _check_texts(
+        Task, unchanged_from=task, subject=subject, description=description, counterparty_name=counterparty_name
+    )
+    _check_moment("deadline", deadline, unchanged_from=task)
     counterparty, counterparty_name = _counterparty_fields(
         counterparty=counterparty, counterparty_name=counterparty_name, required=False
     )

@@ -28,6 +28,7 @@ from crm.forms import (
     ThreadForm,
     add_bootstrap_classes,
 )
+from crm.inputs import parse_id
 from crm.models import Communication, ContactPerson, Order, Product, Status, Thread
 from crm.submissions import submit_token_claim
 
@@ -68,7 +69,12 @@ def _form_thread(form) -> Thread | None:
 
 def _safe_next(request, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    # A path of this site only: anything else ("-1", a view name) would be taken for a URL name.
+    if (
+        target
+        and target.startswith("/")
+        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    ):
         return target
     return fallback
 
@@ -171,14 +177,14 @@ def _communication_initial(request) -> dict:
         "status": Status.NEW,
         "occurred_at": timezone.localtime().replace(second=0, microsecond=0),
     }
-    thread_id = request.GET.get("thread")
-    if thread_id and thread_id.isdigit():
+    thread_id = parse_id(request.GET.get("thread"))
+    if thread_id is not None:
         thread = Thread.objects.select_related("counterparty").filter(pk=thread_id).first()
         if thread is not None:
             initial.update(thread=thread, counterparty=thread.counterparty, counterparty_name=thread.counterparty_label)
             initial["subject"] = thread.subject
-    reply_to = request.GET.get("reply_to")
-    if reply_to and reply_to.isdigit():
+    reply_to = parse_id(request.GET.get("reply_to"))
+    if reply_to is not None:
         source = Communication.objects.select_related("thread", "counterparty", "contact").filter(pk=reply_to).first()
         if source is not None:
             initial.update(
@@ -298,11 +304,15 @@ def communication_edit(request, pk: int):
 @require_POST
 def communication_to_task(request, pk: int):
     communication = access.communication_for_read(request.user, pk)
-    with submit_token_claim(user=request.user, token=request.POST.get("form_token", "")) as claim:
-        if claim.earlier_url:
-            return redirect(claim.earlier_url)  # a double click copies once
-        task = services.communication_copy_to_task(communication=communication, actor=request.user)
-        claim.url = task.get_absolute_url()
+    try:
+        with submit_token_claim(user=request.user, token=request.POST.get("form_token", "")) as claim:
+            if claim.earlier_url:
+                return redirect(claim.earlier_url)  # a double click copies once
+            task = services.communication_copy_to_task(communication=communication, actor=request.user)
+            claim.url = task.get_absolute_url()
+    except ValidationError as error:  # e.g. a description saved before its length limit existed
+        messages.error(request, " ".join(error.messages))
+        return redirect(communication)
     messages.success(
         request, _("Task %(number)s created from %(source)s.") % {"number": task.number, "source": communication.number}
     )
@@ -340,8 +350,8 @@ def task_create(request):
                 return _done(request, _safe_next(request, task.thread.get_absolute_url()))
     else:
         initial = {"form_token": _new_token(), "status": Status.NEW}
-        thread_id = request.GET.get("thread")
-        if thread_id and thread_id.isdigit():
+        thread_id = parse_id(request.GET.get("thread"))
+        if thread_id is not None:
             thread = Thread.objects.select_related("counterparty").filter(pk=thread_id).first()
             if thread is not None:
                 initial.update(
@@ -423,7 +433,7 @@ def counterparty_promote(request):
     form = PromoteForm(request.POST)
     fallback = reverse("crm:thread_list")
     if not form.is_valid():
-        messages.error(request, _("Enter the name to promote."))
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect(_safe_next(request, fallback))
     try:
         counterparty = services.counterparty_promote(name=form.cleaned_data["name"], actor=request.user)
@@ -449,8 +459,8 @@ def counterparty_search(request):
 @require_GET
 def contact_options(request):
     """The <option>s of the contact select, narrowed to the picked counterparty."""
-    counterparty_id = request.GET.get("counterparty", "")
-    contacts = ContactPerson.objects.filter(counterparty_id=counterparty_id) if counterparty_id.isdigit() else []
+    counterparty_id = parse_id(request.GET.get("counterparty"))
+    contacts = ContactPerson.objects.filter(counterparty_id=counterparty_id) if counterparty_id is not None else []
     return render(request, "crm/_contact_options.html", {"contacts": contacts})
 
 

@@ -1,6 +1,7 @@
 """Writes of saved filters: saving the current filter under a name (again: replaces it), deleting."""
 
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -17,6 +18,7 @@ def saved_filter_save(*, user, path: str, name: str, query_string: str) -> Saved
     name = " ".join(name.split())
     if not name:
         raise ValidationError(_("Give the filter a name."), code="required")
+    ProhibitNullCharactersValidator()(name)  # PostgreSQL text cannot hold NUL: a message, not a 500
     max_length = SavedFilter._meta.get_field("name").max_length
     if len(name) > max_length:
         raise ValidationError(_("A filter name has at most %(n)d characters.") % {"n": max_length}, code="max_length")

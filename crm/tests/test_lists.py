@@ -299,7 +299,6 @@ BAD_VALUES = [
     ("/communications/", "mine", "everyone"),
     ("/communications/", "sort", "subject"),
     ("/communications/", "number", "x" * 40),
-    ("/communications/", "subject", "nul\x00byte"),
     ("/tasks/", "deadline_after", "2026-02-30"),
     ("/tasks/", "deadline_before", "tomorrow"),
     ("/tasks/", "overdue", "yes"),
