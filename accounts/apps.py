@@ -19,6 +19,7 @@ def _register_mentionables() -> None:
 
     from accounts.models import Department, User
     from mentions import registry
+    from mentions.types import Description
 
     def active_users():
         return User.objects.filter(is_active=True)
@@ -45,8 +46,9 @@ def _register_mentionables() -> None:
         search=registry.text_search(
             active_users, ["first_name", "last_name", "username"], order_by=["first_name", "last_name", "username"]
         ),
-        label=lambda user: user.get_full_name() or user.username,
-        hint=lambda user: f"@{user.username}",
+        describe=lambda user: Description(
+            label=user.get_full_name() or user.username, hint=f"@{user.username}", url=user.get_absolute_url()
+        ),
         handle_field="username",
         reach=lambda ids: {pk: {pk} for pk in ids},
     )
@@ -57,7 +59,8 @@ def _register_mentionables() -> None:
         verbose_name=pgettext_lazy("mention kind", "Department"),
         queryset=departments,
         search=registry.text_search(departments, ["name"], order_by=["name"]),
-        label=lambda department: department.name,
-        hint=member_count,
+        describe=lambda department: Description(
+            label=department.name, hint=member_count(department), url=department.get_absolute_url()
+        ),
         reach=department_members,
     )

@@ -64,12 +64,12 @@ def _seed():
 
 
 def _text(department, users, counterparty, orders, products) -> str:
-    from mentions.tests.factories import token
+    from mentions.selectors import mention_token
 
     # 20 mentions: the department, 10 employees, 4 orders, 4 products, 1 counterparty.
     targets = [department, *users[:10], *orders, *products, counterparty]
     assert len(targets) == 20
-    return "Моля за внимание: " + ", ".join(token(t) for t in targets) + ".\nБлагодаря!"
+    return "Моля за внимание: " + ", ".join(mention_token(obj=t) for t in targets) + ".\nБлагодаря!"
 
 
 def _save(task, author, description):

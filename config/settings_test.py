@@ -12,7 +12,11 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijk
 
 from config.env import redis_channel_layer  # noqa: E402
 from config.settings import *  # noqa: E402,F403
-from config.settings import BASE_DIR, DATABASES, REDIS_URL  # noqa: E402
+from config.settings import BASE_DIR, DATABASES, INSTALLED_APPS, REDIS_URL  # noqa: E402
+
+# A mentionable test model and a notification kind: what mentions' and notifications' own tests
+# use instead of crm (testsupport/apps.py). Tests only; production never installs it.
+INSTALLED_APPS = [*INSTALLED_APPS, "testsupport"]
 
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

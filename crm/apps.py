@@ -13,6 +13,13 @@ class CrmConfig(AppConfig):
 
         db.connect_signals()
         _register_mentionables()
+        _register_notification_kinds()
+
+
+def _register_notification_kinds() -> None:
+    from notifications import kinds
+
+    kinds.register(key="assignment", label=_("Assignment"), icon="bi-person-check")
 
 
 def _register_mentionables() -> None:
@@ -22,6 +29,7 @@ def _register_mentionables() -> None:
     from crm.db import UnicodeLower
     from crm.models import Communication, Counterparty, Order, Product, Task, Thread
     from mentions import registry
+    from mentions.types import Description
 
     def search(model_or_queryset, fields, order_by, prefix_fields=None):
         # Words of one or two letters match the start of identifiers only (prefix_fields), so
@@ -37,14 +45,16 @@ def _register_mentionables() -> None:
         kind = order.get_kind_display()
         return f"{kind} · {order.counterparty.name}" if order.counterparty_id else str(kind)
 
-    numbered = {"label": lambda obj: obj.number, "hint": lambda obj: obj.subject}
+    def numbered(obj) -> Description:
+        return Description(label=obj.number, hint=obj.subject, url=obj.get_absolute_url())
+
     registry.register(
         key="product",
         trigger="#",
         model=Product,
         verbose_name=pgettext_lazy("mention kind", "Product"),
         search=search(Product, ["code", "name"], ["code"]),
-        label=lambda product: f"{product.code} {product.name}",
+        describe=lambda product: Description(label=f"{product.code} {product.name}", url=product.get_absolute_url()),
     )
     registry.register(
         key="order",
@@ -53,8 +63,7 @@ def _register_mentionables() -> None:
         verbose_name=pgettext_lazy("mention kind", "Order"),
         queryset=orders,
         search=search(orders, ["number", "counterparty__name"], ["-date", "-id"]),
-        label=lambda order: order.number,
-        hint=order_hint,
+        describe=lambda order: Description(label=order.number, hint=order_hint(order), url=order.get_absolute_url()),
     )
     registry.register(
         key="counterparty",
@@ -66,8 +75,9 @@ def _register_mentionables() -> None:
             selectors.counterparty_search(query=query, limit=limit)
             or (list(Counterparty.objects.order_by("name")[:limit]) if not query.strip() else [])
         ),
-        label=lambda counterparty: counterparty.name,
-        hint=lambda counterparty: counterparty.company_id,
+        describe=lambda counterparty: Description(
+            label=counterparty.name, hint=counterparty.company_id, url=counterparty.get_absolute_url()
+        ),
     )
     registry.register(
         key="thread",
@@ -75,7 +85,7 @@ def _register_mentionables() -> None:
         model=Thread,
         verbose_name=pgettext_lazy("mention kind", "Thread"),
         search=search(Thread, ["number", "subject"], ["-last_activity_at", "-id"], ["number"]),
-        **numbered,
+        describe=numbered,
     )
     registry.register(
         key="communication",
@@ -83,7 +93,7 @@ def _register_mentionables() -> None:
         model=Communication,
         verbose_name=pgettext_lazy("mention kind", "Communication"),
         search=search(Communication, ["number", "subject"], ["-created_at", "-id"], ["number"]),
-        **numbered,
+        describe=numbered,
     )
     registry.register(
         key="task",
@@ -91,5 +101,5 @@ def _register_mentionables() -> None:
         model=Task,
         verbose_name=pgettext_lazy("mention kind", "Task"),
         search=search(Task, ["number", "subject"], ["-created_at", "-id"], ["number"]),
-        **numbered,
+        describe=numbered,
     )

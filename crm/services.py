@@ -33,6 +33,7 @@ from crm.models import (
 )
 from crm.numbering import number_allocate
 from crm.uploads import CheckedUpload, StoredFiles, make_thumbnail, upload_check
+from mentions.selectors import mention_audience
 from mentions.services import mention_sync
 from notifications.services import notification_send
 
@@ -160,9 +161,30 @@ def _after_save(*, obj, actor, previous_assignee_id: int | None = None) -> None:
         _notify_assignment(obj=obj, actor=actor)
 
 
-def _sync_mentions(*, obj, actor) -> None:
-    """The description's Mention rows follow the text; the newly mentioned are told."""
-    mention_sync(source=obj, text=obj.description, actor=actor)
+def _sync_mentions(*, obj, actor) -> set[int]:
+    """The description's Mention rows follow the text; the newly mentioned are told (returns
+    whom). Too many mentions: a ValidationError on ``description``, and the change rolls back."""
+    # --- EFFECT, to move into crm's effects module: mentions stores and reports the diff only;
+    # who is told (mention_audience, over the pure mentions.rules) and the telling happen here.
+    diff = mention_sync(source=obj, text=obj.description, field="description")
+    recipients = mention_audience(diff=diff, actor_id=getattr(actor, "pk", None))
+    if recipients:
+        with translation.override(settings.LANGUAGE_CODE):
+            text = _("%(actor)s mentioned you in %(number)s “%(subject)s”") % {
+                "actor": actor,
+                "number": obj.number,
+                "subject": obj.subject,
+            }
+        notification_send(
+            recipient_ids=sorted(recipients),
+            actor=actor,
+            kind="mention",
+            target=obj,
+            text=text,
+            url=obj.get_absolute_url(),
+        )
+    return recipients
+    # --- end of the effect
 
 
 def _notify_assignment(*, obj, actor) -> None:

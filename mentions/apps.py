@@ -9,6 +9,11 @@ class MentionsConfig(AppConfig):
 
     def ready(self) -> None:
         # Mentionable models are registered by the apps that own them (mentions.registry).
-        from mentions import db
+        from config import db
+        from mentions import receivers
+        from notifications import kinds
 
-        db.connect_signals()
+        db.connect_signals()  # text_search folds Cyrillic with config.db.UnicodeLower
+        receivers.connect()
+        # The app that owns a text tells the people it mentions, with this kind.
+        kinds.register(key="mention", label=_("Mention"), icon="bi-at")

@@ -1,7 +1,9 @@
 """Reading a description: mention tokens, plain ``@handles``, links and the text between them.
 
 One scanner serves both the renderer and the sync, so what is shown as a mention is exactly
-what is stored and notified. Pure functions: no database.
+what is stored and notified. Pure functions: no database, and no registry either: callers say
+which kinds exist (``is_known``, usually ``mentions.registry.is_known``), so this module is a
+leaf that every other module of mentions may import.
 
 - token: ``@[Иван Петров](user:12)``, ``#[SO-2026-00012](order:45)`` — a trigger, the label at
   the time of writing (shown only when the object is gone), the registry key and the id;
@@ -17,6 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_LABEL = 200
+# Distinct mentions (tokens of known kinds, plain @handles) one text may hold. Saving more is
+# refused (mentions.services.mention_sync); an older or imported text with more draws only the
+# first ones as chips and looks only those up (``within_limit``), so a page stays small and
+# every lookup stays a few queries. See docs/decisions.md "Mentions: limits".
+MAX_MENTIONS = 50
 
 # A mention token: trigger, [label], (key:id).
 _CHIP = (
@@ -65,6 +72,10 @@ class Handle:
     def folded(self) -> str:
         return self.name.lower()
 
+    @property
+    def raw(self) -> str:
+        return f"@{self.name}"
+
 
 @dataclass(frozen=True)
 class Link:
@@ -88,6 +99,14 @@ class Mentions:
     def __or__(self, other: Mentions) -> Mentions:
         return Mentions(self.refs | other.refs, self.handles | other.handles)
 
+    def __len__(self) -> int:
+        """How many distinct mentions (a handle and a token may name the same person: not
+        known before the lookup, so they count apart)."""
+        return len(self.refs) + len(self.handles)
+
+
+IsKnown = Callable[[str, str], bool]
+
 
 def might_mention(text: str) -> bool:
     """The cheap pre-scan: no trigger character, nothing to look up."""
@@ -105,53 +124,90 @@ def _split_url(url: str) -> tuple[str, str]:
     return url[:end], url[end:]
 
 
-def _registered(trigger: str, key: str) -> bool:
-    from mentions import registry
+class _Segments:
+    """Segments being built, neighbouring text joined into one ``Text``. The pieces of a run of
+    text are joined once, when something else follows: appending to a growing string instead
+    would copy it for every piece (minutes for a text of 140,000 unknown tokens)."""
 
-    entry = registry.get(key)
-    return entry is not None and entry.trigger == trigger
+    def __init__(self) -> None:
+        self.segments: list[Segment] = []
+        self._text: list[str] = []
+
+    def text(self, chunk: str) -> None:
+        if chunk:
+            self._text.append(chunk)
+
+    def add(self, segment: Segment) -> None:
+        self._flush()
+        self.segments.append(segment)
+
+    def _flush(self) -> None:
+        if self._text:
+            self.segments.append(Text("".join(self._text)))
+            self._text = []
+
+    def done(self) -> list[Segment]:
+        self._flush()
+        return self.segments
 
 
-def scan(text: str, *, is_known: Callable[[str, str], bool] = _registered) -> list[Segment]:
+def scan(text: str, *, is_known: IsKnown) -> list[Segment]:
     """The text as segments, in order; joined back they give the text (CRLF as LF).
 
-    A token of a kind nobody registered, or with the other trigger (``#[x](user:1)``), is
-    plain text: it is neither drawn nor stored as a mention."""
+    ``is_known(trigger, key)`` says whether a token names a registered kind with that trigger:
+    one that does not (``#[x](user:1)``, an unregistered kind) is plain text, neither drawn
+    nor stored as a mention."""
     text = (text or "").replace("\r\n", "\n").replace("\r", "\n")
-    segments: list[Segment] = []
+    out = _Segments()
+    plain = out.text
     position = 0
-
-    def plain(chunk: str) -> None:
-        if not chunk:
-            return
-        if segments and isinstance(segments[-1], Text):
-            segments[-1] = Text(segments[-1].text + chunk)
-        else:
-            segments.append(Text(chunk))
-
     for match in SCANNER.finditer(text):
         plain(text[position : match.start()])
         position = match.end()
         if match["t_key"]:
             if is_known(match["t_trigger"], match["t_key"]):
-                segments.append(Token(match["t_trigger"], match["t_label"], match["t_key"], int(match["t_id"])))
+                out.add(Token(match["t_trigger"], match["t_label"], match["t_key"], int(match["t_id"])))
             else:
                 plain(match[0])
         elif match["url"]:
             url, trailing = _split_url(match["url"])
             if url.partition("://")[2]:
-                segments.append(Link(url, url))
+                out.add(Link(url, url))
             else:
                 trailing = url + trailing
             plain(trailing)
         elif match["mailto"]:
-            segments.append(Link(match["mailto"], match["mailto"]))
+            out.add(Link(match["mailto"], match["mailto"]))
         elif match["email"]:
-            segments.append(Link(f"mailto:{match['email']}", match["email"]))
+            out.add(Link(f"mailto:{match['email']}", match["email"]))
         else:
-            segments.append(Handle(match["handle"]))
+            out.add(Handle(match["handle"]))
     plain(text[position:])
-    return segments
+    return out.done()
+
+
+def _identity(segment: Token | Handle) -> tuple:
+    return ("token", segment.ref) if isinstance(segment, Token) else ("handle", segment.folded)
+
+
+def within_limit(segments: list[Segment], limit: int = MAX_MENTIONS) -> list[Segment]:
+    """``segments`` with only the first ``limit`` distinct mentions kept as mentions (repeats of
+    a kept one stay mentions); the others become the plain text they were written as."""
+    kept: set[tuple] = set()
+    out = _Segments()
+    for segment in segments:
+        if isinstance(segment, Token | Handle):
+            identity = _identity(segment)
+            if identity in kept or len(kept) < limit:
+                kept.add(identity)
+                out.add(segment)
+            else:
+                out.text(segment.raw)
+        elif isinstance(segment, Text):
+            out.text(segment.text)
+        else:
+            out.add(segment)
+    return out.done()
 
 
 def collect(segments: list[Segment]) -> Mentions:
@@ -160,11 +216,14 @@ def collect(segments: list[Segment]) -> Mentions:
     return Mentions(refs, handles)
 
 
-def extract(text: str) -> Mentions:
-    """Tokens and plain handles of ``text`` (no lookup: ids may not exist)."""
+def extract(text: str, *, is_known: IsKnown, limit: int | None = MAX_MENTIONS) -> Mentions:
+    """Tokens and plain handles of ``text`` (no lookup: ids may not exist): the first ``limit``
+    distinct ones (what the renderer draws), or all of them with ``limit=None`` (to check a
+    text before saving it)."""
     if not text or not might_mention(text):
         return Mentions()
-    return collect(scan(text))
+    segments = scan(text, is_known=is_known)
+    return collect(segments if limit is None else within_limit(segments, limit))
 
 
 def token_for(*, trigger: str, label: str, key: str, pk: int) -> str:

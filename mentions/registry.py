@@ -5,21 +5,26 @@
 - ``key``: the kind written into tokens, ``@[Мария Иванова](user:12)`` → ``user``;
 - ``trigger``: ``@`` (people and groups of people) or ``#`` (things);
 - ``search(query, limit) -> list``: the autocomplete, case-insensitive (Cyrillic too);
-- ``label(obj)``: the current name a chip shows and a token stores; ``hint(obj)``: a second
-  line for the menu and the chip's tooltip (a username, a subject, a code);
-- ``url(obj)``: where a chip links to (``get_absolute_url`` by default);
-- ``queryset()``: how ids are resolved (``select_related`` whatever ``label``/``hint`` read);
+- ``describe(obj) -> Description``: how an object presents itself — ``label`` (the current name
+  a chip shows and a token stores), ``hint`` (a second line: a username, a subject, a code) and
+  ``url`` (where chips and "mentioned in" link to). Mentions reads nothing else of an object;
+  by default ``str(obj)`` and ``get_absolute_url()``;
+- ``queryset()``: how ids are resolved (``select_related`` whatever ``describe`` reads);
 - ``handle_field``: for the one ``@`` model whose plain ``@handle`` also resolves (usernames);
 - ``reach(ids) -> {id: {user ids}}``: who is told when one of these is mentioned (a user
-  reaches itself, a department its members). Models without it notify no one.
+  reaches itself, a department its members). Models without it reach no one. Called with at
+  most ``BATCH_SIZE`` ids at a time.
 
 Example::
 
     registry.register(
         key="order", trigger="#", model=Order, verbose_name=_("Order"),
         search=registry.text_search(Order, ["number", "counterparty__name"], order_by=["-date"]),
-        label=lambda order: order.number,
+        describe=lambda order: Description(order.number, order.subject, order.get_absolute_url()),
     )
+
+A leaf of the package but for ``types``: the receiver that forgets deleted objects
+(mentions.receivers) listens to ``registered``/``unregistered`` instead of being imported here.
 """
 
 from __future__ import annotations
@@ -34,23 +39,29 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import Q, QuerySet
-from django.db.models.signals import post_delete
+from django.dispatch import Signal
 
-from mentions.db import Folded
+from config.db import UnicodeLower
+from mentions.types import Description
 
 TRIGGERS = ("@", "#")
 KEY_RE = re.compile(r"^[a-z][a-z_]{0,31}$")
+# The most ids or handles one lookup query carries (SQLite refuses a statement with more than
+# 32,766 parameters, older builds 999): longer lists are looked up in batches of this size.
+BATCH_SIZE = 500
 
 SearchFunction = Callable[[str, int], list]
 ReachFunction = Callable[[Collection[int]], dict[int, set[int]]]
+DescribeFunction = Callable[[Any], Description]
+
+# Sent with ``entry`` after a model is registered (again) or unregistered.
+registered = Signal()
+unregistered = Signal()
 
 
-def _absolute_url(obj) -> str:
-    return obj.get_absolute_url()
-
-
-def _no_hint(obj) -> str:
-    return ""
+def default_describe(obj) -> Description:
+    url = obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else ""
+    return Description(label=str(obj), url=url)
 
 
 @dataclass(frozen=True)
@@ -59,9 +70,7 @@ class Mentionable:
     trigger: str
     model: type[models.Model]
     search: SearchFunction
-    label: Callable[[Any], str] = str
-    url: Callable[[Any], str] = _absolute_url
-    hint: Callable[[Any], str] = _no_hint
+    describe_object: DescribeFunction = default_describe
     queryset: Callable[[], QuerySet] | None = None
     handle_field: str = ""
     reach: ReachFunction | None = None
@@ -70,6 +79,13 @@ class Mentionable:
 
     def objects(self) -> QuerySet:
         return self.queryset() if self.queryset is not None else self.model._default_manager.all()
+
+    def describe(self, obj) -> Description:
+        """The registration's description of ``obj``, every part a plain ``str``."""
+        description = self.describe_object(obj)
+        return Description(
+            label=str(description.label), hint=str(description.hint or ""), url=str(description.url or "")
+        )
 
     @property
     def chip_class(self) -> str:
@@ -85,9 +101,7 @@ def register(
     trigger: str,
     model: type[models.Model],
     search: SearchFunction,
-    label: Callable[[Any], str] = str,
-    url: Callable[[Any], str] = _absolute_url,
-    hint: Callable[[Any], str] = _no_hint,
+    describe: DescribeFunction = default_describe,
     queryset: Callable[[], QuerySet] | None = None,
     handle_field: str = "",
     reach: ReachFunction | None = None,
@@ -114,9 +128,7 @@ def register(
         trigger=trigger,
         model=model,
         search=search,
-        label=label,
-        url=url,
-        hint=hint,
+        describe_object=describe,
         queryset=queryset,
         handle_field=handle_field,
         reach=reach,
@@ -124,19 +136,41 @@ def register(
         css_class=css_class,
     )
     _registry[key] = entry
-    # A deleted object neither mentions nor is mentioned any more (no dangling generic rows).
-    post_delete.connect(_forget_deleted, sender=model, dispatch_uid=f"mentions.forget.{key}")
+    registered.send(sender=Mentionable, entry=entry)
     return entry
 
 
 def unregister(key: str) -> None:
     entry = _registry.pop(key, None)
     if entry is not None:
-        post_delete.disconnect(sender=entry.model, dispatch_uid=f"mentions.forget.{key}")
+        unregistered.send(sender=Mentionable, entry=entry)
+
+
+def registration_of(entry: Mentionable) -> dict:
+    """The arguments ``register`` takes to make ``entry`` again (tests put kinds back)."""
+    return {
+        "key": entry.key,
+        "trigger": entry.trigger,
+        "model": entry.model,
+        "search": entry.search,
+        "describe": entry.describe_object,
+        "queryset": entry.queryset,
+        "handle_field": entry.handle_field,
+        "reach": entry.reach,
+        "verbose_name": entry.verbose_name,
+        "css_class": entry.css_class,
+    }
 
 
 def get(key: str) -> Mentionable | None:
     return _registry.get(key)
+
+
+def is_known(trigger: str, key: str) -> bool:
+    """Whether a token ``trigger[label](key:id)`` names a registered kind (what the parser is
+    told: mentions.parsing.scan)."""
+    entry = _registry.get(key)
+    return entry is not None and entry.trigger == trigger
 
 
 def for_trigger(trigger: str) -> list[Mentionable]:
@@ -157,10 +191,10 @@ def entries() -> list[Mentionable]:
     return list(_registry.values())
 
 
-def _forget_deleted(sender, instance, **kwargs) -> None:
-    from mentions.services import mention_forget
-
-    mention_forget(obj=instance)
+def batches(values: Iterable, size: int = BATCH_SIZE) -> list[list]:
+    """``values`` sorted, in lists of at most ``size``: the parameters of one query each."""
+    ordered = sorted(values)
+    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
 
 
 # --- building blocks for search functions ------------------------------------------------------
@@ -171,7 +205,7 @@ def text_search(
     fields: Iterable[str],
     *,
     order_by: Iterable[str] = ("pk",),
-    lower: type[models.Func] = Folded,
+    lower: type[models.Func] = UnicodeLower,
     min_contains: int = 3,
     prefix_fields: Iterable[str] | None = None,
 ) -> SearchFunction:

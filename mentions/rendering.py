@@ -5,6 +5,9 @@ as ``<br>``; a mention becomes a chip linking to the object under its *current* 
 stored label, struck through, when the object is gone); ``http``/``https``/``mailto`` links
 become links. No attribute value or tag ever comes from the text except through ``escape``,
 so a description cannot inject markup, script, event handlers or htmx attributes.
+
+Only the first ``parsing.MAX_MENTIONS`` distinct mentions of a text become chips (and only those
+are looked up): a longer text, saved before the limit or imported, shows the rest as written.
 """
 
 from __future__ import annotations
@@ -14,20 +17,9 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from mentions import registry
-from mentions.parsing import Handle, Link, Text, Token, collect, scan
-from mentions.selectors import Resolution, Target, mention_resolve
-
-
-class MentionText(str):
-    """A description that carries the resolution of its mentions (see
-    ``mentions.selectors.mention_prefetch``): rendering it needs no query. Otherwise a str."""
-
-    mention_resolution: Resolution
-
-    def __new__(cls, value: str, resolution: Resolution):
-        text = super().__new__(cls, value)
-        text.mention_resolution = resolution
-        return text
+from mentions.parsing import Handle, Link, Text, Token, collect, scan, within_limit
+from mentions.selectors import mention_resolve
+from mentions.types import Resolution, Target
 
 
 def _plain(text: str) -> str:
@@ -63,11 +55,11 @@ def _link(link: Link) -> str:
 
 
 def render_text(text: str, *, resolution: Resolution | None = None) -> SafeString:
-    """``text`` as safe HTML. Without ``resolution`` (or a ``MentionText``), its mentions are
-    looked up here: one query per kind of object it mentions."""
+    """``text`` as safe HTML. Without ``resolution`` (or a ``mentions.types.MentionText``), its
+    mentions are looked up here: one query per kind of object it mentions."""
     if not text:
         return mark_safe("")  # noqa: S308 - empty
-    segments = scan(str(text))
+    segments = within_limit(scan(str(text), is_known=registry.is_known))
     if resolution is None:
         resolution = getattr(text, "mention_resolution", None)
     if resolution is None:

@@ -1,7 +1,8 @@
-"""Reads: resolving what texts mention, "mentioned in", autocomplete.
+"""Reads: resolving what texts mention, "mentioned in", autocomplete, who a mention reaches.
 
 Resolution is Zulip-style: a pure pre-scan (mentions.parsing) collects every token and plain
-handle first, then one query per kind present looks them all up, however many there are.
+handle first, then one query per kind present looks them all up, however many there are (in
+batches of ``registry.BATCH_SIZE`` ids or handles, so no statement outgrows SQLite's limit).
 """
 
 from __future__ import annotations
@@ -10,72 +11,50 @@ import functools
 import operator
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
+from config.db import UnicodeLower
 from mentions import registry
-from mentions.db import Folded
 from mentions.models import Mention
 from mentions.parsing import Mentions, extract, token_for
-
-Ref = tuple[str, int]
-
-
-@dataclass(frozen=True)
-class Target:
-    """A mentioned object, ready to draw: no further queries."""
-
-    key: str
-    pk: int
-    trigger: str
-    label: str
-    url: str
-    hint: str
-    chip_class: str
-    obj: object = field(repr=False, compare=False)
-
-    @property
-    def ref(self) -> Ref:
-        return (self.key, self.pk)
-
-
-@dataclass(frozen=True)
-class Resolution:
-    targets: dict[Ref, Target] = field(default_factory=dict)
-    handles: dict[str, Ref] = field(default_factory=dict)  # folded handle → ref
-
-    def target(self, ref: Ref) -> Target | None:
-        return self.targets.get(ref)
-
-    def handle(self, name: str) -> Target | None:
-        ref = self.handles.get(name.lower())
-        return self.targets.get(ref) if ref else None
-
-    def refs(self) -> set[Ref]:
-        """Every existing object mentioned, by token or by handle."""
-        return set(self.targets)
+from mentions.rules import mention_recipients
+from mentions.types import MentionDiff, MentionText, Ref, Resolution, Target
 
 
 def _target(entry: registry.Mentionable, obj) -> Target:
+    description = entry.describe(obj)
     return Target(
         key=entry.key,
         pk=obj.pk,
         trigger=entry.trigger,
-        label=str(entry.label(obj)),
-        url=str(entry.url(obj)),
-        hint=str(entry.hint(obj) or ""),
+        label=description.label,
+        url=description.url,
+        hint=description.hint,
         chip_class=entry.chip_class,
         obj=obj,
     )
 
 
+def _lookups(ids: set[int], handles: Iterable[str]) -> list[tuple[list[int], list[str]]]:
+    """The ids and handles of one kind, as (ids, handles) per query: at most BATCH_SIZE of them
+    together, so a few mentions take one query and 140,000 take a few hundred small ones."""
+    items = [(0, pk) for pk in sorted(ids)] + [(1, name) for name in sorted(handles)]
+    return [
+        ([v for t, v in chunk if t == 0], [v for t, v in chunk if t == 1])
+        for chunk in (items[i : i + registry.BATCH_SIZE] for i in range(0, len(items), registry.BATCH_SIZE))
+    ]
+
+
 def mention_resolve(*, mentions: Mentions) -> Resolution:
     """Look up everything ``mentions`` names: one query per kind present (plain handles share
-    the query of their kind). Unknown kinds, tokens whose trigger does not match their kind, and
-    ids that no longer exist are left out (they render as their stored label)."""
+    the query of their kind), one more per BATCH_SIZE ids or handles beyond the first. Unknown
+    kinds, tokens whose trigger does not match their kind, and ids that no longer exist are left
+    out (they render as their stored label)."""
     if not mentions:
         return Resolution()
     ids_by_key: dict[str, set[int]] = defaultdict(set)
@@ -90,40 +69,101 @@ def mention_resolve(*, mentions: Mentions) -> Resolution:
     handles: dict[str, Ref] = {}
     for key, ids in ids_by_key.items():
         entry = registry.get(key)
-        condition = Q(pk__in=sorted(ids)) if ids else Q()
-        qs = entry.objects()
         wanted_handles = entry is handle_entry
-        if wanted_handles:
-            qs = qs.alias(_m_handle=Folded(entry.handle_field))
-            by_handle = Q(_m_handle__in=sorted(mentions.handles))
-            condition = (condition | by_handle) if ids else by_handle
-        for obj in qs.filter(condition).order_by("pk"):
-            target = _target(entry, obj)
-            if obj.pk in ids:
-                targets[target.ref] = target
-            if wanted_handles:
-                folded = str(getattr(obj, entry.handle_field)).lower()
-                if folded in mentions.handles:
-                    handles.setdefault(folded, target.ref)
+        for chunk_ids, chunk_handles in _lookups(ids, mentions.handles if wanted_handles else ()):
+            qs = entry.objects()
+            conditions = []
+            if chunk_ids:
+                conditions.append(Q(pk__in=chunk_ids))
+            if chunk_handles:
+                qs = qs.alias(_m_handle=UnicodeLower(entry.handle_field))
+                conditions.append(Q(_m_handle__in=chunk_handles))
+            for obj in qs.filter(functools.reduce(operator.or_, conditions)).order_by("pk"):
+                target = _target(entry, obj)
+                if obj.pk in ids:
                     targets[target.ref] = target
+                if wanted_handles:
+                    folded = str(getattr(obj, entry.handle_field)).lower()
+                    if folded in mentions.handles:
+                        handles.setdefault(folded, target.ref)
+                        targets[target.ref] = target
     return Resolution(targets=targets, handles=handles)
 
 
 def mention_resolve_texts(*, texts: Iterable[str]) -> Resolution:
-    """All tokens of all ``texts`` at once (a page showing many descriptions)."""
-    mentions = functools.reduce(operator.or_, (extract(text or "") for text in texts), Mentions())
+    """All tokens of all ``texts`` at once (a page showing many descriptions): of each text, the
+    mentions the renderer draws (the first parsing.MAX_MENTIONS)."""
+    mentions = functools.reduce(
+        operator.or_, (extract(text or "", is_known=registry.is_known) for text in texts), Mentions()
+    )
     return mention_resolve(mentions=mentions)
 
 
 def mention_prefetch(*, objects: Iterable, field: str = "description") -> None:
     """Resolve the mentions of ``obj.<field>`` for every object in one go and keep the result
     with each text, so ``{{ obj.description|render_mentions }}`` draws them without queries."""
-    from mentions.rendering import MentionText
-
     objects = [obj for obj in objects if obj is not None]
     resolution = mention_resolve_texts(texts=(getattr(obj, field) or "" for obj in objects))
     for obj in objects:
         setattr(obj, field, MentionText(getattr(obj, field) or "", resolution))
+
+
+# --- who a mention reaches -----------------------------------------------------------------------
+
+
+def _reach(refs: Iterable[Ref]) -> dict[Ref, set[int]]:
+    """Who each mention reaches: one call of its kind's ``reach`` per BATCH_SIZE ids (only kinds
+    that reach anyone: a user itself, a department its members)."""
+    ids_by_key: dict[str, set[int]] = defaultdict(set)
+    for key, pk in refs:
+        ids_by_key[key].add(pk)
+    reach: dict[Ref, set[int]] = {}
+    for key, ids in ids_by_key.items():
+        entry = registry.get(key)
+        if entry is None or entry.reach is None:
+            continue
+        for chunk in registry.batches(ids):
+            for pk, users in entry.reach(chunk).items():
+                reach[(key, pk)] = set(users)
+    return reach
+
+
+def _active_user_ids(user_ids: set[int]) -> set[int]:
+    manager = get_user_model()._default_manager
+    active: set[int] = set()
+    for chunk in registry.batches(user_ids):
+        active.update(manager.filter(pk__in=chunk, is_active=True).values_list("pk", flat=True))
+    return active
+
+
+def mention_audience(*, diff: MentionDiff, actor_id: int | None) -> set[int]:
+    """The users to tell about ``diff`` (a sync's result): the reads the pure rule
+    (mentions.rules.mention_recipients) needs, then the rule. No query when nothing was added.
+
+    Queries: one per kind added or previously stored that reaches anyone (departments; users
+    reach themselves without one), one for which candidates are active (per BATCH_SIZE of
+    either); the same for a department of 5 or 500.
+    """
+    if not diff.added:
+        return set()
+    reach = _reach(diff.added | diff.previous)
+    # Everyone the rule could pick, so one query tells which of them are active.
+    candidates = mention_recipients(
+        added=diff.added,
+        previous=diff.previous,
+        reach=reach,
+        active_user_ids=set().union(*reach.values()),
+        actor_id=actor_id,
+    )
+    if not candidates:
+        return set()
+    return mention_recipients(
+        added=diff.added,
+        previous=diff.previous,
+        reach=reach,
+        active_user_ids=_active_user_ids(candidates),
+        actor_id=actor_id,
+    )
 
 
 # --- mentioned in --------------------------------------------------------------------------------
@@ -132,8 +172,8 @@ def mention_prefetch(*, objects: Iterable, field: str = "description") -> None:
 @dataclass(frozen=True)
 class MentionSource:
     obj: object
-    number: str
-    subject: str
+    label: str
+    hint: str
     url: str
     kind: str
     mentioned_at: datetime
@@ -154,30 +194,44 @@ def mentioned_in(*, target, limit: int = 50) -> list[MentionSource]:
     for type_id, source_id, _at in rows:
         ids_by_type[type_id].add(source_id)
     found: dict[tuple[int, int], object] = {}
+    entries: dict[int, registry.Mentionable | None] = {}
     for type_id, ids in ids_by_type.items():
         model = ContentType.objects.get_for_id(type_id).model_class()
         if model is None:
             continue
-        for obj in model._default_manager.filter(pk__in=sorted(ids)):
-            found[(type_id, obj.pk)] = obj
+        # A source of a kind nobody registered (texts may live on any model) still shows.
+        entries[type_id] = entry = registry.for_model(model)
+        qs = entry.objects() if entry else model._default_manager.all()
+        for chunk in registry.batches(ids):
+            for obj in qs.filter(pk__in=chunk):
+                found[(type_id, obj.pk)] = obj
     sources = []
     for type_id, source_id, at in rows:
         obj = found.get((type_id, source_id))
         if obj is None:  # deleted since: rows are cleaned on delete, but never trust it
             continue
-        entry = registry.for_model(type(obj))
-        number, subject = str(getattr(obj, "number", "") or ""), str(getattr(obj, "subject", "") or "")
+        entry = entries[type_id]
+        description = entry.describe(obj) if entry else registry.default_describe(obj)
         sources.append(
             MentionSource(
                 obj=obj,
-                number=number,
-                subject=subject if (number or subject) else str(obj),
-                url=obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else "",
+                label=str(description.label),
+                hint=str(description.hint or ""),
+                url=str(description.url or ""),
                 kind=str(entry.verbose_name if entry else obj._meta.verbose_name),
                 mentioned_at=at,
             )
         )
     return sources
+
+
+def mention_token(*, obj, label: str | None = None) -> str:
+    """The token that mentions ``obj`` (what the autocomplete inserts), labelled with its current
+    name unless ``label`` is given. No query beyond what ``describe`` reads."""
+    entry = registry.for_model(type(obj))
+    if entry is None:
+        raise ValueError(f"{type(obj).__name__} is not mentionable (mentions.registry)")
+    return token_for(trigger=entry.trigger, label=label or entry.describe(obj).label, key=entry.key, pk=obj.pk)
 
 
 # --- autocomplete --------------------------------------------------------------------------------

@@ -1,79 +1,60 @@
-"""Writes: keeping ``Mention`` rows in step with a text, and telling the newly mentioned.
+"""Writes: keeping ``Mention`` rows in step with a text.
 
-Who is told is decided by ``mention_recipients``, a pure function over id sets (Zulip's
-notification_data style); ``mention_sync`` only gathers those sets, in a fixed number of
-queries whatever the text mentions, and writes in bulk.
+``mention_sync`` stores and reports (a ``MentionDiff``); it tells no one. Who is told is the
+caller's decision (``mentions.selectors.mention_audience`` over the pure
+``mentions.rules.mention_recipients``), and so is the notification that tells them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-
-from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mentions import registry
 from mentions.models import Mention
-from mentions.parsing import extract
-from mentions.selectors import Ref, mention_resolve
-from notifications.services import notification_send
-
-NOTIFICATION_KIND = "mention"
+from mentions.parsing import MAX_MENTIONS, Mentions, extract
+from mentions.selectors import mention_resolve
+from mentions.types import MentionDiff
 
 
-def mention_recipients(
-    *,
-    added: Collection[Ref],
-    previous: Collection[Ref],
-    reach: Mapping[Ref, Collection[int]],
-    active_user_ids: Collection[int],
-    actor_id: int | None,
-) -> set[int]:
-    """Who gets a notification when a text now mentions ``added`` on top of what it mentioned
-    before (``previous``, as stored). Pure: no queries.
-
-    ``reach[ref]`` is every user a mention reaches (a user: itself; a department: its members).
-    A user is told once, only if an added mention reaches them, none of the previous ones did
-    (an edit keeping a mention, or mentioning directly someone already reached through their
-    department, tells no one again), they are active, and they are not the author of the change.
-    """
-
-    def reached(refs: Collection[Ref]) -> set[int]:
-        users: set[int] = set()
-        for ref in refs:
-            users.update(reach.get(ref, ()))
-        return users
-
-    return ((reached(added) - reached(previous)) & set(active_user_ids)) - {actor_id}
+def mention_validate(*, text: str, field: str) -> Mentions:
+    """The mentions of ``text`` (before any lookup), or a ValidationError on ``field`` (the
+    caller's form field) when it holds more than MAX_MENTIONS distinct ones. No query."""
+    mentions = extract(text or "", is_known=registry.is_known, limit=None)
+    if len(mentions) > MAX_MENTIONS:
+        raise ValidationError(
+            {
+                field: ValidationError(
+                    _("A text can hold at most %(limit)d different mentions (@ or #); this one has %(count)d."),
+                    code="too_many_mentions",
+                    params={"limit": MAX_MENTIONS, "count": len(mentions)},
+                )
+            }
+        )
+    return mentions
 
 
-def _notification_text(*, source, actor) -> str:
-    with translation.override(settings.LANGUAGE_CODE):
-        number = getattr(source, "number", "") or ""
-        subject = getattr(source, "subject", "") or str(source)
-        return _("%(actor)s mentioned you in %(number)s “%(subject)s”") % {
-            "actor": actor,
-            "number": number,
-            "subject": subject,
-        }
-
-
-@transaction.atomic(savepoint=False)
-def mention_sync(*, source, text: str, actor) -> set[int]:
-    """Make ``source``'s stored mentions those of ``text`` (rows added and removed) and notify
-    the newly mentioned (see ``mention_recipients``). Returns the ids of the users notified.
+def mention_sync(*, source, text: str, field: str) -> MentionDiff:
+    """Make ``source``'s stored mentions those of ``text`` (rows added and removed) and say what
+    changed. A text with more than MAX_MENTIONS distinct mentions is refused with a
+    ValidationError on ``field`` before anything is read or written.
 
     Queries: one per kind of object mentioned, one to read the stored rows, at most one to
-    delete and one to insert, one for department members, one for active users, one for the
-    notifications; the same for 1 mention or 100, for a department of 5 or 500.
+    insert and one to delete (per BATCH_SIZE rows); the same for 1 mention or 50.
     """
+    # Checked before the transaction: a refused text leaves the caller's transaction usable.
+    mentions = mention_validate(text=text, field=field)
+    with transaction.atomic(savepoint=False):
+        return _store(source=source, mentions=mentions)
+
+
+def _store(*, source, mentions: Mentions) -> MentionDiff:
     source_type = ContentType.objects.get_for_model(source)
-    wanted = mention_resolve(mentions=extract(text or "")).refs()
+    wanted = mention_resolve(mentions=mentions).refs()
     # Content types of every mentionable kind: Django caches them, so no query once warm.
     types = ContentType.objects.get_for_models(*(entry.model for entry in registry.entries()))
     type_of_key = {entry.key: types[entry.model].pk for entry in registry.entries()}
@@ -86,10 +67,11 @@ def mention_sync(*, source, text: str, actor) -> set[int]:
         ).values_list("pk", "target_type_id", "target_id")
     }
     wanted_rows = {(type_of_key[key], pk) for key, pk in wanted}
-    removed = [row_pk for row, row_pk in stored.items() if row not in wanted_rows]
+    removed_rows = {row: row_pk for row, row_pk in stored.items() if row not in wanted_rows}
     added_rows = wanted_rows - stored.keys()
-    if removed:
-        Mention.objects.filter(pk__in=removed).delete()
+    # Stored before the limit existed, a source may have thousands of rows: delete in batches.
+    for chunk in registry.batches(removed_rows.values()):
+        Mention.objects.filter(pk__in=chunk).delete()
     if added_rows:
         now = timezone.now()
         Mention.objects.bulk_create(
@@ -105,53 +87,12 @@ def mention_sync(*, source, text: str, actor) -> set[int]:
             ],
             ignore_conflicts=True,  # a concurrent save of the same text got there first
         )
-    added = {(key_of_type[type_id], target_id) for type_id, target_id in added_rows}
-    previous = {(key_of_type[type_id], target_id) for type_id, target_id in stored if type_id in key_of_type}
-    return _notify(source=source, actor=actor, added=added, previous=previous)
 
+    def refs(rows) -> frozenset:
+        # Rows of a kind unregistered since are neither reported nor kept (they are removed).
+        return frozenset((key_of_type[t], pk) for t, pk in rows if t in key_of_type)
 
-def _reach(refs: set[Ref]) -> dict[Ref, set[int]]:
-    """Who each mention reaches: one query per kind that reaches anyone (departments)."""
-    ids_by_key: dict[str, set[int]] = {}
-    for key, pk in refs:
-        ids_by_key.setdefault(key, set()).add(pk)
-    reach: dict[Ref, set[int]] = {}
-    for key, ids in ids_by_key.items():
-        entry = registry.get(key)
-        if entry is None or entry.reach is None:
-            continue
-        for pk, users in entry.reach(ids).items():
-            reach[(key, pk)] = set(users)
-    return reach
-
-
-def _notify(*, source, actor, added: set[Ref], previous: set[Ref]) -> set[int]:
-    if not added:
-        return set()
-    actor_id = getattr(actor, "pk", None)
-    reach = _reach(added | previous)
-    # Everyone the pure rule could pick, so one query tells which of them are active.
-    candidates = mention_recipients(
-        added=added, previous=previous, reach=reach, active_user_ids=set().union(*reach.values()), actor_id=actor_id
-    )
-    if not candidates:
-        return set()
-    active = set(
-        get_user_model()._default_manager.filter(pk__in=sorted(candidates), is_active=True).values_list("pk", flat=True)
-    )
-    recipients = mention_recipients(
-        added=added, previous=previous, reach=reach, active_user_ids=active, actor_id=actor_id
-    )
-    if recipients:
-        notification_send(
-            recipient_ids=sorted(recipients),
-            actor=actor,
-            kind=NOTIFICATION_KIND,
-            target=source,
-            text=_notification_text(source=source, actor=actor),
-            url=source.get_absolute_url() if hasattr(source, "get_absolute_url") else "",
-        )
-    return recipients
+    return MentionDiff(added=refs(added_rows), removed=refs(removed_rows), previous=refs(stored))
 
 
 def mention_forget(*, obj) -> None:

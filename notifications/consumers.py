@@ -16,10 +16,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import translation
 
+from notifications.bell import render_bell
 from notifications.groups import BROADCAST_GROUP, user_group_name
-from notifications.selectors import bell_version, notification_latest, notification_unread_count
 from notifications.services import ID_MARKER
 
 logger = logging.getLogger(__name__)
@@ -34,13 +33,7 @@ CLOSE_LOGGED_OUT = 4000
 
 def _catch_up_html(user_id: int) -> str:
     """The bell as the database has it: count and the dropdown's rows (two queries)."""
-    version = bell_version()
-    count = notification_unread_count(user=user_id)
-    latest = notification_latest(user=user_id)
-    with translation.override(settings.LANGUAGE_CODE):
-        return render_to_string(
-            "notifications/_bell_count.html", {"unread_notification_count": count, "bell_version": version}
-        ) + render_to_string("notifications/_menu_list.html", {"notifications": latest, "oob": True})
+    return render_bell(user=user_id)
 
 
 class NotificationConsumer(AsyncWebsocketConsumer):

@@ -5,13 +5,13 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from notifications import kinds
+
 
 class Notification(models.Model):
-    """Something a user should see. The row is the source of truth; the websocket push is a hint."""
+    """Something a user should see. The row is the source of truth; the websocket push is a hint.
 
-    class Kind(models.TextChoices):
-        MENTION = "mention", _("Mention")
-        ASSIGNMENT = "assignment", _("Assignment")
+    ``kind`` is a key of notifications.kinds, registered by the app that sends it."""
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -27,7 +27,7 @@ class Notification(models.Model):
         related_name="+",
         verbose_name=_("actor"),
     )
-    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=32)
     target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     target_id = models.PositiveBigIntegerField(null=True, blank=True)
     target = GenericForeignKey("target_type", "target_id")
@@ -57,5 +57,9 @@ class Notification(models.Model):
         return reverse("notifications:open", args=[self.pk])
 
     @property
+    def kind_label(self) -> str:
+        return kinds.label(self.kind)
+
+    @property
     def icon(self) -> str:
-        return {self.Kind.MENTION: "bi-at", self.Kind.ASSIGNMENT: "bi-person-check"}.get(self.kind, "bi-bell")
+        return kinds.icon(self.kind)

@@ -29,14 +29,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
+from notifications import kinds
+from notifications.bell import render_bell, render_bell_count
 from notifications.groups import BROADCAST_GROUP, user_group_name
 from notifications.models import Notification
-from notifications.selectors import (
-    bell_version,
-    notification_latest,
-    notification_unread_count,
-    notification_unread_counts,
-)
+from notifications.selectors import bell_version, notification_unread_counts
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +71,8 @@ def notification_send(
     Never the actor: nobody is told about their own action (assigning yourself, say).
     ``url`` is where opening the notification leads: a local path only.
     """
-    if kind not in Notification.Kind.values:
-        raise ValueError(f"unknown notification kind {kind!r}")
+    if not kinds.is_registered(kind):
+        raise ValueError(f"unknown notification kind {kind!r} (register it: notifications.kinds)")
     if url and not is_local_path(url):
         raise ValueError(f"a notification links to a local path only, not {url!r}")
     actor_id = getattr(actor, "pk", None)
@@ -141,7 +138,7 @@ def _push_messages(notifications: Sequence[Notification]) -> list[tuple[str, dic
             for row in rows:
                 count = counts.get(row.recipient_id, 0)
                 if count not in bells:
-                    bells[count] = _render_bell_count(count, version)
+                    bells[count] = render_bell_count(count, version)
             if len(rows) >= BROADCAST_MIN_RECIPIENTS:
                 recipients = {str(row.recipient_id): [int(row.pk), counts.get(row.recipient_id, 0)] for row in rows}
                 used = {str(count): bells[count] for _, count in recipients.values()}
@@ -158,12 +155,6 @@ def _push_messages(notifications: Sequence[Notification]) -> list[tuple[str, dic
 
 def _marker_open_url() -> str:
     return mark_safe(reverse("notifications:open", args=[0]).replace("/0/", f"/{ID_MARKER}/"))  # noqa: S308
-
-
-def _render_bell_count(count: int, version: str) -> str:
-    return render_to_string(
-        "notifications/_bell_count.html", {"unread_notification_count": count, "bell_version": version}
-    )
 
 
 def _group_send_many(messages: list[tuple[str, dict]]) -> None:
@@ -205,14 +196,7 @@ def _group_send_many(messages: list[tuple[str, dict]]) -> None:
 
 def _bell_refresh_message(*, user_id: int) -> tuple[str, dict]:
     """The bell of one user as the database has it now: count and the dropdown's rows."""
-    version = bell_version()
-    count = notification_unread_count(user=user_id)
-    latest = notification_latest(user=user_id)
-    with translation.override(settings.LANGUAGE_CODE):
-        html = _render_bell_count(count, version) + render_to_string(
-            "notifications/_menu_list.html", {"notifications": latest, "oob": True}
-        )
-    return user_group_name(user_id), {"type": "notification.push", "html": html}
+    return user_group_name(user_id), {"type": "notification.push", "html": render_bell(user=user_id)}
 
 
 def _push_bell_refresh_on_commit(*, user_id: int) -> None:

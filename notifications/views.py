@@ -5,20 +5,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from notifications.bell import render_bell
 from notifications.models import Notification
-from notifications.selectors import (
-    bell_version,
-    notification_get_for_user,
-    notification_latest,
-    notification_list,
-    notification_unread_count,
-)
+from notifications.selectors import notification_get_for_user, notification_list
 from notifications.services import is_local_path, notification_mark_all_read, notification_mark_read
 
 PAGE_SIZE = 25
@@ -83,15 +77,4 @@ def notification_mark_all_read_view(request):
 
 def _bell_response(request) -> HttpResponse:
     """For htmx: the bell (count and dropdown rows) redrawn out of band, nothing else swapped."""
-    version = bell_version()
-    count = notification_unread_count(user=request.user)
-    html = render_to_string(
-        "notifications/_bell_count.html",
-        {"unread_notification_count": count, "bell_version": version},
-        request=request,
-    ) + render_to_string(
-        "notifications/_menu_list.html",
-        {"notifications": notification_latest(user=request.user), "oob": True},
-        request=request,
-    )
-    return HttpResponse(html)
+    return HttpResponse(render_bell(user=request.user, site_language=False))

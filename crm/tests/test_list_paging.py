@@ -99,7 +99,8 @@ IGNORED = [
     ("an object", "-created", cursor({"created": NOW})),
     ("four parts", "-created", cursor("created", NOW, 1, 2)),
     ("NaN", "-created", raw_b64(b'["created", NaN, 1]')),
-    ("overlong", "-created", "A" * 100_000),
+    # Longer query strings are refused with a 400 before any view runs (config/middleware.py).
+    ("overlong", "-created", "A" * 7_000),
 ]
 
 

@@ -1,69 +1,30 @@
-"""Helpers for the mentions tests: tokens and saves through crm.services (the rules' entry point)."""
+"""Helpers for the mentions tests: tokens, and notes (testsupport) as texts that mention."""
 
-from crm import services
-from mentions.parsing import token_for
-from mentions.registry import for_model
+import factory
+from factory.django import DjangoModelFactory
+
+from mentions.selectors import mention_audience, mention_token
+from mentions.services import mention_sync
+from testsupport.models import Note
 
 
 def token(obj, label: str | None = None) -> str:
     """The token the autocomplete would insert for ``obj``."""
-    entry = for_model(type(obj))
-    return token_for(trigger=entry.trigger, label=label or entry.label(obj), key=entry.key, pk=obj.pk)
+    return mention_token(obj=obj, label=label)
 
 
-def create_source(kind: str, *, author, description: str):
-    if kind == "thread":
-        return services.thread_create(author=author, subject="Оферта за стелажи", description=description)
-    if kind == "communication":
-        return services.communication_create(
-            author=author,
-            direction="in",
-            channel="phone",
-            subject="Обаждане за доставка",
-            description=description,
-            counterparty_name="Алфа ООД",
-        )
-    if kind == "task":
-        return services.task_create(author=author, subject="Подготви оферта", description=description)
-    raise ValueError(kind)
+class NoteFactory(DjangoModelFactory):
+    class Meta:
+        model = Note
+
+    title = factory.Sequence(lambda n: f"Бележка {n}")
+    body = ""
 
 
-def update_source(source, *, actor, description: str):
-    kind = type(source).__name__.lower()
-    if kind == "thread":
-        return services.thread_update(
-            thread=source,
-            actor=actor,
-            subject=source.subject,
-            description=description,
-            counterparty=source.counterparty,
-            counterparty_name=source.counterparty_name,
-        )
-    if kind == "communication":
-        return services.communication_update(
-            communication=source,
-            actor=actor,
-            channel=source.channel,
-            subject=source.subject,
-            description=description,
-            counterparty=source.counterparty,
-            counterparty_name=source.counterparty_name,
-            contact=source.contact,
-            contact_name=source.contact_name,
-            assignee=source.assignee,
-            status=source.status,
-            occurred_at=source.occurred_at,
-        )
-    if kind == "task":
-        return services.task_update(
-            task=source,
-            actor=actor,
-            subject=source.subject,
-            description=description,
-            counterparty=source.counterparty,
-            counterparty_name=source.counterparty_name,
-            assignee=source.assignee,
-            deadline=source.deadline,
-            status=source.status,
-        )
-    raise ValueError(kind)
+def save_note(note: Note, *, body: str, actor=None) -> set[int]:
+    """What an app does on saving a text: store it, sync its mentions, pick whom to tell.
+    Returns those users' ids (telling them is the app's business, not mentions')."""
+    note.body = body
+    note.save()
+    diff = mention_sync(source=note, text=body, field="body")
+    return mention_audience(diff=diff, actor_id=getattr(actor, "pk", None))

@@ -6,10 +6,11 @@ from django.urls import reverse
 
 from accounts.models import Department, User
 from accounts.tests.factories import DepartmentFactory, UserFactory
-from crm.tests.factories import CounterpartyFactory, OrderFactory, ProductFactory, TaskFactory, ThreadFactory
 from mentions import registry
 from mentions.parsing import extract
 from mentions.selectors import mention_search
+from mentions.tests.factories import NoteFactory
+from testsupport.models import Note
 
 pytestmark = pytest.mark.django_db
 
@@ -20,18 +21,12 @@ def test_the_url_of_the_contract():
     assert reverse("mentions:autocomplete") == URL
 
 
-def test_every_kind_is_registered_with_its_trigger():
-    assert {e.key: e.trigger for e in registry.entries()} == {
-        "user": "@",
-        "department": "@",
-        "product": "#",
-        "order": "#",
-        "counterparty": "#",
-        "thread": "#",
-        "communication": "#",
-        "task": "#",
-    }
+def test_apps_register_their_kinds_with_their_triggers():
+    kinds = {e.key: e.trigger for e in registry.entries()}
+    assert (kinds["user"], kinds["department"], kinds["note"]) == ("@", "@", "#")
     assert registry.for_model(User).key == "user" and registry.handle_entry().key == "user"
+    assert registry.for_model(Note).key == "note"
+    assert registry.is_known("#", "note") and not registry.is_known("@", "note")
 
 
 def test_the_registry_refuses_bad_registrations():
@@ -47,13 +42,13 @@ def test_the_registry_refuses_bad_registrations():
 
 
 def test_a_registered_kind_can_be_removed_and_its_tokens_become_text():
-    entry = registry.get("product")
+    entry = registry.get("note")
     try:
-        registry.unregister("product")
-        assert extract("#[P](product:1)").refs == frozenset()
+        registry.unregister("note")
+        assert extract("#[N](note:1)", is_known=registry.is_known).refs == frozenset()
     finally:
-        registry.register(**{f: getattr(entry, f) for f in entry.__dataclass_fields__})
-    assert extract("#[P](product:1)").refs == {("product", 1)}
+        registry.register(**registry.registration_of(entry))
+    assert extract("#[N](note:1)", is_known=registry.is_known).refs == {("note", 1)}
 
 
 def labels(query: str, trigger: str) -> list[str]:
@@ -95,27 +90,28 @@ def test_labels_starting_with_the_query_come_first(people):
     assert len(labels("", "@")) == 5
 
 
-def test_hash_lists_things_by_name_number_and_code():
-    OrderFactory(number="SO-2026-00012", counterparty=CounterpartyFactory(name="Алфа ООД"))
-    OrderFactory(number="PO-2026-00003", counterparty=None)
-    ProductFactory(code="СК-200", name="Стелаж касетъчен")
-    CounterpartyFactory(name="Бета Трейд", company_id="131234567")
-    ThreadFactory(number="TH-2026-00001", subject="Доставка на профили")
-    TaskFactory(number="T-2026-00007", subject="Оферта за СТЕЛАЖИ")
-    assert labels("SO", "#") == ["SO-2026-00012"]
-    assert labels("so-2026", "#") == ["SO-2026-00012"]
-    assert labels("алфа", "#") == ["Алфа ООД", "SO-2026-00012"]  # the counterparty, and its order
-    assert labels("ск-2", "#") == ["СК-200 Стелаж касетъчен"]
-    assert labels("стелаж", "#") == ["СК-200 Стелаж касетъчен", "T-2026-00007"]
-    assert labels("1312", "#") == ["Бета Трейд"]
-    assert labels("ДОСТАВКА", "#") == ["TH-2026-00001"]
-    assert labels("po-", "#") == ["PO-2026-00003"]
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("ПЛАН", ["План за седмицата"]),
+        ("план", ["План за седмицата"]),
+        ("стелаж", ["Оферта", "План за седмицата"]),  # in the title or in the body
+        ("СТЕЛАЖИ ОФ", ["Оферта"]),  # every word
+        ("пл", ["План за седмицата"]),  # two letters: the start of a title only
+        ("не", []),  # not "…нещо…" in a body
+        ("", ["Оферта", "План за седмицата"]),
+    ],
+)
+def test_hash_lists_things_by_the_fields_of_their_registration(query, expected):
+    NoteFactory(title="План за седмицата", body="Стелажи и нещо друго")
+    NoteFactory(title="Оферта", body="за стелажи")
+    assert sorted(labels(query, "#")) == expected
 
 
 def test_search_is_one_query_per_kind(people, django_assert_num_queries):
     with django_assert_num_queries(2):
         mention_search(query="мар", trigger="@")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(len(registry.for_trigger("#"))):
         mention_search(query="so", trigger="#")
 
 
@@ -162,9 +158,8 @@ def test_anonymous_users_are_sent_to_log_in(client):
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
-def test_one_or_two_letters_match_the_start_of_numbers_and_codes_not_subjects():
-    TaskFactory(number="T-2026-00008", subject="SOS от клиента")
-    OrderFactory(number="SO-2026-00001")
+def test_one_or_two_letters_match_the_start_of_prefix_fields_three_anywhere():
+    NoteFactory(title="SO-2026-00001", body="")
+    NoteFactory(title="Спешно", body="SOS от клиента")
     assert labels("so", "#") == ["SO-2026-00001"]
-    assert labels("sos", "#") == ["T-2026-00008"]  # three letters: anywhere, subjects too
-    assert labels("t-", "#") == ["T-2026-00008"]
+    assert sorted(labels("sos", "#")) == ["Спешно"]  # three letters: in the body too

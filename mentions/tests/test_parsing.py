@@ -1,8 +1,26 @@
-"""The scanner (mentions.parsing): what is a mention, what is a link, what stays text. No database."""
+"""The scanner (mentions.parsing): what is a mention, what is a link, what stays text. No database,
+and no registry: the parser is told which kinds exist."""
 
 import pytest
 
-from mentions.parsing import Handle, Link, Mentions, Text, Token, extract, might_mention, scan, token_for
+from mentions import parsing
+from mentions.parsing import MAX_MENTIONS, Handle, Link, Mentions, Text, Token, might_mention, token_for, within_limit
+
+# The kinds these tests pretend are registered, with their triggers.
+KNOWN = {"user": "@", "department": "@", "order": "#", "product": "#", "counterparty": "#", "thread": "#"}
+KNOWN |= {"communication": "#", "task": "#"}
+
+
+def is_known(trigger: str, key: str) -> bool:
+    return KNOWN.get(key) == trigger
+
+
+def extract(text: str, **kwargs) -> Mentions:
+    return parsing.extract(text, is_known=is_known, **kwargs)
+
+
+def scan(text: str):
+    return parsing.scan(text, is_known=is_known)
 
 
 @pytest.mark.parametrize(
@@ -21,7 +39,7 @@ from mentions.parsing import Handle, Link, Mentions, Text, Token, extract, might
         ("@Maria", set(), {"maria"}),  # folded
         ("(@petar), „@мария“ и @ivan.", set(), {"petar", "мария", "ivan"}),
         ("ivan@example.bg", set(), set()),  # an e-mail address is not a mention
-        ("пиши на ivan.petrov+crm@example.bg", set(), set()),
+        ("пиши на ivan.petrov+erp@example.bg", set(), set()),
         ("mailto:maria@example.bg", set(), set()),
         ("https://medium.com/@ivan", set(), set()),  # inside a link
         ("a@b", set(), set()),
@@ -90,3 +108,38 @@ def test_the_pre_scan_is_cheap_and_exact():
 def test_token_for_cannot_break_the_token(label, token):
     assert token_for(trigger="@", label=label, key="user", pk=5) == token
     assert extract(token).refs == {("user", 5)}
+
+
+def test_the_parser_is_told_what_is_known_and_imports_no_registry():
+    assert parsing.extract("#[Бележка](note:3)", is_known=lambda trigger, key: True).refs == {("note", 3)}
+    assert parsing.extract("#[Бележка](note:3)", is_known=lambda trigger, key: False).refs == frozenset()
+    assert "registry" not in vars(parsing)
+
+
+def many(n: int) -> str:
+    return " ".join(f"@[Човек {i}](user:{i})" for i in range(1, n + 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "refs", "handles", "total"),
+    [
+        (many(MAX_MENTIONS), MAX_MENTIONS, 0, MAX_MENTIONS),
+        (many(MAX_MENTIONS + 1), MAX_MENTIONS, 0, MAX_MENTIONS + 1),  # the 51st is drawn as text
+        (many(MAX_MENTIONS - 1) + " @maria @petar", MAX_MENTIONS - 1, 1, MAX_MENTIONS + 1),
+        # Repeats are one mention: a repeated kept one stays a mention.
+        (" ".join(["@[Иван](user:1)"] * 500 + ["@ivan"] * 500), 1, 1, 2),
+    ],
+)
+def test_the_limit_counts_distinct_mentions(text, refs, handles, total):
+    limited = extract(text)
+    assert (len(limited.refs), len(limited.handles)) == (refs, handles)
+    assert len(extract(text, limit=None)) == total
+
+
+def test_mentions_over_the_limit_become_the_text_they_were_written_as():
+    text = many(MAX_MENTIONS) + " и @[Последен](user:999), @ivan.\nкрай"
+    segments = within_limit(scan(text))
+    assert segments[-1] == Text(" и @[Последен](user:999), @ivan.\nкрай")
+    assert "".join(s.raw if isinstance(s, Token) else s.text for s in segments) == text
+    assert within_limit(scan("@[a](user:1) @a"), 1) == [Token("@", "a", "user", 1), Text(" @a")]
+    assert within_limit([Handle("a"), Handle("b")], 1) == [Handle("a"), Text("@b")]

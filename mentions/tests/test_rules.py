@@ -1,8 +1,8 @@
-"""Who is told: mentions.services.mention_recipients, a pure function over id sets (no database)."""
+"""Who is told: mentions.rules.mention_recipients, a pure function over id sets (no database)."""
 
 import pytest
 
-from mentions.services import mention_recipients
+from mentions.rules import mention_recipients
 
 AUTHOR, MARIA, PETAR, ELENA, GONE = 1, 2, 3, 4, 5
 SALES, EMPTY, WAREHOUSE = ("department", 10), ("department", 11), ("department", 12)

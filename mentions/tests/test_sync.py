@@ -1,22 +1,22 @@
-"""Saving a description syncs its Mention rows and tells the newly mentioned (DESIGN.md "Mentions").
-
-Every rule goes through crm.services (create, then edit) for threads, communications and tasks.
-"""
+"""Syncing a text's Mention rows (mentions.services.mention_sync) and whom a change reaches
+(mentions.selectors.mention_audience), on a note of the test-only app: no app that uses mentions."""
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.tests.factories import DepartmentFactory, UserFactory
-from crm.tests.factories import CounterpartyFactory, OrderFactory, ProductFactory
-from mentions import services as mention_services
+from mentions import registry
 from mentions.models import Mention
-from mentions.tests.factories import create_source, token, update_source
+from mentions.parsing import MAX_MENTIONS
+from mentions.selectors import mention_audience
+from mentions.services import mention_sync
+from mentions.tests.factories import NoteFactory, save_note, token
+from mentions.types import MentionDiff
 from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
-
-KINDS = ["thread", "communication", "task"]
 
 
 @pytest.fixture
@@ -32,17 +32,6 @@ def fill(template: str, people: dict) -> str:
     return template.format(**{name: token(obj) for name, obj in people.items()})
 
 
-def told(source) -> dict[str, int]:
-    """Username → how many mention notifications about ``source`` they got."""
-    rows = Notification.objects.filter(
-        kind="mention", target_type=ContentType.objects.get_for_model(source), target_id=source.pk
-    ).select_related("recipient")
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row.recipient.username] = counts.get(row.recipient.username, 0) + 1
-    return counts
-
-
 def stored(source) -> set:
     rows = Mention.objects.filter(source_type=ContentType.objects.get_for_model(source), source_id=source.pk)
     return {(row.target_type.model, row.target_id) for row in rows}
@@ -50,22 +39,22 @@ def stored(source) -> set:
 
 # (rule, text on create, text on edit or None, who was told in total, what is stored at the end)
 RULES = [
-    ("direct", "Виж {maria}", None, {"maria": 1}, {"maria"}),
-    ("department", "За {sales}", None, {"maria": 1, "petar": 1}, {"sales"}),
-    ("both", "{maria} и {sales}", None, {"maria": 1, "petar": 1}, {"maria", "sales"}),
-    ("self", "Аз, {ivan}", None, {}, {"ivan"}),
-    ("edit keeping", "Виж {maria}", "Виж {maria}, моля, до петък", {"maria": 1}, {"maria"}),
-    ("edit adding", "Виж {maria}", "Виж {maria} и {petar}", {"maria": 1, "petar": 1}, {"maria", "petar"}),
-    ("edit removing", "{maria} и {petar}", "само {maria}", {"maria": 1, "petar": 1}, {"maria"}),
-    ("edit removing all", "{maria}", "никой", {"maria": 1}, set()),
-    ("edit: department → member directly", "{sales}", "{maria}", {"maria": 1, "petar": 1}, {"maria"}),
-    ("inactive", "{elena}", None, {}, {"elena"}),
-    ("empty department", "{empty}", None, {}, {"empty"}),
-    ("plain @username", "обади се на @maria", None, {"maria": 1}, {"maria"}),
-    ("plain @username, other case", "обади се на @Maria", None, {"maria": 1}, {"maria"}),
-    ("e-mail address is not a mention", "пиши на maria@example.bg", None, {}, set()),
-    ("unknown @name", "@nobody", None, {}, set()),
-    ("deleted target", "@[Някой](user:999999)", None, {}, set()),
+    ("direct", "Виж {maria}", None, {"maria"}, {"maria"}),
+    ("department", "За {sales}", None, {"maria", "petar"}, {"sales"}),
+    ("both", "{maria} и {sales}", None, {"maria", "petar"}, {"maria", "sales"}),
+    ("self", "Аз, {ivan}", None, set(), {"ivan"}),
+    ("edit keeping", "Виж {maria}", "Виж {maria}, моля, до петък", {"maria"}, {"maria"}),
+    ("edit adding", "Виж {maria}", "Виж {maria} и {petar}", {"maria", "petar"}, {"maria", "petar"}),
+    ("edit removing", "{maria} и {petar}", "само {maria}", {"maria", "petar"}, {"maria"}),
+    ("edit removing all", "{maria}", "никой", {"maria"}, set()),
+    ("edit: department → member directly", "{sales}", "{maria}", {"maria", "petar"}, {"maria"}),
+    ("inactive", "{elena}", None, set(), {"elena"}),
+    ("empty department", "{empty}", None, set(), {"empty"}),
+    ("plain @username", "обади се на @maria", None, {"maria"}, {"maria"}),
+    ("plain @username, other case", "обади се на @Maria", None, {"maria"}, {"maria"}),
+    ("e-mail address is not a mention", "пиши на maria@example.bg", None, set(), set()),
+    ("unknown @name", "@nobody", None, set(), set()),
+    ("deleted target", "@[Някой](user:999999)", None, set(), set()),
 ]
 
 
@@ -77,112 +66,189 @@ def _names(people, rows):
     return {ids[row] for row in rows}
 
 
-@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize(
     ("rule", "first", "second", "expected_told", "expected_stored"), RULES, ids=[r[0] for r in RULES]
 )
-def test_sync_rules(kind, rule, first, second, expected_told, expected_stored, people):
+def test_sync_rules(rule, first, second, expected_told, expected_stored, people):
     author = people["ivan"]
-    source = create_source(kind, author=author, description=fill(first, people))
+    note = NoteFactory(author=author)
+    told = save_note(note, body=fill(first, people), actor=author)
     if second is not None:
-        update_source(source, actor=author, description=fill(second, people))
-    assert told(source) == expected_told, rule
-    assert _names(people, stored(source)) == expected_stored, rule
+        told |= save_note(note, body=fill(second, people), actor=author)
+    by_pk = {obj.pk: name for name, obj in people.items() if name in {"ivan", "maria", "petar", "elena"}}
+    assert {by_pk[pk] for pk in told} == expected_told, rule
+    assert _names(people, stored(note)) == expected_stored, rule
 
 
 def test_the_actor_of_an_edit_is_never_told_the_author_may_be(people):
     maria, ivan = people["maria"], people["ivan"]
-    task = create_source("task", author=maria, description="нищо")
-    update_source(task, actor=maria, description=f"{token(ivan)} и {token(maria)}")
-    assert told(task) == {"ivan": 1}
+    note = NoteFactory(author=maria)
+    assert save_note(note, body=f"{token(ivan)} и {token(maria)}", actor=maria) == {ivan.pk}
 
 
-def test_sync_returns_whom_it_told_and_the_notification_says_where(people):
-    ivan, maria = people["ivan"], people["maria"]
-    thread = create_source("thread", author=ivan, description="")
-    notified = mention_services.mention_sync(source=thread, text=f"за {token(people['sales'])}", actor=ivan)
-    assert notified == {maria.pk, people["petar"].pk}
-    note = Notification.objects.get(recipient=maria, kind="mention")
-    assert note.actor == ivan
-    assert note.target == thread
-    assert note.url == thread.get_absolute_url()
-    assert thread.number in note.text and thread.subject in note.text and "Иван Петров" in note.text
-    assert mention_services.mention_sync(source=thread, text=f"за {token(people['sales'])}", actor=ivan) == set()
-
-
-def test_notifications_are_pushed_after_commit(people, django_capture_on_commit_callbacks):
+def test_sync_returns_the_diff_and_tells_no_one(people, django_capture_on_commit_callbacks):
+    maria, petar, sales = people["maria"], people["petar"], people["sales"]
+    note = NoteFactory()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        create_source("task", author=people["ivan"], description=f"{token(people['maria'])}")
-    assert len(callbacks) >= 1
-    assert Notification.objects.filter(recipient=people["maria"], kind="mention").count() == 1
+        first = mention_sync(source=note, text=f"{token(maria)} и {token(sales)}", field="body")
+        second = mention_sync(source=note, text=f"{token(sales)} и {token(petar)}", field="body")
+        same = mention_sync(source=note, text=f"{token(petar)}, {token(sales)}", field="body")
+    assert first == MentionDiff(added=frozenset({("user", maria.pk), ("department", sales.pk)}))
+    assert second == MentionDiff(
+        added=frozenset({("user", petar.pk)}),
+        removed=frozenset({("user", maria.pk)}),
+        previous=frozenset({("user", maria.pk), ("department", sales.pk)}),
+    )
+    assert second.current == {("user", petar.pk), ("department", sales.pk)}
+    assert not same and same.previous == second.current
+    assert callbacks == [] and not Notification.objects.exists()
 
 
-def test_a_rolled_back_save_stores_nothing_and_tells_no_one(people, django_capture_on_commit_callbacks):
-    with (
-        django_capture_on_commit_callbacks(execute=True) as callbacks,
-        pytest.raises(RuntimeError),
-        transaction.atomic(),
-    ):
-        create_source("task", author=people["ivan"], description=f"{token(people['maria'])}")
-        raise RuntimeError("boom")
-    assert callbacks == []
-    assert not Notification.objects.exists()
-    assert not Mention.objects.exists()
-
-
-def test_all_kinds_can_be_mentioned_and_are_stored(people):
-    order, product, counterparty = OrderFactory(), ProductFactory(), CounterpartyFactory()
-    other = create_source("thread", author=people["ivan"], description="")
-    comm = create_source("communication", author=people["ivan"], description="")
-    task = create_source("task", author=people["ivan"], description="x")
-    text = " ".join(token(o) for o in (order, product, counterparty, other, comm, people["maria"], people["sales"]))
-    update_source(task, actor=people["ivan"], description=text)
-    assert {model for model, _pk in stored(task)} == {
-        "order",
-        "product",
-        "counterparty",
-        "thread",
-        "communication",
-        "user",
-        "department",
-    }
+def test_every_registered_kind_can_be_mentioned_and_is_stored(people):
+    other = NoteFactory(title="Друга бележка")
+    note = NoteFactory()
+    save_note(note, body=" ".join(token(o) for o in (other, people["maria"], people["sales"])))
+    assert {model for model, _pk in stored(note)} == {"note", "user", "department"}
 
 
 def test_a_deleted_source_or_target_leaves_no_rows(people):
-    from crm import services
-
-    order = OrderFactory()
-    task = create_source("task", author=people["ivan"], description=f"{token(order)} {token(people['maria'])}")
-    comm = create_source("communication", author=people["ivan"], description=f"{token(task)}")
+    target, source, other = NoteFactory(), NoteFactory(), NoteFactory()
+    save_note(source, body=f"{token(target)} {token(people['maria'])}")
+    save_note(other, body=f"{token(source)}")
     assert Mention.objects.count() == 3
-    services.task_delete(task=task)
+    source.delete()
     assert Mention.objects.count() == 0
-    assert stored(comm) == set()
+    assert stored(other) == set()
 
 
-def test_mention_sync_runs_in_a_fixed_number_of_queries(people, django_assert_num_queries):
-    """Resolution: one query per kind; the rest (rows, members, active users, notifications) fixed."""
+def test_an_unregistered_kind_neither_resolves_nor_keeps_its_rows_nor_its_delete_receiver(people):
+    from django.db.models.signals import post_delete
+
+    from testsupport.apps import register
+    from testsupport.models import Note
+
+    note, target = NoteFactory(), NoteFactory()
+    text = f"{token(target)} {token(people['maria'])}"
+    save_note(note, body=text)
+    registry.unregister("note")
+    try:
+        assert not post_delete.has_listeners(Note)  # fast deletes again
+        diff = mention_sync(source=note, text=text, field="body")
+        # The note row is dropped; being of no registered kind, it is reported in no diff.
+        assert diff == MentionDiff(previous=frozenset({("user", people["maria"].pk)}))
+        assert stored(note) == {("user", people["maria"].pk)}
+    finally:
+        register()
+    assert post_delete.has_listeners(Note)
+
+
+def test_a_rolled_back_sync_stores_nothing(people):
+    note = NoteFactory()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        mention_sync(source=note, text=token(people["maria"]), field="body")
+        raise RuntimeError("boom")
+    assert not Mention.objects.exists()
+
+
+# --- the limit --------------------------------------------------------------------------------
+
+
+def _users(n: int) -> str:
+    return " ".join(f"@[Служител {i}](user:{i})" for i in range(1, n + 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "allowed"),
+    [
+        (_users(MAX_MENTIONS), True),
+        (_users(MAX_MENTIONS + 1), False),
+        (_users(MAX_MENTIONS) + " @someone", False),  # a plain handle counts too
+        (_users(MAX_MENTIONS) + " " + _users(MAX_MENTIONS), True),  # repeats count once
+        (_users(MAX_MENTIONS) + " " + "#[x](nosuchkind:1) " * 100, True),  # plain text: not a mention
+        (" ".join(f"@h{i}" for i in range(140_000)), False),
+    ],
+    ids=["at the limit", "one over", "a handle over", "repeats", "unknown kinds", "140,000 handles"],
+)
+def test_a_text_holds_at_most_max_mentions(text, allowed, django_assert_max_num_queries):
+    note = NoteFactory()
+    save_note(note, body=token(NoteFactory()))
+    before = stored(note)
+    if allowed:
+        mention_sync(source=note, text=text, field="body")
+        return
+    with django_assert_max_num_queries(0), pytest.raises(ValidationError) as refused:
+        mention_sync(source=note, text=text, field="description_of_the_caller")
+    [message] = refused.value.message_dict["description_of_the_caller"]
+    assert f"{MAX_MENTIONS}" in message
+    assert stored(note) == before  # nothing read, nothing written
+
+
+def test_the_limit_message_is_translated():
+    from django.utils import translation
+
+    with translation.override("bg"), pytest.raises(ValidationError) as refused:
+        mention_sync(source=NoteFactory(), text=_users(MAX_MENTIONS + 2), field="body")
+    assert refused.value.message_dict["body"] == [
+        f"Един текст може да съдържа най-много {MAX_MENTIONS} различни споменавания (@ или #); този има 52."
+    ]
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+
+def test_sync_and_audience_run_in_a_fixed_number_of_queries(people, django_assert_num_queries):
+    """Resolution: one query per kind; the rest (rows, members, active users) fixed."""
     ivan = people["ivan"]
     big = DepartmentFactory(name="Склад", members=UserFactory.create_batch(30))
     few = [UserFactory() for _ in range(3)]
     many = [UserFactory() for _ in range(15)]
-    orders, products = OrderFactory.create_batch(10), ProductFactory.create_batch(10)
-    task = create_source("task", author=ivan, description="")
-    ContentType.objects.get_for_models(*(e.model for e in mention_services.registry.entries()))
+    notes = NoteFactory.create_batch(10)
+    note = NoteFactory()
+    ContentType.objects.get_for_models(*(e.model for e in registry.entries()))
 
     def text(users):
-        return " ".join(token(o) for o in [*users, big, people["sales"], *orders[: len(users)], *products[:2]])
+        return " ".join(token(o) for o in [*users, big, people["sales"], *notes[: len(users)]])
 
-    # user, department, order, product lookups; stored rows; insert; members; active users;
-    # notification insert (its content type is cached).
-    with django_assert_num_queries(9):
-        mention_services.mention_sync(source=task, text=text(few), actor=ivan)
-    task2 = create_source("task", author=ivan, description="")
-    with django_assert_num_queries(9):
-        mention_services.mention_sync(source=task2, text=text(many) + " @maria @petar", actor=ivan)
-    # Unchanged text: lookups and the stored rows, nothing written, nobody told.
+    # user, department, note lookups; stored rows; insert.
     with django_assert_num_queries(5):
-        mention_services.mention_sync(source=task2, text=text(many) + " @maria @petar", actor=ivan)
+        diff = mention_sync(source=note, text=text(few), field="body")
+    # department members; active users.
+    with django_assert_num_queries(2):
+        assert len(mention_audience(diff=diff, actor_id=ivan.pk)) == 3 + 30 + 2
+    note2 = NoteFactory()
+    with django_assert_num_queries(5):
+        diff = mention_sync(source=note2, text=text(many) + " @maria @petar", field="body")
+    with django_assert_num_queries(2):
+        mention_audience(diff=diff, actor_id=ivan.pk)
+    # Unchanged text: lookups and the stored rows, nothing written; nobody to tell, no query.
+    with django_assert_num_queries(4):
+        diff = mention_sync(source=note2, text=text(many) + " @maria @petar", field="body")
+    with django_assert_num_queries(0):
+        assert mention_audience(diff=diff, actor_id=ivan.pk) == set()
     # Removing everything: the stored rows, one delete.
     with django_assert_num_queries(2):
-        mention_services.mention_sync(source=task2, text="", actor=ivan)
+        mention_sync(source=note2, text="", field="body")
+
+
+def test_no_statement_carries_more_than_a_batch_of_ids(people, max_params):
+    """Rows stored before the limit existed (thousands for one text), a department of 1,200:
+    every lookup and delete goes in batches, on SQLite (whose statements have a parameter limit)
+    as on PostgreSQL."""
+    from accounts.models import User
+    from testsupport.models import Note
+
+    note = NoteFactory()
+    targets = Note.objects.bulk_create([Note(title=f"Стара бележка {i}") for i in range(1_200)])
+    note_type = ContentType.objects.get_for_model(note)
+    Mention.objects.bulk_create(
+        [Mention(source_type=note_type, source_id=note.pk, target_type=note_type, target_id=t.pk) for t in targets]
+    )
+    User.objects.bulk_create([User(username=f"member{i}") for i in range(1_200)])
+    crowd = DepartmentFactory(name="Всички", members=list(User.objects.filter(username__startswith="member")))
+
+    with max_params() as params:
+        diff = mention_sync(source=note, text=token(crowd), field="body")
+        told = mention_audience(diff=diff, actor_id=None)
+    assert len(diff.removed) == 1_200 and diff.added == {("department", crowd.pk)}
+    assert len(told) == 1_200 and stored(note) == {("department", crowd.pk)}
+    assert max(params) <= 500  # the contract, whatever BATCH_SIZE says

@@ -8,7 +8,6 @@ from django.db import connection, transaction
 from django.test import Client
 from django.utils import translation
 
-from crm.tests.factories import TaskFactory
 from notifications.groups import BROADCAST_GROUP, user_group_name
 from notifications.models import Notification
 from notifications.services import (
@@ -19,11 +18,13 @@ from notifications.services import (
     notification_push,
     notification_send,
 )
+from testsupport.apps import NOTIFICATION_KIND as KIND
+from testsupport.models import Note
 
 
-def send(*, recipients, actor, target=None, text="Иван Петров ви спомена в T-2026-00012 „Оферта“", url="/tasks/1/"):
+def send(*, recipients, actor, target=None, text="Иван Петров сподели бележка „Оферта“", url="/notes/1/"):
     return notification_send(
-        recipient_ids=[r.pk for r in recipients], actor=actor, kind="mention", target=target, text=text, url=url
+        recipient_ids=[r.pk for r in recipients], actor=actor, kind=KIND, target=target, text=text, url=url
     )
 
 
@@ -120,7 +121,7 @@ def test_never_the_actor_and_each_recipient_once(user, other_user, sent, django_
         rows = notification_send(
             recipient_ids=[other_user.pk, user.pk, other_user.pk, None],
             actor=user,
-            kind="mention",
+            kind=KIND,
             target=None,
             text="x",
         )
@@ -136,14 +137,14 @@ def test_only_the_actor_writes_nothing_and_pushes_nothing(user, sent, django_cap
 
 
 def test_the_row_records_actor_kind_target_text_and_link(user, other_user):
-    task = TaskFactory()
-    [row] = send(recipients=[other_user], actor=user, target=task, url=task.get_absolute_url())
+    note = Note.objects.create(title="Оферта")
+    [row] = send(recipients=[other_user], actor=user, target=note, url=note.get_absolute_url())
     row.refresh_from_db()
     assert row.actor == user
-    assert row.kind == Notification.Kind.MENTION
-    assert row.target == task
-    assert row.text.startswith("Иван Петров ви спомена в T-2026-00012")
-    assert row.url == task.get_absolute_url()
+    assert (row.kind, row.kind_label, row.icon) == (KIND, "Note shared", "bi-journal-text")
+    assert row.target == note
+    assert row.text.startswith("Иван Петров сподели бележка")
+    assert row.url == note.get_absolute_url()
     assert row.read_at is None
 
 
@@ -176,7 +177,7 @@ def test_a_thousand_recipients_take_one_bulk_insert_and_one_push_query(user, dja
     # One INSERT on PostgreSQL; SQLite caps the parameters of a statement, so a few batches.
     inserts = math.ceil(1000 / connection.ops.bulk_batch_size(fields, [None] * 1000))
     with django_assert_max_num_queries(inserts):
-        rows = notification_send(recipient_ids=ids, actor=user, kind="mention", target=None, text="x", url="/")
+        rows = notification_send(recipient_ids=ids, actor=user, kind=KIND, target=None, text="x", url="/")
     assert len(rows) == 1000
     with django_assert_max_num_queries(1):  # the unread counts of all recipients
         notification_push(notifications=rows)
@@ -202,8 +203,8 @@ def test_below_the_broadcast_threshold_each_recipient_has_an_event_in_their_grou
 
 
 def test_the_push_carries_the_bell_count_a_dropdown_row_and_a_toast(user, other_user, sent):
-    Notification.objects.create(recipient=other_user, kind="mention", text="older, unread")
-    [row] = send(recipients=[other_user], actor=user, url="/tasks/7/")
+    Notification.objects.create(recipient=other_user, kind=KIND, text="older, unread")
+    [row] = send(recipients=[other_user], actor=user, url="/notes/7/")
     notification_push(notifications=[row])
 
     [(group, event)] = sent
@@ -218,7 +219,7 @@ def test_the_push_carries_the_bell_count_a_dropdown_row_and_a_toast(user, other_
 
 
 def test_each_recipient_gets_their_own_id_and_count(user, other_user, petar, sent):
-    Notification.objects.bulk_create([Notification(recipient=petar, kind="mention", text="x") for _ in range(4)])
+    Notification.objects.bulk_create([Notification(recipient=petar, kind=KIND, text="x") for _ in range(4)])
     rows = send(recipients=[other_user, petar], actor=user)
     notification_push(notifications=rows)
 

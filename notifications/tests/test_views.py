@@ -7,12 +7,13 @@ from django.urls import reverse
 
 from notifications.context_processors import unread_notifications
 from notifications.models import Notification
+from testsupport.apps import NOTIFICATION_KIND
 
 LIST_URL = "/notifications/"
 
 
 def make(recipient, n=1, **kwargs):
-    kwargs.setdefault("kind", "mention")
+    kwargs.setdefault("kind", NOTIFICATION_KIND)
     kwargs.setdefault("url", "/tasks/1/")
     return [
         Notification.objects.create(recipient=recipient, text=kwargs.pop("text", f"Известие {i}"), **kwargs)
@@ -213,3 +214,23 @@ def test_anonymous_cannot_use_any_of_it(client, other_user):
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), url
     n.refresh_from_db()
     assert n.read_at is None
+
+
+def test_the_htmx_answer_the_socket_catch_up_and_the_pushed_refresh_draw_the_same_bell(client_maria, other_user):
+    """One renderer (notifications/bell.py) for the three places that redraw the bell."""
+    import re
+
+    from notifications.consumers import _catch_up_html
+    from notifications.services import _bell_refresh_message
+
+    make(other_user, 3)
+    [first] = make(other_user, text="прочетено")
+    client_maria.post(f"/notifications/{first.pk}/read/")  # one read row among the unread
+
+    def same(html: str) -> str:
+        return re.sub(r'data-version="[^"]*"', "", html)
+
+    htmx = client_maria.post(f"/notifications/{first.pk}/read/", HTTP_HX_REQUEST="true").content.decode()
+    pushed = _bell_refresh_message(user_id=other_user.pk)[1]["html"]
+    assert same(htmx) == same(_catch_up_html(other_user.pk)) == same(pushed)
+    assert 'data-count="3"' in htmx and htmx.count('class="notification-item') == 4

@@ -13,6 +13,26 @@ from notifications.models import Notification
 
 
 @pytest.fixture
+def petar(db):
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory(username="petar", first_name="Петър", last_name="Георгиев")
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """What notifications.services hands the channel layer: a list of (group, event)."""
+    calls = []
+
+    class RecordingLayer:
+        async def group_send(self, group, message):
+            calls.append((group, message))
+
+    monkeypatch.setattr("notifications.services.get_channel_layer", lambda: RecordingLayer())
+    return calls
+
+
+@pytest.fixture
 def on_commit(django_capture_on_commit_callbacks):
     """Run the block and its on_commit callbacks (the push), as a real commit would."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
@@ -59,7 +79,7 @@ def test_creating_a_task_for_someone_tells_them(user, petar, sent, on_commit):
     [n] = Notification.objects.all()
     assert n.recipient == petar
     assert n.actor == user
-    assert n.kind == Notification.Kind.ASSIGNMENT
+    assert n.kind == "assignment" and n.icon == "bi-person-check"
     assert n.target == task
     assert n.url == task.get_absolute_url()
     assert "Иван Петров" in n.text and task.number in n.text and "Оферта за 20 палета" in n.text
