@@ -317,7 +317,18 @@ def communication_to_task(request, pk: int):
     token = request.POST.get("form_token", "")
     if done := _already_submitted(request, token):
         return redirect(done)  # a double click copies once
-    task = services.communication_copy_to_task(communication=communication, actor=request.user)
+    try:
+        task = services.communication_copy_to_task(
+            communication=communication, actor=request.user, again=request.POST.get("again") == "1"
+        )
+    except services.AlreadyCopied as copied:
+        # A second copy only when asked for ("Copy to task again" on the communication's page).
+        messages.info(
+            request,
+            _("%(source)s is already copied to %(number)s.")
+            % {"source": communication.number, "number": copied.task.number},
+        )
+        return redirect(copied.task)
     _remember_submit(request, token, task.get_absolute_url())
     messages.success(
         request, _("Task %(number)s created from %(source)s.") % {"number": task.number, "source": communication.number}
