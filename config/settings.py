@@ -3,6 +3,7 @@
 Malformed values stop the process with ImproperlyConfiguredEnv naming the variable.
 """
 
+import re
 from pathlib import Path
 
 from csp.constants import NONE, SELF
@@ -161,7 +162,33 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 # --- Uploads --------------------------------------------------------------------------------
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 25) * 1024 * 1024
+# Per request (one form), checked before any file is read or decoded. Django's own parser refuses
+# a body of more than DATA_UPLOAD_MAX_NUMBER_FILES (100) files with a 400; the proxy should cap
+# the body size a little above ATTACHMENT_MAX_TOTAL_MB (README "Production").
+ATTACHMENT_MAX_FILES = env_int("ATTACHMENT_MAX_FILES", 20)
+ATTACHMENT_MAX_TOTAL_BYTES = env_int("ATTACHMENT_MAX_TOTAL_MB", 100) * 1024 * 1024
+for _name, _value in (
+    ("ATTACHMENT_MAX_MB", ATTACHMENT_MAX_BYTES),
+    ("ATTACHMENT_MAX_FILES", ATTACHMENT_MAX_FILES),
+    ("ATTACHMENT_MAX_TOTAL_MB", ATTACHMENT_MAX_TOTAL_BYTES),
+):
+    if _value < 1:
+        raise ImproperlyConfiguredEnv(f"{_name} must be at least 1")
+# Extensions accepted beyond crm.uploads.ALLOWED_TYPES, e.g. "dwg,step": comma-separated, without
+# dots; their content is only checked not to be a program. Programs and scripts stay refused.
+ATTACHMENT_EXTRA_EXTENSIONS = frozenset(ext.lower().lstrip(".") for ext in env_list("ATTACHMENT_EXTRA_EXTENSIONS", []))
+for _ext in ATTACHMENT_EXTRA_EXTENSIONS:
+    if not re.fullmatch(r"[a-z0-9]{1,10}", _ext):
+        raise ImproperlyConfiguredEnv(
+            f"ATTACHMENT_EXTRA_EXTENSIONS: {_ext!r} is not a file extension (letters and digits, e.g. dwg,step)"
+        )
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The first handler keeps files whose names are not UTF-8 (crm.uploads.FileNameRepairUploadHandler).
+FILE_UPLOAD_HANDLERS = [
+    "crm.uploads.FileNameRepairUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- Document numbers (DESIGN.md "Numbers") -------------------------------------------------
 NUMBER_PREFIX_INCOMING = env_str("NUMBER_PREFIX_INCOMING", "IN")

@@ -233,6 +233,13 @@ class AttachmentAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def delete_model(self, request, obj):
+        # The stored file and thumbnail go after commit, unless another row shares them.
+        services.attachment_delete(attachment=obj)
+
+    def delete_queryset(self, request, queryset):
+        services.attachment_delete_many(attachments=queryset)
+
 
 @admin.register(NumberSequence)
 class NumberSequenceAdmin(admin.ModelAdmin):

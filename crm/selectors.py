@@ -203,12 +203,18 @@ def _attach_files(items: list[TimelineItem]) -> None:
 
 
 def thread_attachments(*, thread: Thread) -> list[Attachment]:
-    """Every file of the thread, its communications and its tasks: one list per conversation."""
-    return list(
+    """Every file of the thread, its communications and its tasks: one list per conversation.
+
+    A task copied from a communication shares its stored files: each file is listed once, under
+    the row that first brought it (the communication's)."""
+    rows = list(
         Attachment.objects.filter(thread=thread)
         .select_related("communication", "task", "uploaded_by")
         .order_by("-uploaded_at", "-id")
     )
+    # Newest first, so the last row seen per file (the one kept) is its oldest.
+    first_by_file = {row.file.name: row for row in rows}
+    return [row for row in rows if first_by_file[row.file.name] is row]
 
 
 def thread_orders(*, thread: Thread) -> list[ThreadOrder]:

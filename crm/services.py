@@ -32,7 +32,7 @@ from crm.models import (
     ThreadOrder,
 )
 from crm.numbering import number_allocate
-from crm.uploads import CheckedUpload, StoredFiles, make_thumbnail, upload_check
+from crm.uploads import CheckedUpload, StoredFiles, upload_check
 from mentions.selectors import mention_audience
 from mentions.services import mention_sync
 from notifications.services import notification_send
@@ -113,8 +113,26 @@ def _touch_thread(thread: Thread, moment: datetime) -> None:
 
 
 def _check_uploads(files: Iterable) -> list[CheckedUpload]:
+    files = list(files or ())
+    # The counts first: too many files are refused before any of them is read or decoded.
+    limit = settings.ATTACHMENT_MAX_FILES
+    if len(files) > limit:
+        raise ValidationError(
+            {
+                "attachments": _("Attach at most %(limit)s files at a time (%(count)s were chosen).")
+                % {"limit": limit, "count": len(files)}
+            }
+        )
+    total, total_limit = sum(f.size or 0 for f in files), settings.ATTACHMENT_MAX_TOTAL_BYTES
+    if total > total_limit:
+        raise ValidationError(
+            {
+                "attachments": _("The files add up to %(size)s MB; at most %(limit)s MB can be attached at a time.")
+                % {"size": round(total / 1048576, 1), "limit": total_limit // 1048576}
+            }
+        )
     checked, errors = [], []
-    for uploaded in files or ():
+    for uploaded in files:
         try:
             checked.append(upload_check(uploaded))
         except ValidationError as error:
@@ -139,8 +157,8 @@ def _store_attachments(
             task=task,
         )
         attachment.file.name = stored.save("attachments", upload.extension, upload.content)
-        if upload.is_image:
-            attachment.thumbnail.name = stored.save("thumbnails", "jpg", make_thumbnail(upload.content))
+        if upload.thumbnail is not None:
+            attachment.thumbnail.name = stored.save("thumbnails", "jpg", upload.thumbnail)
         attachments.append(attachment)
     return Attachment.objects.bulk_create(attachments)
 
@@ -644,7 +662,7 @@ def task_create(
                 source_communication=source_communication,
             )
             _store_attachments(checked=checked, stored=stored, thread=thread, uploaded_by=author, task=task)
-            _copy_attachments(attachments=carried_attachments, stored=stored, task=task, uploaded_by=author)
+            _share_attachments(attachments=carried_attachments, task=task, uploaded_by=author)
             if source_communication is not None:
                 _record_event(
                     thread=thread,
@@ -663,13 +681,13 @@ def task_create(
     return task
 
 
-def _copy_attachments(*, attachments: Iterable[Attachment], stored: StoredFiles, task: Task, uploaded_by) -> None:
-    """Copies, not shared rows: deleting the task's file must not delete the communication's."""
-    copies = []
-    for source in attachments:
-        with source.file.open("rb") as handle:
-            content = handle.read()
-        copy = Attachment(
+def _share_attachments(*, attachments: Iterable[Attachment], task: Task, uploaded_by) -> None:
+    """Rows of the task that point at the same stored files (and thumbnails): a copy costs no
+    storage, and a file is deleted only when no row uses it any more (_delete_files_on_commit)."""
+    Attachment.objects.bulk_create(
+        Attachment(
+            file=source.file.name,
+            thumbnail=source.thumbnail.name,
             original_name=source.original_name,
             size=source.size,
             content_type=source.content_type,
@@ -677,13 +695,8 @@ def _copy_attachments(*, attachments: Iterable[Attachment], stored: StoredFiles,
             thread=task.thread,
             task=task,
         )
-        extension = source.file.name.rpartition(".")[2] if "." in source.file.name else ""
-        copy.file.name = stored.save("attachments", extension, content)
-        if source.thumbnail:
-            with source.thumbnail.open("rb") as handle:
-                copy.thumbnail.name = stored.save("thumbnails", "jpg", handle.read())
-        copies.append(copy)
-    Attachment.objects.bulk_create(copies)
+        for source in attachments
+    )
 
 
 def task_update(
@@ -762,37 +775,77 @@ def task_set_status(*, task: Task, actor, status: str) -> Task:
     )
 
 
-def communication_copy_to_task(*, communication: Communication, actor) -> Task:
-    """A new task in the same thread, pre-filled from the communication, files carried over.
+class AlreadyCopied(Exception):
+    """The communication was copied to a task before; copying again needs ``again=True``."""
 
-    The TASK_COPIED event is recorded by task_create inside the same guarded block that stores
-    the copied files, so a failure anywhere removes them again.
+    def __init__(self, task: Task):
+        super().__init__(task.number)
+        self.task = task
+
+
+def communication_copy_to_task(*, communication: Communication, actor, again: bool = False) -> Task:
+    """A new task in the same thread, pre-filled from the communication, sharing its files.
+
+    Once per communication: if a task was already copied from it, AlreadyCopied names that task
+    unless the caller confirms another copy (``again``). The TASK_COPIED event is recorded by
+    task_create in the same transaction.
     """
-    return task_create(
-        author=actor,
-        subject=communication.subject,
-        thread=communication.thread,
-        description=communication.description,
-        counterparty=communication.counterparty,
-        counterparty_name=communication.counterparty_name,
-        source_communication=communication,
-        carried_attachments=list(communication.attachments.all()),
-    )
+    with transaction.atomic():
+        # The communication's row lock makes two concurrent first copies one; locking its
+        # attachment rows keeps an admin delete from removing a file this copy is about to share.
+        Communication.objects.select_for_update().filter(pk=communication.pk).first()
+        existing = communication.derived_tasks.order_by("-created_at", "-id").first()
+        if existing is not None and not again:
+            raise AlreadyCopied(existing)
+        return task_create(
+            author=actor,
+            subject=communication.subject,
+            thread=communication.thread,
+            description=communication.description,
+            counterparty=communication.counterparty,
+            counterparty_name=communication.counterparty_name,
+            source_communication=communication,
+            carried_attachments=list(communication.attachments.select_for_update()),
+        )
 
 
 # --- deletion (the Django admin only) ------------------------------------------------------------
 
 
 def _delete_files_on_commit(attachments: Iterable[Attachment]) -> None:
-    names = [name for a in attachments for name in (a.file.name, a.thumbnail.name) if name]
+    """After the deleting transaction commits, remove the stored files of these rows that no
+    other row uses (a task copied from a communication shares its files). Files a crash leaves
+    behind are found by ``manage.py attachments_cleanup``."""
+    names = {name for a in attachments for name in (a.file.name, a.thumbnail.name) if name}
+    if names:
+        transaction.on_commit(lambda: _delete_unused_files(names))
 
-    def delete_files() -> None:
-        from django.core.files.storage import default_storage
 
-        for name in names:
-            default_storage.delete(name)
+def _delete_unused_files(names: set[str]) -> None:
+    from django.core.files.storage import default_storage
 
-    transaction.on_commit(delete_files)
+    ordered = sorted(names)
+    for start in range(0, len(ordered), 500):
+        batch = ordered[start : start + 500]
+        used = set(Attachment.objects.filter(file__in=batch).values_list("file", flat=True))
+        used |= set(Attachment.objects.filter(thumbnail__in=batch).values_list("thumbnail", flat=True))
+        for name in batch:
+            if name not in used:
+                default_storage.delete(name)
+
+
+@transaction.atomic
+def attachment_delete(*, attachment: Attachment) -> None:
+    _delete_files_on_commit([attachment])
+    attachment.delete()
+
+
+@transaction.atomic
+def attachment_delete_many(*, attachments) -> None:
+    """A queryset of attachments (the admin's bulk delete)."""
+    attachments = list(attachments)
+    _delete_files_on_commit(attachments)
+    Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
 
 
 @transaction.atomic

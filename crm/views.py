@@ -308,8 +308,18 @@ def communication_to_task(request, pk: int):
         with submit_token_claim(user=request.user, token=request.POST.get("form_token", "")) as claim:
             if claim.earlier_url:
                 return redirect(claim.earlier_url)  # a double click copies once
-            task = services.communication_copy_to_task(communication=communication, actor=request.user)
+            task = services.communication_copy_to_task(
+                communication=communication, actor=request.user, again=request.POST.get("again") == "1"
+            )
             claim.url = task.get_absolute_url()
+    except services.AlreadyCopied as copied:
+        # A second copy only when asked for ("Copy to task again" on the communication's page).
+        messages.info(
+            request,
+            _("%(source)s is already copied to %(number)s.")
+            % {"source": communication.number, "number": copied.task.number},
+        )
+        return redirect(copied.task)
     except ValidationError as error:  # e.g. a description saved before its length limit existed
         messages.error(request, " ".join(error.messages))
         return redirect(communication)

@@ -96,6 +96,9 @@ def test_redis_url(monkeypatch):
         ({"DEBUG": "0"}, "SECRET_KEY must be set"),
         ({"DEBUG": "1", "DATABASE_URL": "mysql://x/y"}, "unsupported scheme"),
         ({"DEBUG": "1", "ATTACHMENT_MAX_MB": "lots"}, "ATTACHMENT_MAX_MB"),
+        ({"DEBUG": "1", "ATTACHMENT_MAX_FILES": "0"}, "ATTACHMENT_MAX_FILES must be at least 1"),
+        ({"DEBUG": "1", "ATTACHMENT_MAX_TOTAL_MB": "-5"}, "ATTACHMENT_MAX_TOTAL_MB must be at least 1"),
+        ({"DEBUG": "1", "ATTACHMENT_EXTRA_EXTENSIONS": "dwg,tar.gz"}, "ATTACHMENT_EXTRA_EXTENSIONS: 'tar.gz'"),
     ],
 )
 def test_manage_py_prints_one_clear_line_for_a_malformed_setting(env, message):
@@ -118,3 +121,21 @@ def test_manage_py_without_configuration_is_development_mode():
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_extra_attachment_extensions_are_read_without_dots_in_lower_case():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.conf import settings; print(sorted(settings.ATTACHMENT_EXTRA_EXTENSIONS))",
+        ],
+        env={"PATH": "/usr/bin:/bin", "DEBUG": "1", "ATTACHMENT_EXTRA_EXTENSIONS": " .DWG, step ,,"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "['dwg', 'step']"
