@@ -196,6 +196,35 @@ def test_websocket_raw_round_trip_and_catch_up_on_connect(page, users, login, li
     assert any('data-nonce="raw-42"' in m and 'id="socket-pong"' in m for m in result["messages"]), result
 
 
+def test_a_lone_surrogate_ping_is_ignored_by_the_real_server(page, users, login, live_server_ws_url):
+    """JSON may spell a lone surrogate ("\\ud800"); echoed in the pong, it made Daphne's UTF-8
+    encoding raise in the consumer, which died (close 1011, and htmx reconnected in a loop)."""
+    login(page.context, users["ivan"])
+    page.goto("/")
+
+    result = page.evaluate(
+        """(url) => new Promise((resolve) => {
+          const result = {messages: [], closeCode: null};
+          const ws = new WebSocket(url);
+          const timer = setTimeout(() => { ws.close(); resolve(result); }, 5000);
+          ws.onopen = () => {
+            ws.send('{"type": "ping", "nonce": "\\\\ud800"}');
+            ws.send('{"type": "ping", "nonce": "after-surrogate"}');
+          };
+          ws.onmessage = (event) => {
+            result.messages.push(String(event.data));
+            if (String(event.data).includes("after-surrogate")) { clearTimeout(timer); ws.close(); resolve(result); }
+          };
+          ws.onclose = (event) => { result.closeCode = event.code; clearTimeout(timer); resolve(result); };
+        })""",
+        live_server_ws_url + WS_PATH,
+    )
+
+    assert result["closeCode"] is None, result  # still open when the second pong came
+    pongs = [m for m in result["messages"] if 'id="socket-pong"' in m]
+    assert len(pongs) == 1 and 'data-nonce="after-surrogate"' in pongs[0], result
+
+
 def test_anonymous_websocket_is_refused(page, live_server_ws_url):
     page.goto(LOGIN_PATH)  # same origin, so only the missing login can refuse it
 
