@@ -90,6 +90,24 @@ def test_bad_login_shows_an_error_and_no_traceback(page, users):
     assert_no_traceback(page)
 
 
+def test_five_wrong_passwords_lock_the_login_and_the_page_says_why_in_bulgarian(page, users, screenshot):
+    page.goto(LOGIN_PATH)
+    for _ in range(5):
+        submit_login(page, "ivan", "wrong-password")
+        expect(page.locator("#login-error")).to_be_visible()
+    locked = "Твърде много неуспешни опити за вход. Опитайте отново след 15 минути."
+    expect(page.locator("#login-error")).to_have_text(locked)
+
+    submit_login(page, "ivan", "parola123")  # the right password, too late
+
+    expect(page.locator("#login-error")).to_have_text(locked)
+    assert path_of(page) == LOGIN_PATH
+    expect(page.locator("#id_username")).to_have_value("ivan")
+    expect(page.locator("#user-menu")).to_have_count(0)
+    assert_no_traceback(page)
+    screenshot(page, "login-locked-out")
+
+
 def test_form_login_lands_on_dashboard_and_logout_returns_to_login(page, users, live_server_url, screenshot):
     page.goto("/")
     # Anonymous: to the login page, remembering where to go next.

@@ -14,7 +14,6 @@ from notifications.tests.ws import session_key_for
 pytestmark = pytest.mark.django_db
 
 
-
 def edit_session(key, **changes):
     store = SessionStore(session_key=key)
     for name, value in changes.items():
