@@ -150,11 +150,21 @@ def test_the_admin_and_site_logins_share_one_count(user):
     ["x" * 10_000, "ivan\x00", "", " ", "иван" * 50, "\ufeffivan"],
     ids=["very long", "NUL", "empty", "blank", "200 Cyrillic letters", "BOM"],
 )
-def test_odd_usernames_are_refused_without_an_error_page(client, user, username):
+@pytest.mark.parametrize("path", [LOGIN, ADMIN_LOGIN])
+def test_odd_usernames_are_refused_without_an_error_page(client, user, username, path):
     for _ in range(6):
-        response = log_in(client, username, "wrong-password")
+        response = log_in(client, username, "wrong-password", path=path)
         assert response.status_code in {200, 429}
     assert not signed_in(client)
+
+
+def test_a_username_longer_than_any_account_gets_a_message_on_its_field(client, user):
+    response = log_in(client, "x" * 10_000, "wrong-password")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="form-control is-invalid"' in body
+    assert "най-много 150 знака" in body  # Django's max-length message, in Bulgarian
+    assert not AccessAttempt.objects.exists()  # never reached authenticate()
 
 
 # --- the client's address -------------------------------------------------------------------
