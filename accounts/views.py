@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import get_object_or_404, render
 from django.utils.decorators import method_decorator
 
@@ -16,7 +17,7 @@ class LoginView(auth_views.LoginView):
 
     def form_invalid(self, form):
         response = super().form_invalid(form)
-        if form.has_error("__all__", code="locked_out"):
+        if form.has_error(NON_FIELD_ERRORS, code="locked_out"):
             response.status_code = TOO_MANY_REQUESTS
         return response
 
