@@ -1,9 +1,21 @@
+from axes.models import AccessFailureLog, AccessLog
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import AdminLoginForm
 from accounts.models import Department, User
+
+# The admin's login is throttled like the site's, and says so when it is.
+admin.site.login_form = AdminLoginForm
+# django-axes' lists of successful logins and of every failure stay empty here (settings: only
+# the counts that lock, AccessAttempt, are kept; an admin deletes one to unlock early).
+if settings.AXES_DISABLE_ACCESS_LOG:
+    admin.site.unregister(AccessLog)
+if not settings.AXES_ENABLE_ACCESS_FAILURE_LOG:
+    admin.site.unregister(AccessFailureLog)
 
 
 @admin.register(User)

@@ -237,7 +237,6 @@ def stop_servers(servers) -> None:
 
 def seed():
     """1,001 users (idempotent), the department of 1,000, a session for each of the first 500."""
-    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
@@ -271,7 +270,8 @@ def seed():
     for user in members[:CLIENTS]:
         data = {
             SESSION_KEY: str(user.pk),
-            BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
+            # The backend that signs users in (axes' one, first in the list, only refuses logins).
+            BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
             HASH_SESSION_KEY: user.get_session_auth_hash(),
         }
         sessions.append(Session(session_key=uuid.uuid4().hex, session_data=store.encode(data), expire_date=expire))

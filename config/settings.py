@@ -3,6 +3,7 @@
 Malformed values stop the process with ImproperlyConfiguredEnv naming the variable.
 """
 
+import datetime
 import re
 from pathlib import Path
 
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "django_filters",
     "csp",  # its system checks catch settings in the pre-4.0 format
     "template_partials",
+    "axes",  # login throttling (before accounts: accounts/admin.py trims its admin)
     "accounts",
     "mentions",
     "notifications",
@@ -122,18 +124,48 @@ if REDIS_URL:
     CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL, REDIS_PREFIX)}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# An open socket re-checks its session before each push and this often while idle (a logout
+# elsewhere, a password change or a deactivation closes it).
+WEBSOCKET_SESSION_CHECK_SECONDS = env_int("WEBSOCKET_SESSION_CHECK_SECONDS", 60, minimum=1)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "crm:dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out login before any password is checked (accounts/throttle.py).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Login throttling (django-axes, accounts/throttle.py) -----------------------------------
+# Failures count per username and per client address, each with its limit; a lockout lasts
+# LOGIN_COOLOFF_MINUTES after the latest failure (a try while locked out counts as one). A
+# successful login forgets that username's failures.
+LOGIN_FAILURE_LIMITS = {
+    "username": env_int("LOGIN_FAILURES_PER_USERNAME", 5, minimum=1),
+    "ip_address": env_int("LOGIN_FAILURES_PER_ADDRESS", 20, minimum=1),
+}
+AXES_LOCKOUT_PARAMETERS = list(LOGIN_FAILURE_LIMITS)
+AXES_FAILURE_LIMIT = max(LOGIN_FAILURE_LIMITS.values())
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "accounts.throttle.LoginAttemptHandler"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_ip_address"
+# The header a proxy in front sets to the client's address (X-Forwarded-For, X-Real-IP); empty:
+# REMOTE_ADDR. Set it only behind a proxy that overwrites or appends it, or anyone can spoof it.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
+AXES_DISABLE_ACCESS_LOG = True  # a row for every successful login, kept forever: not needed here
+# No AxesMiddleware: its lockout page replaces the login page (and in axes 8.3.1's async path
+# drops the view's response). The login forms say why instead (accounts/forms.py).
+SILENCED_SYSTEM_CHECKS = ["axes.W002"]
 
 # --- Language and time ----------------------------------------------------------------------
 LANGUAGE_CODE = "bg"

@@ -90,6 +90,24 @@ def test_bad_login_shows_an_error_and_no_traceback(page, users):
     assert_no_traceback(page)
 
 
+def test_five_wrong_passwords_lock_the_login_and_the_page_says_why_in_bulgarian(page, users, screenshot):
+    page.goto(LOGIN_PATH)
+    for _ in range(5):
+        submit_login(page, "ivan", "wrong-password")
+        expect(page.locator("#login-error")).to_be_visible()
+    locked = "Твърде много неуспешни опити за вход. Опитайте отново след 15 минути."
+    expect(page.locator("#login-error")).to_have_text(locked)
+
+    submit_login(page, "ivan", "parola123")  # the right password, too late
+
+    expect(page.locator("#login-error")).to_have_text(locked)
+    assert path_of(page) == LOGIN_PATH
+    expect(page.locator("#id_username")).to_have_value("ivan")
+    expect(page.locator("#user-menu")).to_have_count(0)
+    assert_no_traceback(page)
+    screenshot(page, "login-locked-out")
+
+
 def test_form_login_lands_on_dashboard_and_logout_returns_to_login(page, users, live_server_url, screenshot):
     page.goto("/")
     # Anonymous: to the login page, remembering where to go next.
@@ -194,6 +212,35 @@ def test_websocket_raw_round_trip_and_catch_up_on_connect(page, users, login, li
     # First the bell, caught up from the database on connect; then the pong.
     assert 'id="notification-bell-count"' in result["messages"][0], result
     assert any('data-nonce="raw-42"' in m and 'id="socket-pong"' in m for m in result["messages"]), result
+
+
+def test_a_lone_surrogate_ping_is_ignored_by_the_real_server(page, users, login, live_server_ws_url):
+    """JSON may spell a lone surrogate ("\\ud800"); echoed in the pong, it made Daphne's UTF-8
+    encoding raise in the consumer, which died (close 1011, and htmx reconnected in a loop)."""
+    login(page.context, users["ivan"])
+    page.goto("/")
+
+    result = page.evaluate(
+        """(url) => new Promise((resolve) => {
+          const result = {messages: [], closeCode: null};
+          const ws = new WebSocket(url);
+          const timer = setTimeout(() => { ws.close(); resolve(result); }, 5000);
+          ws.onopen = () => {
+            ws.send('{"type": "ping", "nonce": "\\\\ud800"}');
+            ws.send('{"type": "ping", "nonce": "after-surrogate"}');
+          };
+          ws.onmessage = (event) => {
+            result.messages.push(String(event.data));
+            if (String(event.data).includes("after-surrogate")) { clearTimeout(timer); ws.close(); resolve(result); }
+          };
+          ws.onclose = (event) => { result.closeCode = event.code; clearTimeout(timer); resolve(result); };
+        })""",
+        live_server_ws_url + WS_PATH,
+    )
+
+    assert result["closeCode"] is None, result  # still open when the second pong came
+    pongs = [m for m in result["messages"] if 'id="socket-pong"' in m]
+    assert len(pongs) == 1 and 'data-nonce="after-surrogate"' in pongs[0], result
 
 
 def test_anonymous_websocket_is_refused(page, live_server_ws_url):

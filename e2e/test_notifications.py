@@ -235,6 +235,22 @@ def test_logging_out_closes_the_sockets_of_that_session(new_context, login, user
     assert "/accounts/login/" in second.url
 
 
+def test_an_open_page_gets_no_more_notifications_once_its_password_changed(page_for, users, live_server_url):
+    """The socket outlives the page's request: it checks the session again before each push."""
+    maria, petar = users["maria"], users["petar"]
+    maria_page = open_page(page_for, maria, live_server_url)
+    maria.set_password("a-brand-new-password")  # an admin resets it while her page is open
+    maria.save()
+
+    ivan_page = page_for(users["ivan"])
+    create_task_mentioning(ivan_page, live_server_url, mention=maria, assignee=petar, subject="Поверително")
+
+    expect(maria_page.locator("body")).to_have_attribute("data-socket", "closed")
+    expect_nothing(maria_page)
+    maria_page.reload()
+    assert "/accounts/login/" in maria_page.url
+
+
 def test_someone_elses_notification_is_not_found(page, users, login, live_server_url):
     from notifications.models import Notification
 

@@ -1,8 +1,13 @@
 """Reads. ``user`` may be a user or a user id."""
 
 import time
+from importlib import import_module
 
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model, load_backend
+from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
+from django.utils.crypto import constant_time_compare
 
 from notifications.models import Notification
 
@@ -46,3 +51,35 @@ def notification_unread_counts(*, user_ids: list[int]) -> dict[int, int]:
 def notification_get_for_user(*, user, pk) -> Notification:
     """The user's own notification; Notification.DoesNotExist for anyone else's (a 404 in views)."""
     return Notification.objects.get(recipient=user, pk=pk)
+
+
+def session_user_id(*, session_key: str):
+    """The id of the user this session still signs in, or None — decided as
+    django.contrib.auth.get_user decides for a page: the session exists and has not expired, it
+    names a configured backend that still returns the user (ModelBackend: an active user), and
+    its auth hash matches the user's current password (SECRET_KEY or a fallback).
+
+    Read only, unlike get_user (which flushes a session that fails, or cycles its key): a socket
+    has no response to carry a new cookie; the page's next request does that. Two queries.
+    """
+    if not session_key:
+        return None
+    data = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key).load()
+    try:
+        user_id = get_user_model()._meta.pk.to_python(data[SESSION_KEY])
+        backend_path = data[BACKEND_SESSION_KEY]
+    except (KeyError, ValidationError):
+        return None
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    user = load_backend(backend_path).get_user(user_id)
+    if user is None:
+        return None
+    if hasattr(user, "get_session_auth_hash"):
+        session_hash = data.get(HASH_SESSION_KEY)
+        if not isinstance(session_hash, str) or not session_hash:
+            return None
+        hashes = [user.get_session_auth_hash(), *user.get_session_auth_fallback_hash()]
+        if not any(constant_time_compare(session_hash, h) for h in hashes):
+            return None
+    return user.pk

@@ -42,6 +42,14 @@ def test_env_int(monkeypatch):
         env_int("SIZE", 1)
 
 
+def test_env_int_refuses_a_value_below_its_minimum(monkeypatch):
+    monkeypatch.setenv("EVERY", "1")
+    assert env_int("EVERY", 60, minimum=1) == 1
+    monkeypatch.setenv("EVERY", "0")  # a session check every 0 s would spin
+    with pytest.raises(ImproperlyConfiguredEnv, match="EVERY"):
+        env_int("EVERY", 60, minimum=1)
+
+
 def test_env_list(monkeypatch):
     monkeypatch.setenv("HOSTS", " a.bg, b.bg ,,")
     assert env_list("HOSTS", []) == ["a.bg", "b.bg"]

@@ -6,17 +6,19 @@ The consumer's database calls (database_sync_to_async) then run in this thread, 
 run under transactional_db (real commits), so on_commit pushes fire as in production.
 """
 
-import asyncio
+import datetime
 import json
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from django.contrib.sessions.models import Session
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.test import Client
+from django.utils import timezone
 
-from notifications.groups import user_group_name
+from notifications.consumers import CLOSE_LOGGED_OUT
+from notifications.groups import BROADCAST_GROUP, user_group_name
 from notifications.models import Notification
 from notifications.services import notification_send
 from notifications.tests.ws import communicator, ids_in, session_key_for
@@ -240,7 +242,10 @@ def test_malformed_and_oversized_frames_are_ignored_and_the_socket_lives_on(user
         {"text_data": json.dumps({"type": "session.logout"})},
         {"text_data": json.dumps({"type": 12})},
         {"bytes_data": b"\x00\xff binary"},
+        {"bytes_data": b"\x00" * 1_000_000},
         {"text_data": "\x00"},
+        {"text_data": "x" * 1_000_000},
+        {"text_data": json.dumps({"type": "ping", "nonce": "y"}) + " " * 1_000_000},  # a ping, but huge
     ]
 
     async def scenario():
@@ -256,6 +261,32 @@ def test_malformed_and_oversized_frames_are_ignored_and_the_socket_lives_on(user
         assert 'data-nonce="still-here"' in await ws.receive_from(timeout=TIMEOUT)
         [row] = await database_sync_to_async(mention)(recipients=[other_user], actor=user)
         assert ids_in(await ws.receive_from(timeout=TIMEOUT)) == [row.pk, row.pk]
+        await ws.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        r'{"type": "ping", "nonce": "\ud800"}',  # a lone surrogate: no UTF-8 frame can echo it
+        r'{"type": "ping", "nonce": "ok\udfff"}',
+        r'{"type": "ping", "nonce": "ok", "extra": "\udc00"}',
+        r'{"type": "ping\ud800"}',
+        r'"\ud800"',
+    ],
+)
+def test_a_lone_surrogate_frame_is_ignored_and_the_socket_lives_on(user, channel_layer, frame):
+    key = session_key_for(user)
+
+    async def scenario():
+        ws, _ = await connected(key)
+        await ws.send_to(text_data=frame)
+        assert await ws.receive_nothing(timeout=0.3)
+        await ws.send_to(text_data=json.dumps({"type": "ping", "nonce": "after"}))
+        pong = await ws.receive_from(timeout=TIMEOUT)
+        assert 'data-nonce="after"' in pong
+        pong.encode()  # every frame sent is valid UTF-8
         await ws.disconnect()
 
     run(scenario)
@@ -298,14 +329,141 @@ def test_logging_out_closes_that_sessions_sockets_and_later_the_flushed_ones(use
     run(scenario)
 
 
-def test_the_group_is_left_on_disconnect(user, channel_layer):
+async def group_members(layer, group: str) -> set[str]:
+    """The channel names in a group, read from the layer's own storage (in-memory or Redis)."""
+    if hasattr(layer, "groups"):  # InMemoryChannelLayer
+        return set(layer.groups.get(group, {}))
+    connection = layer.connection(layer.consistent_hash(group))
+    return {name.decode() for name in await connection.zrange(layer._group_key(group), 0, -1)}
+
+
+def test_the_groups_are_left_on_disconnect(user, other_user, channel_layer):
+    keys = session_key_for(user), session_key_for(other_user)
+    groups = user_group_name(user.pk), BROADCAST_GROUP
+
+    async def scenario():
+        ivan, _ = await connected(keys[0])
+        maria, _ = await connected(keys[1])
+        assert len(await group_members(channel_layer, groups[0])) == 1
+        assert len(await group_members(channel_layer, groups[1])) == 2
+        await ivan.disconnect()
+        assert await group_members(channel_layer, groups[0]) == set()
+        assert len(await group_members(channel_layer, groups[1])) == 1  # Maria's socket only
+        # A push after the socket is gone goes nowhere and raises nothing.
+        await channel_layer.group_send(groups[0], {"type": "notification.push", "html": "<i></i>"})
+        assert await maria.receive_nothing(timeout=0.1)
+        await maria.disconnect()
+
+    run(scenario)
+
+
+# --- the session, checked again -----------------------------------------------------------------
+
+
+def change_password(user, key):
+    user.set_password("a-brand-new-password")
+    user.save()
+
+
+def delete_the_session(user, key):
+    Session.objects.filter(session_key=key).delete()  # an admin, or "log out everywhere"
+
+
+def expire_the_session(user, key):
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+
+
+def deactivate(user, key):
+    user.is_active = False
+    user.save()
+
+
+SIGN_OUTS = [
+    pytest.param(change_password, id="password changed"),
+    pytest.param(delete_the_session, id="session deleted"),
+    pytest.param(expire_the_session, id="session expired"),
+    pytest.param(deactivate, id="user deactivated"),
+]
+
+
+async def expect_closed(ws, code=CLOSE_LOGGED_OUT):
+    """The next thing the socket does is to close: no frame before it."""
+    output = await ws.receive_output(timeout=TIMEOUT)
+    assert output == {"type": "websocket.close", "code": code}
+
+
+@pytest.mark.parametrize("sign_out", SIGN_OUTS)
+def test_a_push_after_the_session_stopped_signing_in_is_not_sent_and_the_socket_closes(
+    user, other_user, channel_layer, sign_out
+):
+    key = session_key_for(other_user)
+
+    async def scenario():
+        ws, _ = await connected(key)
+        [delivered] = await database_sync_to_async(mention)(recipients=[other_user], actor=user)
+        assert ids_in(await ws.receive_from(timeout=TIMEOUT)) == [delivered.pk, delivered.pk]
+
+        await database_sync_to_async(sign_out)(other_user, key)
+        await database_sync_to_async(mention)(recipients=[other_user], actor=user, text="Тайна оферта")
+        await expect_closed(ws)
+        await ws.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("sign_out", SIGN_OUTS)
+def test_an_idle_socket_closes_at_the_periodic_check(user, channel_layer, settings, sign_out):
+    settings.WEBSOCKET_SESSION_CHECK_SECONDS = 0.2
     key = session_key_for(user)
 
     async def scenario():
         ws, _ = await connected(key)
+        assert await ws.receive_nothing(timeout=0.7)  # checked three times: still signed in
+        await database_sync_to_async(sign_out)(user, key)
+        await expect_closed(ws)
         await ws.disconnect()
-        await asyncio.sleep(0)
-        # A push after the socket is gone goes nowhere and raises nothing.
-        await channel_layer.group_send(user_group_name(user.pk), {"type": "notification.push", "html": "<i></i>"})
+
+    run(scenario)
+
+
+def test_a_broadcast_closes_only_the_signed_out_recipients_socket(user, other_user, petar, channel_layer, monkeypatch):
+    from accounts.tests.factories import UserFactory
+
+    monkeypatch.setattr("notifications.services.BROADCAST_MIN_RECIPIENTS", 2)
+    keys = session_key_for(other_user), session_key_for(petar), session_key_for(user)
+
+    async def scenario():
+        maria, _ = await connected(keys[0])
+        petar_ws, _ = await connected(keys[1])
+        ivan, _ = await connected(keys[2])  # not a recipient: his socket reads nothing
+        await database_sync_to_async(deactivate)(petar, keys[1])
+
+        crowd = await database_sync_to_async(UserFactory.create_batch)(2)
+        rows = await database_sync_to_async(mention)(recipients=[other_user, petar, *crowd], actor=user)
+        maria_id = next(row.pk for row in rows if row.recipient_id == other_user.pk)
+
+        assert ids_in(await maria.receive_from(timeout=TIMEOUT)) == [maria_id, maria_id]
+        await expect_closed(petar_ws)
+        assert await ivan.receive_nothing(timeout=0.2)
+        for ws in (maria, petar_ws, ivan):
+            await ws.disconnect()
+
+    run(scenario)
+
+
+def test_a_session_that_cannot_be_checked_sends_nothing_and_closes_for_a_reconnect(
+    user, other_user, channel_layer, monkeypatch
+):
+    key = session_key_for(other_user)
+
+    def database_down(**kwargs):
+        raise OperationalError("connection refused")
+
+    async def scenario():
+        ws, _ = await connected(key)
+        monkeypatch.setattr("notifications.consumers.session_user_id", database_down)
+        await database_sync_to_async(mention)(recipients=[other_user], actor=user)
+        await expect_closed(ws, code=1011)  # htmx's ws extension reconnects after 1011
+        await ws.disconnect()
 
     run(scenario)

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.test import Client
 
 WS_PATH = "/ws/notifications/"
+HOST = "testserver"
 ORIGIN = "http://testserver"
 NOTIFICATION_ID = re.compile(r'data-notification-id="(\d+)"')
 
@@ -18,15 +19,30 @@ def session_key_for(user) -> str:
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
-def communicator(*, session_key: str | None = None, origin: str | None = ORIGIN) -> WebsocketCommunicator:
+def communicator(
+    *,
+    session_key: str | None = None,
+    origin: str | None = ORIGIN,
+    host: str | None = HOST,
+    scheme: str = "ws",
+    headers: list[tuple[bytes, bytes]] = (),
+) -> WebsocketCommunicator:
+    """A socket as a browser opens it: Host and Origin headers, the session cookie; ``scheme``
+    "wss" when TLS ends at this server."""
     from config.asgi import application
 
-    headers = []
+    headers = list(headers)
+    if host is not None:
+        headers.append((b"host", host.encode()))
     if origin is not None:
-        headers.append((b"origin", origin.encode()))
+        headers.append((b"origin", origin.encode("latin1")))
     if session_key is not None:
         headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode()))
-    return WebsocketCommunicator(application, WS_PATH, headers=headers)
+
+    async def with_scheme(scope, receive, send):
+        return await application({**scope, "scheme": scheme}, receive, send)
+
+    return WebsocketCommunicator(with_scheme, WS_PATH, headers=headers)
 
 
 def ids_in(frame: str) -> list[int]:
