@@ -32,3 +32,23 @@ def manager(db):
 def client_ivan(client, user):
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def petar(db):
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory(username="petar", first_name="Петър", last_name="Георгиев")
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """What notifications.services hands the channel layer: a list of (group, event)."""
+    calls = []
+
+    class RecordingLayer:
+        async def group_send(self, group, message):
+            calls.append((group, message))
+
+    monkeypatch.setattr("notifications.services.get_channel_layer", lambda: RecordingLayer())
+    return calls

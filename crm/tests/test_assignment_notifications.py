@@ -13,26 +13,6 @@ from notifications.models import Notification
 
 
 @pytest.fixture
-def petar(db):
-    from accounts.tests.factories import UserFactory
-
-    return UserFactory(username="petar", first_name="Петър", last_name="Георгиев")
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    """What notifications.services hands the channel layer: a list of (group, event)."""
-    calls = []
-
-    class RecordingLayer:
-        async def group_send(self, group, message):
-            calls.append((group, message))
-
-    monkeypatch.setattr("notifications.services.get_channel_layer", lambda: RecordingLayer())
-    return calls
-
-
-@pytest.fixture
 def on_commit(django_capture_on_commit_callbacks):
     """Run the block and its on_commit callbacks (the push), as a real commit would."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
