@@ -18,10 +18,6 @@ from crm.inputs import DATE_MAX_YEAR, DATE_MIN_YEAR, ID_MAX, TEXT_MAX_LENGTH, pa
 from crm.models import Communication, Counterparty, Order, Status, Task, Thread
 from crm.tests.factories import (
     CommunicationFactory,
-    ContactPersonFactory,
-    CounterpartyFactory,
-    TaskFactory,
-    ThreadFactory,
 )
 from savedfilters.models import SavedFilter
 
@@ -40,19 +36,6 @@ def field_errors(response) -> dict[str, list[str]]:
 
 def error_messages(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request) if m.level_tag == "error"]
-
-
-@pytest.fixture
-def world(user):
-    counterparty = CounterpartyFactory(name="Алфа")
-    thread = ThreadFactory(counterparty=counterparty, author=user)
-    return {
-        "counterparty": counterparty,
-        "contact": ContactPersonFactory(counterparty=counterparty, name="Петя"),
-        "thread": thread,
-        "communication": CommunicationFactory(thread=thread, author=user, counterparty=counterparty),
-        "task": TaskFactory(thread=thread, author=user, counterparty=counterparty),
-    }
 
 
 def communication_data(w, **changes) -> dict:

@@ -17,14 +17,6 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from crm.filters import CommunicationFilter, TaskFilter
 from crm.models import Communication, Task, Thread, ThreadOrder
-from crm.tests.factories import (
-    CommunicationFactory,
-    ContactPersonFactory,
-    CounterpartyFactory,
-    OrderFactory,
-    TaskFactory,
-    ThreadFactory,
-)
 from savedfilters.models import SavedFilter
 
 pytestmark = pytest.mark.django_db
@@ -53,20 +45,6 @@ def encode(data: dict[str, str]) -> str:
 
 def short(value: str) -> str:
     return repr(value if len(value) < 40 else value[:20] + f"…({len(value)})")
-
-
-@pytest.fixture
-def world(user):
-    counterparty = CounterpartyFactory(name="Алфа")
-    thread = ThreadFactory(counterparty=counterparty, author=user)
-    return {
-        "counterparty": counterparty,
-        "contact": ContactPersonFactory(counterparty=counterparty),
-        "thread": thread,
-        "communication": CommunicationFactory(thread=thread, author=user),
-        "task": TaskFactory(thread=thread, author=user),
-        "order": OrderFactory(counterparty=counterparty),
-    }
 
 
 # --- query strings --------------------------------------------------------------------------------
