@@ -18,10 +18,8 @@ def _register_mentionables() -> None:
     from django.utils.translation import ngettext
 
     from accounts.models import Department, User
+    from accounts.selectors import employee_list
     from mentions import registry
-
-    def active_users():
-        return User.objects.filter(is_active=True)
 
     def departments():
         return Department.objects.annotate(active_members=Count("members", filter=Q(members__is_active=True)))
@@ -43,7 +41,7 @@ def _register_mentionables() -> None:
         model=User,
         verbose_name=pgettext_lazy("mention kind", "Employee"),
         search=registry.text_search(
-            active_users, ["first_name", "last_name", "username"], order_by=["first_name", "last_name", "username"]
+            employee_list, ["first_name", "last_name", "username"], order_by=["first_name", "last_name", "username"]
         ),
         label=lambda user: user.get_full_name() or user.username,
         hint=lambda user: f"@{user.username}",

@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.http import HtmxHttpRequest
 from notifications.models import Notification
 from notifications.selectors import (
     bell_version,
@@ -24,7 +25,7 @@ from notifications.services import is_local_path, notification_mark_all_read, no
 PAGE_SIZE = 25
 
 
-def _own_notification(request, pk: int) -> Notification:
+def _own_notification(request: HtmxHttpRequest, pk: int) -> Notification:
     """The signed-in user's notification ``pk``; anyone else's (or none) is a 404."""
     try:
         return notification_get_for_user(user=request.user, pk=pk)
@@ -32,7 +33,7 @@ def _own_notification(request, pk: int) -> Notification:
         raise Http404("No such notification.")
 
 
-def _local_next(request, fallback: str) -> str:
+def _local_next(request: HtmxHttpRequest, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if is_local_path(target) and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
@@ -40,7 +41,7 @@ def _local_next(request, fallback: str) -> str:
 
 
 @require_GET
-def notification_list_view(request):
+def notification_list_view(request: HtmxHttpRequest) -> HttpResponse:
     unread_only = request.GET.get("filter") == "unread"
     page = Paginator(notification_list(user=request.user, unread_only=unread_only), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -53,7 +54,7 @@ def notification_list_view(request):
 
 
 @require_http_methods(["GET", "POST"])
-def notification_open(request, pk: int):
+def notification_open(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Follow a notification: mark it read and go to its object (a local path only, never an
     open redirect). A link, so GET is allowed: reading it is idempotent and harmless."""
     notification = notification_mark_read(notification=_own_notification(request, pk))
@@ -64,7 +65,7 @@ def notification_open(request, pk: int):
 
 
 @require_POST
-def notification_read(request, pk: int):
+def notification_read(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     notification_mark_read(notification=_own_notification(request, pk))
     if request.htmx:
         return _bell_response(request)
@@ -72,7 +73,7 @@ def notification_read(request, pk: int):
 
 
 @require_POST
-def notification_mark_all_read_view(request):
+def notification_mark_all_read_view(request: HtmxHttpRequest) -> HttpResponse:
     count = notification_mark_all_read(user=request.user)
     if request.htmx:
         return _bell_response(request)
@@ -81,7 +82,7 @@ def notification_mark_all_read_view(request):
     return redirect(_local_next(request, reverse("notifications:list")))
 
 
-def _bell_response(request) -> HttpResponse:
+def _bell_response(request: HtmxHttpRequest) -> HttpResponse:
     """For htmx: the bell (count and dropdown rows) redrawn out of band, nothing else swapped."""
     version = bell_version()
     count = notification_unread_count(user=request.user)
