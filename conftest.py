@@ -52,3 +52,40 @@ def sent(monkeypatch):
 
     monkeypatch.setattr("notifications.services.get_channel_layer", lambda: RecordingLayer())
     return calls
+
+
+# --- tests that only mean something on PostgreSQL ------------------------------------------------
+#
+# ``@pytest.mark.postgres`` tests check what exists only there (the indexes of migration 0002, the
+# planner's use of them). On SQLite they are deselected, not skipped: nothing in the run pretends
+# to have passed them. CI's second pass (.ci/run, DATABASE_URL on PostgreSQL) runs them, and checks
+# from the line below that it did.
+
+_postgres_only: dict[str, int] = {}
+
+
+def _on_postgres() -> bool:
+    from django.conf import settings
+
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    marked = [item for item in items if item.get_closest_marker("postgres")]
+    if not marked:
+        return
+    if _on_postgres():
+        _postgres_only["selected"] = len(marked)
+        return
+    _postgres_only["deselected"] = len(marked)
+    config.hook.pytest_deselected(items=marked)
+    chosen = set(map(id, marked))
+    items[:] = [item for item in items if id(item) not in chosen]
+
+
+def pytest_terminal_summary(terminalreporter):
+    if "selected" in _postgres_only:
+        terminalreporter.write_line(f"PostgreSQL-only tests: {_postgres_only['selected']} selected (on PostgreSQL)")
+    elif "deselected" in _postgres_only:
+        count = _postgres_only["deselected"]
+        terminalreporter.write_line(f"PostgreSQL-only tests: {count} deselected (CI's PostgreSQL pass runs them)")

@@ -18,11 +18,9 @@ def _register_mentionables() -> None:
     from django.utils.translation import ngettext
 
     from accounts.models import Department, User
+    from accounts.selectors import employee_list
     from mentions import registry
     from mentions.types import Description
-
-    def active_users():
-        return User.objects.filter(is_active=True)
 
     def departments():
         return Department.objects.annotate(active_members=Count("members", filter=Q(members__is_active=True)))
@@ -44,7 +42,7 @@ def _register_mentionables() -> None:
         model=User,
         verbose_name=pgettext_lazy("mention kind", "Employee"),
         search=registry.text_search(
-            active_users, ["first_name", "last_name", "username"], order_by=["first_name", "last_name", "username"]
+            employee_list, ["first_name", "last_name", "username"], order_by=["first_name", "last_name", "username"]
         ),
         describe=lambda user: Description(
             label=user.get_full_name() or user.username, hint=f"@{user.username}", url=user.get_absolute_url()

@@ -1,11 +1,13 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.utils.decorators import method_decorator
 
+from accounts import selectors
 from accounts.forms import LoginForm
-from accounts.models import Department, User
+from config.http import HtmxHttpRequest
 
 TOO_MANY_REQUESTS = 429
 
@@ -22,12 +24,12 @@ class LoginView(auth_views.LoginView):
         return response
 
 
-def user_detail(request, pk: int):
-    employee = get_object_or_404(User.objects.prefetch_related("departments"), pk=pk)
+def user_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    employee = selectors.employee_get(pk=pk)
     return render(request, "accounts/user_detail.html", {"employee": employee})
 
 
-def department_detail(request, pk: int):
-    department = get_object_or_404(Department, pk=pk)
-    members = department.members.filter(is_active=True)
+def department_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    department = selectors.department_get(pk=pk)
+    members = selectors.employee_list(department=department)
     return render(request, "accounts/department_detail.html", {"department": department, "members": members})

@@ -1,66 +1,144 @@
-"""Who may do what (one helper per object; views call these and nothing else decides).
+"""Who may do what: one helper per kind of object, ``<kind>_for_user(user, pk)``; views call
+these (one line each) and nothing else decides.
 
-- every signed-in employee reads every thread, communication and task (sharing is the point);
-- a communication or task is edited by its author, its assignee, or a manager (a user with
-  the model's change permission);
-- deleting is for the Django admin only; anonymous users see nothing (LoginRequiredMiddleware).
+A helper 404s when the user may not see the object (a missing one looks the same: ids of what
+one may not see are not confirmed) and otherwise returns it with what the user may do with it,
+``(obj, can_edit)``, as Healthchecks' ``_get_check_for_user`` returns ``(check, rw)``.
+``<kind>_for_edit`` is the same but 403s when the user may see and not change it. Kinds the app
+only shows (counterparties, products, orders, files) return the object alone: reading is all
+one does with them here; they change in the Django admin.
+
+The rules (DESIGN.md "Pages"):
+- every active, signed-in employee reads every thread, communication, task, counterparty,
+  product, order and file (sharing is the point); anonymous or deactivated users see nothing;
+- every employee adds to every thread (communications, tasks, order links);
+- a communication or task is edited by its author, its assignee, or a manager (a user with the
+  model's change permission);
+- deleting is for the Django admin only.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from crm.models import Attachment, Communication, Counterparty, Task, Thread
+from crm.models import Attachment, Communication, Counterparty, Order, Product, Task, Thread
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from accounts.models import User
+
+M = TypeVar("M", bound=Model)
 
 
-def can_edit_communication(user, communication: Communication) -> bool:
-    return user.is_authenticated and (
+def _is_employee(user: User | AnonymousUser) -> bool:
+    return user.is_authenticated and user.is_active
+
+
+def _visible(user: User | AnonymousUser, queryset: QuerySet[M], pk: int) -> M:
+    """The object, if the user may see it; else the same 404 as for an id that does not exist."""
+    if not _is_employee(user):
+        raise Http404
+    return get_object_or_404(queryset, pk=pk)
+
+
+def _editable(pair: tuple[M, bool]) -> M:
+    obj, can_edit = pair
+    if not can_edit:
+        raise PermissionDenied
+    return obj
+
+
+# --- threads -------------------------------------------------------------------------------------
+
+
+def thread_for_user(user: User | AnonymousUser, pk: int) -> tuple[Thread, bool]:
+    thread = _visible(user, Thread.objects.select_related("counterparty", "author"), pk)
+    return thread, True  # every employee adds to every thread
+
+
+def thread_for_edit(user: User | AnonymousUser, pk: int) -> Thread:
+    return _editable(thread_for_user(user, pk))
+
+
+def thread_or_none_for_user(user: User | AnonymousUser, pk: int | None) -> Thread | None:
+    """For a form prefilled from ``?thread=``: the thread, or None when there is none to show
+    (a stale or foreign link opens an empty form, it is no error)."""
+    if pk is None:
+        return None
+    try:
+        return thread_for_user(user, pk)[0]
+    except Http404:
+        return None
+
+
+# --- communications ------------------------------------------------------------------------------
+
+
+def _can_edit_communication(user: User | AnonymousUser, communication: Communication) -> bool:
+    return _is_employee(user) and (
         user.pk in (communication.author_id, communication.assignee_id) or user.has_perm("crm.change_communication")
     )
 
 
-def can_edit_task(user, task: Task) -> bool:
-    return user.is_authenticated and (user.pk in (task.author_id, task.assignee_id) or user.has_perm("crm.change_task"))
-
-
-def can_change_counterparty(user) -> bool:
-    """Promoting a name creates a counterparty: any employee may, as they may type the name."""
-    return user.is_authenticated and user.is_active
-
-
-def thread_for_read(user, pk: int, queryset: QuerySet[Thread] | None = None) -> Thread:
-    return get_object_or_404(queryset if queryset is not None else Thread.objects.all(), pk=pk)
-
-
-def communication_for_read(user, pk: int) -> Communication:
-    return get_object_or_404(
-        Communication.objects.select_related("thread", "counterparty", "contact", "assignee", "author"), pk=pk
+def communication_for_user(user: User | AnonymousUser, pk: int) -> tuple[Communication, bool]:
+    communication = _visible(
+        user, Communication.objects.select_related("thread", "counterparty", "contact", "assignee", "author"), pk
     )
+    return communication, _can_edit_communication(user, communication)
 
 
-def communication_for_edit(user, pk: int) -> Communication:
-    communication = communication_for_read(user, pk)
-    if not can_edit_communication(user, communication):
-        raise PermissionDenied
-    return communication
+def communication_for_edit(user: User | AnonymousUser, pk: int) -> Communication:
+    return _editable(communication_for_user(user, pk))
 
 
-def task_for_read(user, pk: int) -> Task:
-    return get_object_or_404(
-        Task.objects.select_related("thread", "counterparty", "assignee", "author", "source_communication"), pk=pk
+def communication_or_none_for_user(user: User | AnonymousUser, pk: int | None) -> Communication | None:
+    """For a reply prefilled from ``?reply_to=``: as thread_or_none_for_user."""
+    if pk is None:
+        return None
+    try:
+        return communication_for_user(user, pk)[0]
+    except Http404:
+        return None
+
+
+# --- tasks ---------------------------------------------------------------------------------------
+
+
+def _can_edit_task(user: User | AnonymousUser, task: Task) -> bool:
+    return _is_employee(user) and (user.pk in (task.author_id, task.assignee_id) or user.has_perm("crm.change_task"))
+
+
+def task_for_user(user: User | AnonymousUser, pk: int) -> tuple[Task, bool]:
+    task = _visible(
+        user, Task.objects.select_related("thread", "counterparty", "assignee", "author", "source_communication"), pk
     )
+    return task, _can_edit_task(user, task)
 
 
-def task_for_edit(user, pk: int) -> Task:
-    task = task_for_read(user, pk)
-    if not can_edit_task(user, task):
-        raise PermissionDenied
-    return task
+def task_for_edit(user: User | AnonymousUser, pk: int) -> Task:
+    return _editable(task_for_user(user, pk))
 
 
-def counterparty_for_read(user, pk: int) -> Counterparty:
-    return get_object_or_404(Counterparty, pk=pk)
+# --- what the app only shows ---------------------------------------------------------------------
 
 
-def attachment_for_download(user, pk: int) -> Attachment:
-    return get_object_or_404(Attachment, pk=pk)
+def counterparty_for_user(user: User | AnonymousUser, pk: int) -> Counterparty:
+    return _visible(user, Counterparty.objects.all(), pk)
+
+
+def product_for_user(user: User | AnonymousUser, pk: int) -> Product:
+    return _visible(user, Product.objects.all(), pk)
+
+
+def order_for_user(user: User | AnonymousUser, pk: int) -> Order:
+    return _visible(user, Order.objects.select_related("counterparty"), pk)
+
+
+def attachment_for_user(user: User | AnonymousUser, pk: int) -> Attachment:
+    return _visible(user, Attachment.objects.all(), pk)

@@ -27,7 +27,6 @@ from zoneinfo import ZoneInfo
 import django_filters as df
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.forms.utils import flatatt
 from django.utils import timezone
@@ -35,6 +34,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from accounts.selectors import employee_list
 from crm import selectors
 from crm.db import UnicodeLower
 from crm.forms import BootstrapForm
@@ -123,10 +123,8 @@ class UserChoices:
 
     def __call__(self) -> list[tuple[str, str]]:
         if self._choices is None:
-            users = (
-                get_user_model()
-                .objects.order_by("-is_active", "first_name", "last_name", "username")
-                .values_list("pk", "first_name", "last_name", "username", "is_active")
+            users = employee_list(include_inactive=True).values_list(
+                "pk", "first_name", "last_name", "username", "is_active"
             )
             inactive = _("%(name)s (inactive)")
             self._choices = []

@@ -8,6 +8,7 @@ from django.urls import reverse_lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from accounts.selectors import employee_list
 from crm.inputs import DATE_MAX_YEAR, DATE_MIN_YEAR, TEXT_MAX_LENGTH, parse_id, validate_date_in_range
 from crm.models import Communication, ContactPerson, Counterparty, Order, Status, Thread
 
@@ -109,7 +110,7 @@ class BootstrapForm(forms.Form):
 
 
 def employee_choices():
-    return User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
+    return employee_list()
 
 
 class _CounterpartyFieldsMixin(BootstrapForm):

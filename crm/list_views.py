@@ -30,8 +30,8 @@ from urllib.parse import urlsplit
 from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.core.handlers.asgi import ASGIRequest
-from django.http import Http404, HttpResponseRedirect, QueryDict, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict, StreamingHttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -41,13 +41,13 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import push_url
 
 import paging
+from config.http import HtmxHttpRequest
 from config.views import release_db_connections
 from crm import selectors
 from crm.filters import CommunicationFilter, ListFilterSet, TaskFilter
 from crm.models import Communication, Task
 from savedfilters import selectors as saved_filter_selectors
 from savedfilters import services as saved_filter_services
-from savedfilters.models import SavedFilter
 
 logger = logging.getLogger(__name__)
 
@@ -155,19 +155,19 @@ def _url(path: str, query: str) -> str:
 # --- the lists -------------------------------------------------------------------------------------
 
 
-def communication_list(request):
+def communication_list(request: HtmxHttpRequest) -> HttpResponse:
     return _list(request, COMMUNICATIONS)
 
 
-def task_list(request):
+def task_list(request: HtmxHttpRequest) -> HttpResponse:
     return _list(request, TASKS)
 
 
-def _filterset(request, spec: ListSpec) -> ListFilterSet:
+def _filterset(request: HtmxHttpRequest, spec: ListSpec) -> ListFilterSet:
     return spec.filterset(request.GET, queryset=spec.queryset(), request=request)
 
 
-def _list(request, spec: ListSpec):
+def _list(request: HtmxHttpRequest, spec: ListSpec) -> HttpResponse:
     filterset = _filterset(request, spec)
     result = spec.select(filters=filterset, after=request.GET.get("after"), before=request.GET.get("before"))
     page, total = result.page, result.total
@@ -184,7 +184,7 @@ def _list(request, spec: ListSpec):
     return response
 
 
-def _context(request, spec, filterset, page, total, count_kind, sort, descending) -> dict:
+def _context(request: HtmxHttpRequest, spec, filterset, page, total, count_kind, sort, descending) -> dict:
     form = filterset.form
     form.is_valid()
     path = request.path
@@ -218,7 +218,7 @@ def _context(request, spec, filterset, page, total, count_kind, sort, descending
     }
 
 
-def _sort_links(request, spec: ListSpec, sort, descending: bool) -> dict:
+def _sort_links(request: HtmxHttpRequest, spec: ListSpec, sort, descending: bool) -> dict:
     links = {}
     for key, first in spec.first_click.items():
         current = key == sort.key
@@ -234,7 +234,7 @@ def _sort_links(request, spec: ListSpec, sort, descending: bool) -> dict:
     return links
 
 
-def _quick_links(request, spec: ListSpec, state: dict) -> list[dict]:
+def _quick_links(request: HtmxHttpRequest, spec: ListSpec, state: dict) -> list[dict]:
     """The quick buttons: a group of links, each with href and hx-get (and the active one marked)."""
     path = request.path
     groups = []
@@ -297,7 +297,7 @@ def _quick_links(request, spec: ListSpec, state: dict) -> list[dict]:
     return groups
 
 
-def _pager_links(request, page) -> dict:
+def _pager_links(request: HtmxHttpRequest, page) -> dict:
     path = request.path
     return {
         "first": _url(path, clean_query(request.GET)) if page.has_previous else None,
@@ -442,7 +442,7 @@ def _async_chunks(chunks: Iterator[bytes]):
     return generate()
 
 
-def _export(request, spec: ListSpec):
+def _export(request: HtmxHttpRequest, spec: ListSpec) -> StreamingHttpResponse:
     filterset = _filterset(request, spec)
     chunks = _csv_chunks(spec, filterset)
     # Under ASGI a synchronous iterator would be read whole into memory before sending.
@@ -454,11 +454,11 @@ def _export(request, spec: ListSpec):
     return response
 
 
-def communication_export(request):
+def communication_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
     return _export(request, COMMUNICATIONS)
 
 
-def task_export(request):
+def task_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
     return _export(request, TASKS)
 
 
@@ -470,7 +470,7 @@ def _list_paths() -> dict[str, ListSpec]:
 
 
 @require_POST
-def saved_filter_create(request):
+def saved_filter_create(request: HtmxHttpRequest) -> HttpResponse:
     path = request.POST.get("path", "")
     if path not in _list_paths():
         raise Http404
@@ -486,8 +486,8 @@ def saved_filter_create(request):
 
 
 @require_POST
-def saved_filter_delete(request, pk: int):
-    saved = get_object_or_404(SavedFilter, pk=pk, user=request.user)
+def saved_filter_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    saved = saved_filter_selectors.saved_filter_for_user(user=request.user, pk=pk)
     saved_filter_services.saved_filter_delete(saved_filter=saved)
     messages.success(request, _("Filter “%(name)s” deleted.") % {"name": saved.name})
     back = urlsplit(request.POST.get("next", ""))

@@ -1,21 +1,37 @@
 """Reads: each page's data in a fixed number of queries, whatever the size of what it shows."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.db import UnicodeLower
 from crm.inputs import parse_id, validate_date_in_range
-from crm.models import Attachment, Communication, Counterparty, Order, Status, Task, Thread, ThreadEvent, ThreadOrder
+from crm.models import (
+    Attachment,
+    Communication,
+    ContactPerson,
+    Counterparty,
+    Order,
+    Status,
+    Task,
+    Thread,
+    ThreadEvent,
+    ThreadOrder,
+)
 from mentions.selectors import mention_prefetch
 from paging import KeysetPage, Sort, keyset_page, list_count
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 OPEN_STATUSES = [Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS]
 
@@ -223,20 +239,47 @@ def thread_orders(*, thread: Thread) -> list[ThreadOrder]:
     )
 
 
+def communication_attachments(*, communication: Communication) -> list[Attachment]:
+    return list(communication.attachments.all())
+
+
+def communication_derived_tasks(*, communication: Communication) -> list[Task]:
+    """The tasks copied from a communication."""
+    return list(communication.derived_tasks.all())
+
+
+def task_attachments(*, task: Task) -> list[Attachment]:
+    return list(task.attachments.all())
+
+
+def contact_list(*, counterparty_id: int) -> QuerySet[ContactPerson]:
+    """A counterparty's contact people: the options of the contact select."""
+    return ContactPerson.objects.filter(counterparty_id=counterparty_id)
+
+
+def order_threads(*, order: Order) -> list[ThreadOrder]:
+    """The threads an order is linked to (its page)."""
+    return list(order.thread_links.select_related("thread"))
+
+
 # --- dashboard and counterparty page -------------------------------------------------------------
 
 
-def task_open_for(*, user, limit: int = 20) -> list[Task]:
-    """My open tasks, overdue first, then by deadline (none last)."""
-    now = timezone.now()
-    tasks = list(
-        Task.objects.filter(assignee=user, status__in=OPEN_STATUSES).select_related("thread", "counterparty")[:500]
+def task_open_for(*, user: User, limit: int = 20) -> list[Task]:
+    """My open tasks, overdue first, then by deadline (none last), ordered and cut in SQL.
+
+    Overdue means a deadline before now, and every other deadline is now or later: the earliest
+    deadline first is overdue first, so no "now" enters the query (nor a sort in Python over a
+    truncated set, which lost old overdue tasks). The index task_assignee_status serves it.
+    """
+    return list(
+        Task.objects.filter(assignee=user, status__in=OPEN_STATUSES)
+        .select_related("thread", "counterparty")
+        .order_by(F("deadline").asc(nulls_last=True), "pk")[:limit]
     )
-    tasks.sort(key=lambda t: (not (t.deadline and t.deadline < now), t.deadline is None, t.deadline or now, t.pk))
-    return tasks[:limit]
 
 
-def communication_assigned_to(*, user, limit: int = 20) -> list[Communication]:
+def communication_assigned_to(*, user: User, limit: int = 20) -> list[Communication]:
     return list(
         Communication.objects.filter(assignee=user, status__in=OPEN_STATUSES)
         .select_related("thread", "counterparty")

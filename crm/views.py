@@ -9,8 +9,8 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseLocation
 
+from config.http import HtmxHttpRequest
 from crm import access, selectors, services
 from crm.forms import (
     CommunicationForm,
@@ -29,7 +30,7 @@ from crm.forms import (
     add_bootstrap_classes,
 )
 from crm.inputs import parse_id
-from crm.models import Communication, ContactPerson, Order, Product, Status, Thread
+from crm.models import Status, Thread
 from crm.submissions import submit_token_claim
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -50,7 +51,7 @@ def _apply_errors(form, error: ValidationError) -> None:
     add_bootstrap_classes(form)
 
 
-def _done(request, url: str):
+def _done(request: HtmxHttpRequest, url: str) -> HttpResponse:
     """After a successful write: a redirect, or for htmx an in-place swap of the page's main
     content (the thread page updates without a full reload; the socket stays connected)."""
     if request.htmx:
@@ -58,7 +59,7 @@ def _done(request, url: str):
     return redirect(url)
 
 
-def _form_template(request, template: str) -> str:
+def _form_template(request: HtmxHttpRequest, template: str) -> str:
     return f"{template}#form" if request.htmx else template
 
 
@@ -67,7 +68,7 @@ def _form_thread(form) -> Thread | None:
     return form.initial.get("thread") or getattr(form, "cleaned_data", {}).get("thread")
 
 
-def _safe_next(request, fallback: str) -> str:
+def _safe_next(request: HtmxHttpRequest, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next")
     # A path of this site only: anything else ("-1", a view name) would be taken for a URL name.
     if (
@@ -91,7 +92,7 @@ def _counterparty_kwargs(cleaned: dict) -> dict:
 # --- dashboard -----------------------------------------------------------------------------------
 
 
-def dashboard(request):
+def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "my_tasks": selectors.task_open_for(user=request.user),
         "my_communications": selectors.communication_assigned_to(user=request.user),
@@ -103,13 +104,13 @@ def dashboard(request):
 # --- threads -------------------------------------------------------------------------------------
 
 
-def thread_list(request):
+def thread_list(request: HtmxHttpRequest) -> HttpResponse:
     page = Paginator(selectors.thread_list(), 25).get_page(request.GET.get("page"))
     template = "crm/thread_list.html#thread-table" if request.htmx else "crm/thread_list.html"
     return render(request, template, {"page": page})
 
 
-def thread_create(request):
+def thread_create(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ThreadForm(request.POST)
         if form.is_valid():
@@ -133,8 +134,8 @@ def thread_create(request):
     return render(request, "crm/thread_form.html", {"form": form})
 
 
-def thread_detail(request, pk: int):
-    thread = access.thread_for_read(request.user, pk, Thread.objects.select_related("counterparty", "author"))
+def thread_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    thread, _can_add = access.thread_for_user(request.user, pk)
     before = selectors.parse_cursor(request.GET.get("before"))
     timeline = selectors.thread_timeline(thread=thread, before=before)
     if request.htmx and before is not None:
@@ -151,8 +152,8 @@ def thread_detail(request, pk: int):
 
 
 @require_POST
-def thread_link_order(request, pk: int):
-    thread = access.thread_for_read(request.user, pk)
+def thread_link_order(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    thread = access.thread_for_edit(request.user, pk)
     form = LinkOrderForm(request.POST)
     if form.is_valid():
         try:
@@ -169,7 +170,7 @@ def thread_link_order(request, pk: int):
 # --- communications ------------------------------------------------------------------------------
 
 
-def _communication_initial(request) -> dict:
+def _communication_initial(request: HtmxHttpRequest) -> dict:
     initial = {
         "form_token": _new_token(),
         "direction": "in",
@@ -179,13 +180,13 @@ def _communication_initial(request) -> dict:
     }
     thread_id = parse_id(request.GET.get("thread"))
     if thread_id is not None:
-        thread = Thread.objects.select_related("counterparty").filter(pk=thread_id).first()
+        thread = access.thread_or_none_for_user(request.user, thread_id)
         if thread is not None:
             initial.update(thread=thread, counterparty=thread.counterparty, counterparty_name=thread.counterparty_label)
             initial["subject"] = thread.subject
     reply_to = parse_id(request.GET.get("reply_to"))
     if reply_to is not None:
-        source = Communication.objects.select_related("thread", "counterparty", "contact").filter(pk=reply_to).first()
+        source = access.communication_or_none_for_user(request.user, reply_to)
         if source is not None:
             initial.update(
                 thread=source.thread,
@@ -200,7 +201,7 @@ def _communication_initial(request) -> dict:
     return initial
 
 
-def communication_create(request):
+def communication_create(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = CommunicationForm(request.POST, request.FILES)
         if form.is_valid():
@@ -236,19 +237,19 @@ def communication_create(request):
     return render(request, _form_template(request, "crm/communication_form.html"), context)
 
 
-def communication_detail(request, pk: int):
-    communication = access.communication_for_read(request.user, pk)
+def communication_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    communication, can_edit = access.communication_for_user(request.user, pk)
     context = {
         "communication": communication,
-        "attachments": list(communication.attachments.all()),
-        "derived_tasks": list(communication.derived_tasks.all()),
+        "attachments": selectors.communication_attachments(communication=communication),
+        "derived_tasks": selectors.communication_derived_tasks(communication=communication),
         "form_token": _new_token(),
-        "can_edit": access.can_edit_communication(request.user, communication),
+        "can_edit": can_edit,
     }
     return render(request, "crm/communication_detail.html", context)
 
 
-def communication_edit(request, pk: int):
+def communication_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     communication = access.communication_for_edit(request.user, pk)
     if request.method == "POST":
         form = CommunicationForm(
@@ -302,8 +303,8 @@ def communication_edit(request, pk: int):
 
 
 @require_POST
-def communication_to_task(request, pk: int):
-    communication = access.communication_for_read(request.user, pk)
+def communication_to_task(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    communication, _can_edit = access.communication_for_user(request.user, pk)  # copying is reading
     try:
         with submit_token_claim(user=request.user, token=request.POST.get("form_token", "")) as claim:
             if claim.earlier_url:
@@ -332,7 +333,7 @@ def communication_to_task(request, pk: int):
 # --- tasks ---------------------------------------------------------------------------------------
 
 
-def task_create(request):
+def task_create(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = TaskForm(request.POST, request.FILES)
         if form.is_valid():
@@ -362,7 +363,7 @@ def task_create(request):
         initial = {"form_token": _new_token(), "status": Status.NEW}
         thread_id = parse_id(request.GET.get("thread"))
         if thread_id is not None:
-            thread = Thread.objects.select_related("counterparty").filter(pk=thread_id).first()
+            thread = access.thread_or_none_for_user(request.user, thread_id)
             if thread is not None:
                 initial.update(
                     thread=thread, counterparty=thread.counterparty, counterparty_name=thread.counterparty_label
@@ -371,18 +372,18 @@ def task_create(request):
     return render(request, _form_template(request, "crm/task_form.html"), {"form": form, "thread": _form_thread(form)})
 
 
-def task_detail(request, pk: int):
-    task = access.task_for_read(request.user, pk)
+def task_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    task, can_edit = access.task_for_user(request.user, pk)
     context = {
         "task": task,
-        "attachments": list(task.attachments.all()),
-        "can_edit": access.can_edit_task(request.user, task),
+        "attachments": selectors.task_attachments(task=task),
+        "can_edit": can_edit,
         "status_form": TaskStatusForm(initial={"status": task.status}),
     }
     return render(request, "crm/task_detail.html", context)
 
 
-def task_edit(request, pk: int):
+def task_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     task = access.task_for_edit(request.user, pk)
     if request.method == "POST":
         if "status_only" in request.POST:
@@ -432,14 +433,14 @@ def task_edit(request, pk: int):
 # --- counterparties, products, orders ------------------------------------------------------------
 
 
-def counterparty_detail(request, pk: int):
-    counterparty = access.counterparty_for_read(request.user, pk)
+def counterparty_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    counterparty = access.counterparty_for_user(request.user, pk)
     context = {"counterparty": counterparty, **selectors.counterparty_overview(counterparty=counterparty)}
     return render(request, "crm/counterparty_detail.html", context)
 
 
 @require_POST
-def counterparty_promote(request):
+def counterparty_promote(request: HtmxHttpRequest) -> HttpResponse:
     form = PromoteForm(request.POST)
     fallback = reverse("crm:thread_list")
     if not form.is_valid():
@@ -459,7 +460,7 @@ def counterparty_promote(request):
 
 
 @require_GET
-def counterparty_search(request):
+def counterparty_search(request: HtmxHttpRequest) -> HttpResponse:
     # htmx sends the picker's input under its own name; ?q= is the plain API.
     query = " ".join((request.GET.get("q") or request.GET.get("counterparty_name", "")).split())
     results = selectors.counterparty_search(query=query)
@@ -467,29 +468,29 @@ def counterparty_search(request):
 
 
 @require_GET
-def contact_options(request):
+def contact_options(request: HtmxHttpRequest) -> HttpResponse:
     """The <option>s of the contact select, narrowed to the picked counterparty."""
     counterparty_id = parse_id(request.GET.get("counterparty"))
-    contacts = ContactPerson.objects.filter(counterparty_id=counterparty_id) if counterparty_id is not None else []
+    contacts = selectors.contact_list(counterparty_id=counterparty_id) if counterparty_id is not None else []
     return render(request, "crm/_contact_options.html", {"contacts": contacts})
 
 
-def product_detail(request, pk: int):
-    product = get_object_or_404(Product, pk=pk)
+def product_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    product = access.product_for_user(request.user, pk)
     return render(request, "crm/product_detail.html", {"product": product})
 
 
-def order_detail(request, pk: int):
-    order = get_object_or_404(Order.objects.select_related("counterparty"), pk=pk)
-    links = order.thread_links.select_related("thread")
+def order_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    order = access.order_for_user(request.user, pk)
+    links = selectors.order_threads(order=order)
     return render(request, "crm/order_detail.html", {"order": order, "links": links})
 
 
 # --- attachments ---------------------------------------------------------------------------------
 
 
-def attachment_download(request, pk: int):
-    attachment = access.attachment_for_download(request.user, pk)
+def attachment_download(request: HtmxHttpRequest, pk: int) -> FileResponse:
+    attachment = access.attachment_for_user(request.user, pk)
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:
@@ -500,8 +501,8 @@ def attachment_download(request, pk: int):
     )
 
 
-def attachment_thumbnail(request, pk: int):
-    attachment = access.attachment_for_download(request.user, pk)
+def attachment_thumbnail(request: HtmxHttpRequest, pk: int) -> FileResponse:
+    attachment = access.attachment_for_user(request.user, pk)
     if not attachment.thumbnail:
         raise Http404
     try:

@@ -1,15 +1,16 @@
 """The autocomplete endpoint of description fields (static/js/mentions.js)."""
 
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from config.http import HtmxHttpRequest
 from mentions.registry import TRIGGERS
 from mentions.selectors import mention_search
 
 
-def _wants_json(request) -> bool:
+def _wants_json(request: HtmxHttpRequest) -> bool:
     requested = request.GET.get("format", "")
     if requested in {"json", "html"}:
         return requested == "json"
@@ -19,7 +20,7 @@ def _wants_json(request) -> bool:
 
 
 @require_GET
-def autocomplete(request):
+def autocomplete(request: HtmxHttpRequest) -> HttpResponse:
     """``?q=мар&trigger=@``: what to offer after ``@`` (people) or ``#`` (things).
 
     JSON (``{"results": [...], "empty": "…"}``) by default and for ``format=json``; an HTML

@@ -457,3 +457,108 @@ def test_missing_object_for_anonymous_is_the_login_page(client):
     response = client.get(f"/threads/{MISSING}/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+# --- the helpers themselves: what each role gets from crm/access.py ----------------------------------
+
+NOT_FOUND, FORBIDDEN = "404", "403"
+HELPER_ROLES = ("anonymous", "inactive", "unrelated", "author", "assignee", "manager")
+
+
+def _everyone_reads(can_edit) -> dict:
+    return {"anonymous": NOT_FOUND, "inactive": NOT_FOUND} | dict.fromkeys(
+        ("unrelated", "author", "assignee", "manager"), can_edit
+    )
+
+
+def _editors_edit(editor, other) -> dict:
+    return {"anonymous": NOT_FOUND, "inactive": NOT_FOUND, "unrelated": other} | dict.fromkeys(
+        ("author", "assignee", "manager"), editor
+    )
+
+
+# (helper, the object it is about, what each role gets: (obj, can_edit)'s can_edit, the object
+# alone (True), or an error)
+HELPER_CASES = [
+    ("thread_for_user", "thread", _everyone_reads((True,))),
+    ("thread_for_edit", "thread", _everyone_reads(True)),
+    ("communication_for_user", "communication", _editors_edit((True,), (False,))),
+    ("communication_for_edit", "communication", _editors_edit(True, FORBIDDEN)),
+    ("task_for_user", "task", _editors_edit((True,), (False,))),
+    ("task_for_edit", "task", _editors_edit(True, FORBIDDEN)),
+    ("counterparty_for_user", "counterparty", _everyone_reads(True)),
+    ("product_for_user", "product", _everyone_reads(True)),
+    ("order_for_user", "order", _everyone_reads(True)),
+    ("attachment_for_user", "document", _everyone_reads(True)),
+    ("thread_or_none_for_user", "thread", _everyone_reads(True) | {"anonymous": None, "inactive": None}),
+    (
+        "communication_or_none_for_user",
+        "communication",
+        _everyone_reads(True) | {"anonymous": None, "inactive": None},
+    ),
+]
+
+
+def _helper_user(world, role):
+    from django.contrib.auth.models import AnonymousUser
+
+    if role == "anonymous":
+        return AnonymousUser()
+    if role == "inactive":
+        # A manager who left: their permissions must not outlive the account.
+        return UserFactory(username="left", is_active=False, is_superuser=True)
+    return world.users[role]
+
+
+def _outcome(helper, user, pk, obj):
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    try:
+        result = helper(user, pk)
+    except Http404:
+        return NOT_FOUND
+    except PermissionDenied:
+        return FORBIDDEN
+    if result is None:
+        return None
+    if isinstance(result, tuple):
+        got, can_edit = result
+        assert got == obj
+        return (can_edit,)
+    assert result == obj
+    return True
+
+
+@pytest.mark.parametrize("role", HELPER_ROLES)
+@pytest.mark.parametrize(("name", "attr", "expect"), HELPER_CASES, ids=lambda v: v if isinstance(v, str) else "")
+def test_access_helper_rights(world, name, attr, expect, role):
+    from crm import access
+
+    obj = getattr(world, attr)
+    assert _outcome(getattr(access, name), _helper_user(world, role), obj.pk, obj) == expect[role]
+
+
+@pytest.mark.parametrize(("name", "attr", "expect"), HELPER_CASES, ids=lambda v: v if isinstance(v, str) else "")
+def test_access_helpers_treat_a_missing_id_like_a_hidden_one(world, name, attr, expect):
+    from crm import access
+
+    outcome = _outcome(getattr(access, name), world.users["manager"], MISSING, None)
+    assert outcome == (None if name.endswith("_or_none_for_user") else NOT_FOUND)
+
+
+def test_every_access_helper_is_used_by_a_view_and_tested():
+    """No dead helpers: each public helper of crm/access.py is called from a view and has its row."""
+    import inspect
+    from pathlib import Path
+
+    from crm import access
+
+    helpers = {
+        name
+        for name, value in vars(access).items()
+        if inspect.isfunction(value) and value.__module__ == access.__name__ and not name.startswith("_")
+    }
+    views = (Path(access.__file__).parent / "views.py").read_text()
+    assert {name for name in helpers if f"access.{name}(" not in views} == set()
+    assert helpers == {name for name, _attr, _expect in HELPER_CASES}
