@@ -98,6 +98,26 @@ def check_moment(field: str, value: datetime | None, *, unchanged_from=None) -> 
         raise ValidationError({field: error.messages})
 
 
+def clean_common(model, values: dict, *, item, counterparty_required: bool, texts: tuple[str, ...] = ()) -> dict:
+    """The rules every kind shares: a subject, texts that fit their columns, a counterparty or
+    its name (not both). ``values`` with those normalised; ``texts``: other text fields to check."""
+    subject = require_text(values["subject"], "subject", _("Enter a subject."))
+    description = values["description"] or ""
+    others = {name: values[name] for name in ("counterparty_name", *texts)}
+    check_texts(model, unchanged_from=item, subject=subject, description=description, **others)
+    counterparty, counterparty_name = counterparty_fields(
+        counterparty=values["counterparty"],
+        counterparty_name=values["counterparty_name"],
+        required=counterparty_required,
+    )
+    return values | {
+        "subject": subject,
+        "description": description,
+        "counterparty": counterparty,
+        "counterparty_name": counterparty_name,
+    }
+
+
 def touch_thread(thread: Thread, moment: datetime) -> None:
     Thread.objects.filter(pk=thread.pk, last_activity_at__lt=moment).update(last_activity_at=moment)
     if thread.last_activity_at < moment:

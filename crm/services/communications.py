@@ -11,57 +11,28 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from crm.models import Communication, ContactPerson, Counterparty, Task, Thread
-from crm.services._pipeline import (
-    ItemKind,
-    check_moment,
-    check_texts,
-    contact_fields,
-    counterparty_fields,
-    item_write,
-    require_text,
-    status_for,
-)
+from crm.services._pipeline import ItemKind, check_moment, clean_common, contact_fields, item_write, status_for
 from crm.services.attachments import delete_files_on_commit
 from crm.services.tasks import task_create
 from crm.services.threads import THREAD
 
 
 def _clean(values: dict, *, item: Communication | None, moment: datetime) -> dict:
-    direction, channel = values["direction"], values["channel"]
-    subject = require_text(values["subject"], "subject", _("Enter a subject."))
-    description = values["description"] or ""
-    check_texts(
-        Communication,
-        unchanged_from=item,
-        subject=subject,
-        description=description,
-        counterparty_name=values["counterparty_name"],
-        contact_name=values["contact_name"],
-    )
+    cleaned = clean_common(Communication, values, item=item, counterparty_required=True, texts=("contact_name",))
     occurred_at = values["occurred_at"]
     check_moment("occurred_at", occurred_at, unchanged_from=item)
-    if item is not None and direction != item.direction:
+    if item is not None and values["direction"] != item.direction:
         raise ValidationError({"direction": _("The direction cannot change after creation.")})
-    if direction not in Communication.Direction.values:
+    if values["direction"] not in Communication.Direction.values:
         raise ValidationError({"direction": _("Choose incoming or outgoing.")})
-    if channel not in Communication.Channel.values:
+    if values["channel"] not in Communication.Channel.values:
         raise ValidationError({"channel": _("Choose e-mail, phone or meeting.")})
-    counterparty, counterparty_name = counterparty_fields(
-        counterparty=values["counterparty"], counterparty_name=values["counterparty_name"], required=True
-    )
     contact, contact_name = contact_fields(
-        counterparty=counterparty, contact=values["contact"], contact_name=values["contact_name"]
+        counterparty=cleaned["counterparty"], contact=values["contact"], contact_name=values["contact_name"]
     )
-    return {
-        "direction": direction,
-        "channel": channel,
-        "subject": subject,
-        "description": description,
-        "counterparty": counterparty,
-        "counterparty_name": counterparty_name,
+    return cleaned | {
         "contact": contact,
         "contact_name": contact_name,
-        "assignee": values["assignee"],
         "status": status_for(status=values["status"], assignee=values["assignee"]),
         # Empty means now (on create), or as it was (on edit).
         "occurred_at": occurred_at or (item.occurred_at if item is not None else moment),

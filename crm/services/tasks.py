@@ -7,44 +7,17 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from crm.models import Attachment, Communication, Counterparty, Task, Thread, ThreadEvent
-from crm.services._pipeline import (
-    ItemKind,
-    check_moment,
-    check_texts,
-    counterparty_fields,
-    item_write,
-    record_event,
-    require_text,
-    status_for,
-)
+from crm.services._pipeline import ItemKind, check_moment, clean_common, item_write, record_event, status_for
 from crm.services.attachments import attachments_share, delete_files_on_commit
 from crm.services.threads import THREAD
 
 
 def _clean(values: dict, *, item: Task | None, moment: datetime) -> dict:
-    subject = require_text(values["subject"], "subject", _("Enter a subject."))
-    description = values["description"] or ""
-    name = values["counterparty_name"]
-    check_texts(Task, unchanged_from=item, subject=subject, description=description, counterparty_name=name)
+    cleaned = clean_common(Task, values, item=item, counterparty_required=False)
     check_moment("deadline", values["deadline"], unchanged_from=item)
-    counterparty, counterparty_name = counterparty_fields(
-        counterparty=values["counterparty"], counterparty_name=name, required=False
-    )
-    cleaned = {
-        "subject": subject,
-        "description": description,
-        "counterparty": counterparty,
-        "counterparty_name": counterparty_name,
-        "assignee": values["assignee"],
-        "deadline": values["deadline"],
-        "status": status_for(status=values["status"], assignee=values["assignee"]),
-    }
-    if item is None:
-        cleaned["source_communication"] = values.get("source_communication")
-    return cleaned
+    return cleaned | {"status": status_for(status=values["status"], assignee=values["assignee"])}
 
 
 TASK = ItemKind(

@@ -10,37 +10,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from crm.models import Communication, Counterparty, Order, Task, Thread, ThreadEvent, ThreadOrder
-from crm.services._pipeline import (
-    ItemKind,
-    check_texts,
-    counterparty_fields,
-    item_write,
-    record_event,
-    require_text,
-    touch_thread,
-)
+from crm.services._pipeline import ItemKind, clean_common, item_write, record_event, touch_thread
 from crm.services.attachments import delete_files_on_commit
 
 
 def _clean(values: dict, *, item: Thread | None, moment: datetime) -> dict:
-    subject = require_text(values["subject"], "subject", _("Enter a subject."))
-    description = values["description"] or ""
-    check_texts(
-        Thread,
-        unchanged_from=item,
-        subject=subject,
-        description=description,
-        counterparty_name=values["counterparty_name"],
-    )
-    counterparty, counterparty_name = counterparty_fields(
-        counterparty=values["counterparty"], counterparty_name=values["counterparty_name"], required=False
-    )
-    return {
-        "subject": subject,
-        "description": description,
-        "counterparty": counterparty,
-        "counterparty_name": counterparty_name,
-    }
+    return clean_common(Thread, values, item=item, counterparty_required=False)
 
 
 THREAD = ItemKind(
