@@ -342,13 +342,13 @@ def measure_fanout(*, actor, department, task, clients: ClientProcess, connected
     side), then the arrival at the 500 connected members."""
     from django.db import transaction
 
-    from crm import services
+    from crm.services import _pipeline
     from notifications.models import Notification
 
     def save(text: str) -> set[int]:
         # The description's sync and its notification, as a save of the task does them.
         task.description = text
-        return services._sync_mentions(obj=task, actor=actor)
+        return set(_pipeline.effects_apply(item=task, actor=actor, changed={"description"}))
 
     token = f"@[{department.name}](department:{department.pk})"
     sender_ms, arrival, received, expected = [], [], 0, 0

@@ -20,6 +20,8 @@ def _register_notification_kinds() -> None:
     from notifications import kinds
 
     kinds.register(key="assignment", label=_("Assignment"), icon="bi-person-check")
+    # crm.effects' third reason (followers of an item it changed): registered before followers exist.
+    kinds.register(key="activity", label=_("Activity"), icon="bi-activity")
 
 
 def _register_mentionables() -> None:

@@ -1,4 +1,5 @@
-"""Forms only parse and validate input; the rules live in crm/services.py."""
+"""Forms only parse and validate input and hand it to the services in their keywords
+(``service_kwargs``, ``service_changes``); the rules live in crm/services/."""
 
 import re
 
@@ -123,6 +124,44 @@ class _CounterpartyFieldsMixin(BootstrapForm):
     )
     counterparty_name = forms.CharField(label=_("Counterparty"), max_length=255, required=False)
 
+    # The fields handed to the create service as they are (the counterparty pair is mapped), and
+    # those of them an edit may change (crm.services.item_edit's allowed set).
+    create_fields: tuple[str, ...] = ()
+    edit_fields: tuple[str, ...] = ()
+    COUNTERPARTY_PAIR = ("counterparty", "counterparty_name")
+
+    @classmethod
+    def initial_for(cls, item) -> dict:
+        """The edit form's initial values: the item as stored (the changes are measured from it)."""
+        initial = {name: getattr(item, name) for name in (*cls.create_fields, "counterparty")}
+        return initial | {"counterparty_name": item.counterparty_label}
+
+    def service_kwargs(self) -> dict:
+        """cleaned_data as the create service's keyword arguments."""
+        data = self.cleaned_data
+        kwargs = {name: data[name] for name in self.create_fields}
+        if "attachments" in self.fields:
+            kwargs["files"] = data["attachments"]
+        return kwargs | self._counterparty_kwargs()
+
+    def service_changes(self) -> dict:
+        """Only what the user changed, for ``item_edit``/``thread_edit`` (the counterparty pair
+        goes together: one is checked against the other)."""
+        changed = set(self.changed_data)
+        if changed & set(self.COUNTERPARTY_PAIR):
+            changed |= set(self.COUNTERPARTY_PAIR)
+        data = self.cleaned_data
+        changes = {name: data[name] for name in self.edit_fields if name in changed}
+        return changes | {k: v for k, v in self._counterparty_kwargs().items() if k in changed}
+
+    def _counterparty_kwargs(self) -> dict:
+        counterparty = self.cleaned_data.get("counterparty")
+        name = self.cleaned_data.get("counterparty_name", "")
+        # The type-ahead fills the text box with the picked name: that is the link, not free text.
+        if counterparty is not None and name.strip().lower() == counterparty.name.lower():
+            name = ""
+        return {"counterparty": counterparty, "counterparty_name": name}
+
 
 class CommunicationForm(_CounterpartyFieldsMixin):
     thread = forms.ModelChoiceField(
@@ -159,6 +198,18 @@ class CommunicationForm(_CounterpartyFieldsMixin):
     attachments = MultipleFileField(label=_("Attachments"))
     # A random token per rendered form: a second submit of the same form creates nothing new.
     form_token = FormTokenField()
+
+    edit_fields = (
+        "channel",
+        "subject",
+        "description",
+        "contact",
+        "contact_name",
+        "assignee",
+        "status",
+        "occurred_at",
+    )
+    create_fields = ("thread", "direction", *edit_fields)
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -197,6 +248,9 @@ class TaskForm(_CounterpartyFieldsMixin):
     attachments = MultipleFileField(label=_("Attachments"))
     form_token = FormTokenField()
 
+    edit_fields = ("subject", "description", "assignee", "deadline", "status")
+    create_fields = ("thread", *edit_fields)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = employee_choices()
@@ -206,6 +260,9 @@ class ThreadForm(_CounterpartyFieldsMixin):
     subject = forms.CharField(label=_("Subject"), max_length=255)
     description = DescriptionField(label=_("Description"), rows=4)
     form_token = FormTokenField()
+
+    edit_fields = ("subject", "description")
+    create_fields = edit_fields
 
 
 class LinkOrderForm(BootstrapForm):

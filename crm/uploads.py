@@ -10,6 +10,8 @@ import os
 import re
 import uuid
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import filetype
@@ -268,6 +270,18 @@ class StoredFiles:
         for name in self.names:
             default_storage.delete(name)
         self.names.clear()
+
+
+@contextmanager
+def stored_files() -> Iterator[StoredFiles]:
+    """The files a change stores inside the block; any error leaving it removes them again (the
+    database rolls back in the block's transaction, the storage here)."""
+    stored = StoredFiles()
+    try:
+        yield stored
+    except BaseException:
+        stored.discard()
+        raise
 
 
 # --- file names that are not UTF-8 ----------------------------------------------------------------

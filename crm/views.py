@@ -80,13 +80,44 @@ def _safe_next(request: HtmxHttpRequest, fallback: str) -> str:
     return fallback
 
 
-def _counterparty_kwargs(cleaned: dict) -> dict:
-    counterparty = cleaned.get("counterparty")
-    name = cleaned.get("counterparty_name", "")
-    # The type-ahead fills the text box with the picked name: that is the link, not free text.
-    if counterparty is not None and name.strip().lower() == counterparty.name.lower():
-        name = ""
-    return {"counterparty": counterparty, "counterparty_name": name}
+def _create(request, form, create, *, announce: bool = True):
+    """A valid create form: its one-time token claimed (a second submit leads where the first
+    did), the service called with the form's arguments. The response, or None: the form shows
+    the service's errors."""
+    try:
+        with submit_token_claim(user=request.user, token=form.cleaned_data["form_token"]) as claim:
+            if claim.earlier_url:
+                return _done(request, claim.earlier_url)
+            item = create(author=request.user, **form.service_kwargs())
+            url = getattr(item, "thread", item).get_absolute_url()
+            claim.url = url
+    except ValidationError as error:
+        _apply_errors(form, error)
+        return None
+    if announce:
+        messages.success(request, _("%(number)s saved.") % {"number": item.number})
+    return _done(request, _safe_next(request, url))
+
+
+def _edit(request, form, item, edit):
+    """A valid edit form: only the fields the user changed go to the service. The response, or
+    None: the form shows the service's errors."""
+    try:
+        edit(item=item, actor=request.user, changes=form.service_changes(), files=form.cleaned_data["attachments"])
+    except ValidationError as error:
+        _apply_errors(form, error)
+        return None
+    messages.success(request, _("%(number)s saved.") % {"number": item.number})
+    return redirect(item)
+
+
+def _thread_initial(request: HtmxHttpRequest) -> dict:
+    """A create form opened from a thread (?thread=): its thread and counterparty."""
+    thread_id = parse_id(request.GET.get("thread"))
+    thread = access.thread_or_none_for_user(request.user, thread_id) if thread_id is not None else None
+    if thread is None:
+        return {}
+    return {"thread": thread, "counterparty": thread.counterparty, "counterparty_name": thread.counterparty_label}
 
 
 # --- dashboard -----------------------------------------------------------------------------------
@@ -113,22 +144,8 @@ def thread_list(request: HtmxHttpRequest) -> HttpResponse:
 def thread_create(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ThreadForm(request.POST)
-        if form.is_valid():
-            try:
-                with submit_token_claim(user=request.user, token=form.cleaned_data["form_token"]) as claim:
-                    if claim.earlier_url:
-                        return redirect(claim.earlier_url)
-                    thread = services.thread_create(
-                        author=request.user,
-                        subject=form.cleaned_data["subject"],
-                        description=form.cleaned_data["description"],
-                        **_counterparty_kwargs(form.cleaned_data),
-                    )
-                    claim.url = thread.get_absolute_url()
-            except ValidationError as error:
-                _apply_errors(form, error)
-            else:
-                return redirect(thread)
+        if form.is_valid() and (done := _create(request, form, services.thread_create, announce=False)):
+            return done
     else:
         form = ThreadForm(initial={"form_token": _new_token()})
     return render(request, "crm/thread_form.html", {"form": form})
@@ -178,12 +195,9 @@ def _communication_initial(request: HtmxHttpRequest) -> dict:
         "status": Status.NEW,
         "occurred_at": timezone.localtime().replace(second=0, microsecond=0),
     }
-    thread_id = parse_id(request.GET.get("thread"))
-    if thread_id is not None:
-        thread = access.thread_or_none_for_user(request.user, thread_id)
-        if thread is not None:
-            initial.update(thread=thread, counterparty=thread.counterparty, counterparty_name=thread.counterparty_label)
-            initial["subject"] = thread.subject
+    initial.update(_thread_initial(request))
+    if "thread" in initial:
+        initial["subject"] = initial["thread"].subject
     reply_to = parse_id(request.GET.get("reply_to"))
     if reply_to is not None:
         source = access.communication_or_none_for_user(request.user, reply_to)
@@ -204,33 +218,8 @@ def _communication_initial(request: HtmxHttpRequest) -> dict:
 def communication_create(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = CommunicationForm(request.POST, request.FILES)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                with submit_token_claim(user=request.user, token=data["form_token"]) as claim:
-                    if claim.earlier_url:
-                        return _done(request, claim.earlier_url)
-                    communication = services.communication_create(
-                        author=request.user,
-                        thread=data["thread"],
-                        direction=data["direction"],
-                        channel=data["channel"],
-                        subject=data["subject"],
-                        description=data["description"],
-                        contact=data["contact"],
-                        contact_name=data["contact_name"],
-                        assignee=data["assignee"],
-                        status=data["status"],
-                        occurred_at=data["occurred_at"],
-                        files=data["attachments"],
-                        **_counterparty_kwargs(data),
-                    )
-                    claim.url = communication.thread.get_absolute_url()
-            except ValidationError as error:
-                _apply_errors(form, error)
-            else:
-                messages.success(request, _("%(number)s saved.") % {"number": communication.number})
-                return _done(request, _safe_next(request, communication.thread.get_absolute_url()))
+        if form.is_valid() and (done := _create(request, form, services.communication_create)):
+            return done
     else:
         form = CommunicationForm(initial=_communication_initial(request))
     context = {"form": form, "thread": _form_thread(form)}
@@ -251,55 +240,15 @@ def communication_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 def communication_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     communication = access.communication_for_edit(request.user, pk)
+    initial = CommunicationForm.initial_for(communication)
     if request.method == "POST":
-        form = CommunicationForm(
-            request.POST, request.FILES, editing=True, initial={"direction": communication.direction}
-        )
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.communication_update(
-                    communication=communication,
-                    actor=request.user,
-                    channel=data["channel"],
-                    subject=data["subject"],
-                    description=data["description"],
-                    contact=data["contact"],
-                    contact_name=data["contact_name"],
-                    assignee=data["assignee"],
-                    status=data["status"],
-                    occurred_at=data["occurred_at"],
-                    files=data["attachments"],
-                    **_counterparty_kwargs(data),
-                )
-            except ValidationError as error:
-                _apply_errors(form, error)
-            else:
-                messages.success(request, _("%(number)s saved.") % {"number": communication.number})
-                return redirect(communication)
+        form = CommunicationForm(request.POST, request.FILES, editing=True, initial=initial)
+        if form.is_valid() and (done := _edit(request, form, communication, services.item_edit)):
+            return done
     else:
-        form = CommunicationForm(
-            editing=True,
-            initial={
-                "thread": communication.thread,
-                "direction": communication.direction,
-                "channel": communication.channel,
-                "subject": communication.subject,
-                "description": communication.description,
-                "counterparty": communication.counterparty,
-                "counterparty_name": communication.counterparty_label,
-                "contact": communication.contact,
-                "contact_name": communication.contact_name,
-                "assignee": communication.assignee,
-                "status": communication.status,
-                "occurred_at": communication.occurred_at,
-            },
-        )
-    return render(
-        request,
-        "crm/communication_form.html",
-        {"form": form, "communication": communication, "thread": communication.thread},
-    )
+        form = CommunicationForm(editing=True, initial=initial)
+    context = {"form": form, "communication": communication, "thread": communication.thread}
+    return render(request, "crm/communication_form.html", context)
 
 
 @require_POST
@@ -336,39 +285,10 @@ def communication_to_task(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def task_create(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = TaskForm(request.POST, request.FILES)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                with submit_token_claim(user=request.user, token=data["form_token"]) as claim:
-                    if claim.earlier_url:
-                        return _done(request, claim.earlier_url)
-                    task = services.task_create(
-                        author=request.user,
-                        thread=data["thread"],
-                        subject=data["subject"],
-                        description=data["description"],
-                        assignee=data["assignee"],
-                        deadline=data["deadline"],
-                        status=data["status"],
-                        files=data["attachments"],
-                        **_counterparty_kwargs(data),
-                    )
-                    claim.url = task.thread.get_absolute_url()
-            except ValidationError as error:
-                _apply_errors(form, error)
-            else:
-                messages.success(request, _("%(number)s saved.") % {"number": task.number})
-                return _done(request, _safe_next(request, task.thread.get_absolute_url()))
+        if form.is_valid() and (done := _create(request, form, services.task_create)):
+            return done
     else:
-        initial = {"form_token": _new_token(), "status": Status.NEW}
-        thread_id = parse_id(request.GET.get("thread"))
-        if thread_id is not None:
-            thread = access.thread_or_none_for_user(request.user, thread_id)
-            if thread is not None:
-                initial.update(
-                    thread=thread, counterparty=thread.counterparty, counterparty_name=thread.counterparty_label
-                )
-        form = TaskForm(initial=initial)
+        form = TaskForm(initial={"form_token": _new_token(), "status": Status.NEW, **_thread_initial(request)})
     return render(request, _form_template(request, "crm/task_form.html"), {"form": form, "thread": _form_thread(form)})
 
 
@@ -385,49 +305,27 @@ def task_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 def task_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     task = access.task_for_edit(request.user, pk)
+    if request.method == "POST" and "status_only" in request.POST:
+        return _task_status_set(request, task)
+    initial = TaskForm.initial_for(task)
     if request.method == "POST":
-        if "status_only" in request.POST:
-            status_form = TaskStatusForm(request.POST)
-            if status_form.is_valid():
-                services.task_set_status(task=task, actor=request.user, status=status_form.cleaned_data["status"])
-                messages.success(request, _("Status of %(number)s changed.") % {"number": task.number})
-            else:
-                messages.error(request, _("Unknown status."))
-            return redirect(_safe_next(request, task.get_absolute_url()))
-        form = TaskForm(request.POST, request.FILES)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.task_update(
-                    task=task,
-                    actor=request.user,
-                    subject=data["subject"],
-                    description=data["description"],
-                    assignee=data["assignee"],
-                    deadline=data["deadline"],
-                    status=data["status"],
-                    files=data["attachments"],
-                    **_counterparty_kwargs(data),
-                )
-            except ValidationError as error:
-                _apply_errors(form, error)
-            else:
-                messages.success(request, _("%(number)s saved.") % {"number": task.number})
-                return redirect(task)
+        form = TaskForm(request.POST, request.FILES, initial=initial)
+        if form.is_valid() and (done := _edit(request, form, task, services.item_edit)):
+            return done
     else:
-        form = TaskForm(
-            initial={
-                "thread": task.thread,
-                "subject": task.subject,
-                "description": task.description,
-                "counterparty": task.counterparty,
-                "counterparty_name": task.counterparty_label,
-                "assignee": task.assignee,
-                "deadline": task.deadline,
-                "status": task.status,
-            }
-        )
+        form = TaskForm(initial=initial)
     return render(request, "crm/task_form.html", {"form": form, "task": task, "thread": task.thread})
+
+
+def _task_status_set(request, task):
+    """The quick status change of the timeline and the task's page."""
+    status_form = TaskStatusForm(request.POST)
+    if status_form.is_valid():
+        services.task_status_set(task=task, actor=request.user, status=status_form.cleaned_data["status"])
+        messages.success(request, _("Status of %(number)s changed.") % {"number": task.number})
+    else:
+        messages.error(request, _("Unknown status."))
+    return redirect(_safe_next(request, task.get_absolute_url()))
 
 
 # --- counterparties, products, orders ------------------------------------------------------------

@@ -68,15 +68,15 @@ def notification_send(
 ) -> list[Notification]:
     """One row per recipient (one bulk insert), then one push to each after commit.
 
-    Never the actor: nobody is told about their own action (assigning yourself, say).
-    ``url`` is where opening the notification leads: a local path only.
+    Who is told is the caller's decision (in the CRM: crm.effects, which never tells the actor);
+    this only writes and pushes. ``url`` is where opening the notification leads: a local path only.
     """
     if not kinds.is_registered(kind):
         raise ValueError(f"unknown notification kind {kind!r} (register it: notifications.kinds)")
     if url and not is_local_path(url):
         raise ValueError(f"a notification links to a local path only, not {url!r}")
     actor_id = getattr(actor, "pk", None)
-    recipients = sorted({int(pk) for pk in recipient_ids if pk is not None and pk != actor_id})
+    recipients = sorted({int(pk) for pk in recipient_ids if pk is not None})
     if not recipients:
         return []
     if len(text) > TEXT_MAX_CHARS:

@@ -2,6 +2,7 @@
 what crm does with their descriptions (mentions, notifications)."""
 
 from crm import services
+from crm.models import Thread
 
 
 def create_source(kind: str, *, author, description: str):
@@ -22,41 +23,6 @@ def create_source(kind: str, *, author, description: str):
 
 
 def update_source(source, *, actor, description: str):
-    kind = type(source).__name__.lower()
-    if kind == "thread":
-        return services.thread_update(
-            thread=source,
-            actor=actor,
-            subject=source.subject,
-            description=description,
-            counterparty=source.counterparty,
-            counterparty_name=source.counterparty_name,
-        )
-    if kind == "communication":
-        return services.communication_update(
-            communication=source,
-            actor=actor,
-            channel=source.channel,
-            subject=source.subject,
-            description=description,
-            counterparty=source.counterparty,
-            counterparty_name=source.counterparty_name,
-            contact=source.contact,
-            contact_name=source.contact_name,
-            assignee=source.assignee,
-            status=source.status,
-            occurred_at=source.occurred_at,
-        )
-    if kind == "task":
-        return services.task_update(
-            task=source,
-            actor=actor,
-            subject=source.subject,
-            description=description,
-            counterparty=source.counterparty,
-            counterparty_name=source.counterparty_name,
-            assignee=source.assignee,
-            deadline=source.deadline,
-            status=source.status,
-        )
-    raise ValueError(kind)
+    if isinstance(source, Thread):
+        return services.thread_edit(thread=source, actor=actor, changes={"description": description})
+    return services.item_edit(item=source, actor=actor, changes={"description": description})

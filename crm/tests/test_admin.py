@@ -456,13 +456,9 @@ def test_admin_deletes_a_communication_and_its_number_is_never_reused(admin_clie
 
 @pytest.mark.parametrize("model", ["thread", "task"])
 def test_admin_deletes_threads_and_tasks(admin_client, superuser, model):
-    """BUG (crm/admin.py ThreadAdmin): deleting a thread that holds anything is refused. Django's
-    delete view collects related objects first; Communication.thread and Task.thread are PROTECT,
-    so it shows "cannot delete: protected related objects" and ThreadAdmin.delete_model
-    (services.thread_delete, which removes tasks and communications first) is never reached.
-    Fix: override ThreadAdmin.get_deleted_objects to list the thread's communications, tasks and
-    attachments as deleted (not protected), e.g. collect them with a NestedObjects collector over
-    [thread, *thread.communications.all(), *thread.tasks.all()] and return no protected objects."""
+    """A thread that holds communications and tasks can be deleted from the admin: although
+    Communication.thread and Task.thread are PROTECT, ThreadAdmin lists them as deleted with it
+    (get_deleted_objects) and services.thread_delete removes them first."""
     task = services.task_create(author=superuser, subject="За триене")
     obj = task.thread if model == "thread" else task
     response = admin_client.post(f"/admin/crm/{model}/{obj.pk}/delete/", {"post": "yes"})

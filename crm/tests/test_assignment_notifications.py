@@ -3,7 +3,6 @@ to you tells you; assigning yourself tells no one."""
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from crm import services
 from crm.models import Communication
@@ -23,33 +22,11 @@ def new_task(*, author, assignee, **kwargs):
 
 
 def edit_task(task, *, actor, assignee, **changes):
-    fields = {
-        "subject": task.subject,
-        "description": task.description,
-        "counterparty": task.counterparty,
-        "counterparty_name": task.counterparty_name,
-        "deadline": task.deadline,
-        "status": task.status,
-    }
-    fields.update(changes)
-    return services.task_update(task=task, actor=actor, assignee=assignee, **fields)
+    return services.item_edit(item=task, actor=actor, changes={"assignee": assignee, **changes})
 
 
 def edit_communication(communication, *, actor, assignee):
-    return services.communication_update(
-        communication=communication,
-        actor=actor,
-        channel=communication.channel,
-        subject=communication.subject,
-        description=communication.description,
-        counterparty=communication.counterparty,
-        counterparty_name=communication.counterparty_name,
-        contact=None,
-        contact_name="",
-        assignee=assignee,
-        status=communication.status,
-        occurred_at=communication.occurred_at or timezone.now(),
-    )
+    return services.item_assign(item=communication, actor=actor, assignee=assignee)
 
 
 def test_creating_a_task_for_someone_tells_them(user, petar, sent, on_commit):
@@ -159,3 +136,35 @@ def test_reassigning_a_communication_to_yourself_tells_no_one(user, other_user, 
     with on_commit():
         edit_communication(communication, actor=user, assignee=user)
     assert Notification.objects.count() == 0
+
+
+# --- one act, one notification a person (crm.effects) ----------------------------------------------
+
+
+def test_assigned_and_mentioned_at_once_is_told_once_as_mentioned(user, petar, sent, on_commit):
+    from mentions.selectors import mention_token
+
+    with on_commit():
+        task = new_task(author=user, assignee=petar, description=f"{mention_token(obj=petar)}, виж това")
+    assert list(Notification.objects.values_list("recipient_id", "kind")) == [(petar.pk, "mention")]
+    assert [group for group, _ in sent] == [user_group_name(petar.pk)]
+    with on_commit():
+        edit_task(task, actor=user, assignee=None)
+        edit_task(task, actor=user, assignee=petar, description=f"{mention_token(obj=user)} и пак")
+    assert Notification.objects.filter(kind="assignment").count() == 1
+
+
+def test_a_status_change_syncs_no_mentions_and_writes_only_the_status(user, petar, django_assert_num_queries):
+    task = new_task(author=user, assignee=petar)
+    # the savepoint, the status update, its event, touching the thread, the release: no mention
+    # lookups, no other field written
+    with django_assert_num_queries(5):
+        services.task_status_set(task=task, actor=user, status="in_progress")
+    task.refresh_from_db()
+    assert task.status == "in_progress"
+
+
+def test_an_edit_names_only_fields_of_its_kind(user):
+    task = new_task(author=user, assignee=None)
+    with pytest.raises(ValueError, match="direction"):
+        services.item_edit(item=task, actor=user, changes={"direction": "out"})

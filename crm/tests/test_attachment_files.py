@@ -26,6 +26,7 @@ from PIL import Image
 from accounts.tests.factories import UserFactory
 from crm import services, uploads
 from crm.models import Attachment, Communication, Task, Thread, ThreadEvent
+from crm.services import _pipeline
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
@@ -116,7 +117,7 @@ def test_at_most_20_files_per_request_by_default(user, media, count, accepted):
         assert create_communication(user, text_files(count)).attachments.count() == count
         return
     with (
-        mock.patch.object(services, "upload_check", wraps=services.upload_check) as check,
+        mock.patch.object(_pipeline, "upload_check", wraps=_pipeline.upload_check) as check,
         pytest.raises(ValidationError) as excinfo,
         translation.override("en"),
     ):
@@ -506,7 +507,7 @@ def test_files_of_a_request_killed_mid_upload_are_removed_by_the_cleanup(user, m
     keep = create_communication(user, [SimpleUploadedFile("остава.pdf", PDF)])
     with (
         mock.patch.object(uploads.StoredFiles, "discard", lambda self: None),
-        mock.patch("crm.services.Attachment.objects.bulk_create", side_effect=IntegrityError("killed")),
+        mock.patch("crm.models.Attachment.objects.bulk_create", side_effect=IntegrityError("killed")),
         pytest.raises(IntegrityError),
     ):
         create_communication(user, two_files(), subject="Прекъснато")

@@ -124,17 +124,7 @@ def test_the_services_refuse_dates_out_of_range_too(user, world):
     assert error.value.message_dict == {"occurred_at": [DATE_MESSAGE]}
     task = world["task"]
     with pytest.raises(ValidationError) as error:
-        services.task_update(
-            task=task,
-            actor=user,
-            subject=task.subject,
-            description="",
-            counterparty=task.counterparty,
-            counterparty_name="",
-            assignee=None,
-            deadline=datetime.datetime(2101, 1, 1, tzinfo=SOFIA),
-            status=Status.NEW,
-        )
+        services.item_edit(item=task, actor=user, changes={"deadline": datetime.datetime(2101, 1, 1, tzinfo=SOFIA)})
     assert "deadline" in error.value.message_dict
     assert Task.objects.count() == 1 and Communication.objects.count() == 1
 
@@ -240,7 +230,7 @@ def test_a_row_saved_before_the_limit_still_takes_a_status_change_and_a_copy_exp
     Communication.objects.filter(pk=world["communication"].pk).update(description=long)
     task = Task.objects.get(pk=world["task"].pk)
 
-    services.task_set_status(task=task, actor=user, status=Status.DONE)
+    services.task_status_set(task=task, actor=user, status=Status.DONE)
     assert Task.objects.get(pk=task.pk).status == Status.DONE
 
     communication = world["communication"]

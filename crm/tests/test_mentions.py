@@ -12,6 +12,7 @@ from django.db import transaction
 from accounts.tests.factories import DepartmentFactory, UserFactory
 from crm import services
 from crm.models import Communication, Task, Thread
+from crm.services import _pipeline
 from crm.tests.factories import (
     CommunicationFactory,
     CounterpartyFactory,
@@ -226,7 +227,7 @@ def test_the_notification_says_who_and_where(people):
     assert note.target == thread
     assert note.url == thread.get_absolute_url()
     assert note.text == f"Иван Петров ви спомена в {thread.number} „{thread.subject}“"
-    assert services._sync_mentions(obj=thread, actor=ivan) == set()  # saved again: nobody new
+    assert _pipeline.effects_apply(item=thread, actor=ivan, changed={"description"}) == {}  # saved again: nobody new
 
 
 def test_notifications_are_pushed_after_commit(people, django_capture_on_commit_callbacks):
@@ -292,10 +293,10 @@ def test_syncing_a_description_runs_in_a_fixed_number_of_queries(people, django_
         # user, department, order, product lookups; stored rows; insert; members; active users;
         # notification insert (its content type is cached).
         with django_assert_num_queries(9):
-            services._sync_mentions(obj=task, actor=ivan)
+            _pipeline.effects_apply(item=task, actor=ivan, changed={"description"})
     # Unchanged text: lookups and the stored rows, nothing written, nobody told.
     with django_assert_num_queries(5):
-        services._sync_mentions(obj=task, actor=ivan)
+        _pipeline.effects_apply(item=task, actor=ivan, changed={"description"})
 
 
 # --- the limit ----------------------------------------------------------------------------------

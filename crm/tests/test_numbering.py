@@ -209,7 +209,7 @@ def test_a_rolled_back_creation_does_not_consume_a_number(user):
 
     with frozen_now(at(2026, 3, 3, 3, 0)):
         with (
-            mock.patch("crm.services.Communication.objects.create", side_effect=IntegrityError("boom")),
+            mock.patch("crm.models.Communication.objects.create", side_effect=IntegrityError("boom")),
             pytest.raises(IntegrityError),
         ):
             communication(user, "in")

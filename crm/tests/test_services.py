@@ -35,35 +35,12 @@ def communication(author, **kwargs):
     return services.communication_create(author=author, **kwargs)
 
 
-def update_communication(comm, actor, **kwargs):
-    fields = {
-        "channel": comm.channel,
-        "subject": comm.subject,
-        "description": comm.description,
-        "counterparty": comm.counterparty,
-        "counterparty_name": comm.counterparty_name,
-        "contact": comm.contact,
-        "contact_name": comm.contact_name,
-        "assignee": comm.assignee,
-        "status": comm.status,
-        "occurred_at": comm.occurred_at,
-    }
-    fields.update(kwargs)
-    return services.communication_update(communication=comm, actor=actor, **fields)
+def update_communication(comm, actor, files=(), **changes):
+    return services.item_edit(item=comm, actor=actor, changes=changes, files=files)
 
 
-def update_task(task, actor, **kwargs):
-    fields = {
-        "subject": task.subject,
-        "description": task.description,
-        "counterparty": task.counterparty,
-        "counterparty_name": task.counterparty_name,
-        "assignee": task.assignee,
-        "deadline": task.deadline,
-        "status": task.status,
-    }
-    fields.update(kwargs)
-    return services.task_update(task=task, actor=actor, **fields)
+def update_task(task, actor, files=(), **changes):
+    return services.item_edit(item=task, actor=actor, changes=changes, files=files)
 
 
 def counts() -> dict[str, int]:
@@ -511,8 +488,8 @@ def test_communication_update_records_only_real_changes(user, other_user, alfa, 
 
 def test_task_set_status_records_one_event(user):
     task = services.task_create(author=user, subject="Задача", assignee=user)
-    services.task_set_status(task=task, actor=user, status=Status.DONE)
-    services.task_set_status(task=task, actor=user, status=Status.DONE)
+    services.task_status_set(task=task, actor=user, status=Status.DONE)
+    services.task_status_set(task=task, actor=user, status=Status.DONE)
     assert list(ThreadEvent.objects.values_list("kind", flat=True)) == [ThreadEvent.Kind.STATUS_CHANGED]
     assert Task.objects.get(pk=task.pk).status == Status.DONE
 
@@ -624,9 +601,7 @@ def test_a_refused_communication_saves_nothing(user, beta, kwargs):
 @pytest.mark.parametrize("make", ["communication", "task"])
 def test_a_database_failure_after_the_thread_was_opened_rolls_everything_back(user, alfa, make):
     before = counts()
-    target = (
-        "crm.services.Communication.objects.create" if make == "communication" else "crm.services.Task.objects.create"
-    )
+    target = "crm.models.Communication.objects.create" if make == "communication" else "crm.models.Task.objects.create"
     with mock.patch(target, side_effect=IntegrityError("boom")), pytest.raises(IntegrityError):
         if make == "communication":
             communication(user, counterparty=alfa)
@@ -639,7 +614,7 @@ def test_a_failed_copy_to_task_saves_no_task(user, alfa):
     comm = communication(user, counterparty=alfa)
     before = counts()
     with (
-        mock.patch("crm.services.ThreadEvent.objects.create", side_effect=IntegrityError("boom")),
+        mock.patch("crm.models.ThreadEvent.objects.create", side_effect=IntegrityError("boom")),
         pytest.raises(IntegrityError),
     ):
         services.communication_copy_to_task(communication=comm, actor=user)
@@ -650,7 +625,7 @@ def test_a_failed_link_saves_no_link(user, alfa):
     thread = services.thread_create(author=user, subject="Т", counterparty=alfa)
     order = OrderFactory(counterparty=alfa)
     with (
-        mock.patch("crm.services.ThreadEvent.objects.create", side_effect=IntegrityError("boom")),
+        mock.patch("crm.models.ThreadEvent.objects.create", side_effect=IntegrityError("boom")),
         pytest.raises(IntegrityError),
     ):
         services.thread_link_order(thread=thread, order=order, actor=user)
@@ -662,7 +637,7 @@ def test_a_failed_promotion_links_nothing(user):
     comm = communication(user, counterparty_name="АЛФА ТРЕЙД ООД", thread=thread)
     before = counts()
     with (
-        mock.patch("crm.services.ThreadEvent.objects.bulk_create", side_effect=IntegrityError("boom")),
+        mock.patch("crm.models.ThreadEvent.objects.bulk_create", side_effect=IntegrityError("boom")),
         pytest.raises(IntegrityError),
     ):
         services.counterparty_promote(name="алфа трейд оод", actor=user)

@@ -559,7 +559,7 @@ def _files():
     return [upload("снимка.png", png(), "image/png"), upload("оферта.pdf", PDF, "application/pdf")]
 
 
-@pytest.mark.parametrize("operation", ["communication_create", "communication_update", "task_create", "task_update"])
+@pytest.mark.parametrize("operation", ["communication_create", "communication_edit", "task_create", "task_edit"])
 def test_files_stored_before_a_database_failure_are_removed(user, alfa, operation):
     comm = create_communication(user, alfa, [])
     task = services.task_create(author=user, subject="Задача", counterparty=alfa)
@@ -574,42 +574,17 @@ def test_files_stored_before_a_database_failure_are_removed(user, alfa, operatio
 
     with (
         mock.patch.object(uploads.StoredFiles, "save", spying_save),
-        mock.patch("crm.services.Attachment.objects.bulk_create", side_effect=IntegrityError("disk full")),
+        mock.patch("crm.models.Attachment.objects.bulk_create", side_effect=IntegrityError("disk full")),
         pytest.raises(IntegrityError),
     ):
         if operation == "communication_create":
             create_communication(user, alfa, _files())
-        elif operation == "communication_update":
-            services.communication_update(
-                communication=comm,
-                actor=user,
-                channel=comm.channel,
-                subject=comm.subject,
-                description="",
-                counterparty=alfa,
-                counterparty_name="",
-                contact=None,
-                contact_name="",
-                assignee=None,
-                status=comm.status,
-                occurred_at=comm.occurred_at,
-                files=_files(),
-            )
+        elif operation == "communication_edit":
+            services.item_edit(item=comm, actor=user, changes={}, files=_files())
         elif operation == "task_create":
             services.task_create(author=user, subject="Задача", counterparty=alfa, files=_files())
         else:
-            services.task_update(
-                task=task,
-                actor=user,
-                subject=task.subject,
-                description="",
-                counterparty=alfa,
-                counterparty_name="",
-                assignee=None,
-                deadline=None,
-                status=task.status,
-                files=_files(),
-            )
+            services.item_edit(item=task, actor=user, changes={}, files=_files())
     assert len(stored) == 3  # the files really were written (PNG, its thumbnail, PDF) before the failure
     assert media_files() == files_before
     assert db_counts() == before
@@ -621,7 +596,7 @@ def test_copy_to_task_failing_after_copying_files_leaves_no_file(user, alfa):
     # task_create (with its copied files) succeeds; then recording the TASK_COPIED event fails,
     # so communication_copy_to_task's transaction rolls back: no task, and no copied file may remain.
     with (
-        mock.patch("crm.services.ThreadEvent.objects.create", side_effect=IntegrityError("boom")),
+        mock.patch("crm.models.ThreadEvent.objects.create", side_effect=IntegrityError("boom")),
         pytest.raises(IntegrityError),
     ):
         services.communication_copy_to_task(communication=comm, actor=user)
@@ -633,7 +608,7 @@ def test_copy_to_task_failing_while_copying_files_leaves_no_file(user, alfa):
     comm = create_communication(user, alfa, _files())
     before, files_before = db_counts(), media_files()
     with (
-        mock.patch("crm.services.Attachment.objects.bulk_create", side_effect=IntegrityError("boom")),
+        mock.patch("crm.models.Attachment.objects.bulk_create", side_effect=IntegrityError("boom")),
         pytest.raises(IntegrityError),
     ):
         services.communication_copy_to_task(communication=comm, actor=user)

@@ -366,9 +366,8 @@ def test_attachments_are_stored_with_the_communication(client_ivan):
 
 
 def test_new_communication_with_an_assignee(client_ivan, georgi):
-    """BUG (crm/forms.py): BootstrapForm.__init__ calls add_bootstrap_classes, which reads
-    ``form.errors`` on a bound form and so validates it before CommunicationForm.__init__ has set
-    the assignee queryset (still ``User.objects.none()``): every picked assignee is "not a valid choice"."""
+    """A picked assignee is a valid choice: the form is not validated before its __init__ has set
+    the assignee queryset (add_bootstrap_classes reads ``form._errors``, not ``form.errors``)."""
     response = client_ivan.post(
         "/communications/new/", communication_form(counterparty_name="Бета ЕООД", assignee=georgi.pk)
     )
@@ -489,9 +488,8 @@ def test_author_edits_a_communication_but_not_its_direction(client_ivan, call):
 
 
 def test_edit_posted_by_a_browser_without_the_disabled_direction(client_ivan, call):
-    """BUG (crm/forms.py, same cause as the assignee bug): a browser does not send a disabled input,
-    but the form is validated in BootstrapForm.__init__, before ``editing=True`` disables
-    ``direction``, so the missing direction is "required" and the edit can never be saved."""
+    """A browser does not send the disabled direction; the edit saves anyway (the form is validated
+    after ``editing=True`` disabled the field) and the direction stays."""
     data = edit_form(call, subject="Без посока във формата", direction=None)
     response = client_ivan.post(f"/communications/{call.pk}/edit/", data)
     assert response.status_code == 302, field_errors(page(response))
@@ -500,7 +498,7 @@ def test_edit_posted_by_a_browser_without_the_disabled_direction(client_ivan, ca
 
 
 def test_edit_assigns_a_colleague(client_ivan, call, georgi):
-    """BUG: see test_new_communication_with_an_assignee."""
+    """Assigning on edit works like on create (see test_new_communication_with_an_assignee)."""
     response = client_ivan.post(f"/communications/{call.pk}/edit/", edit_form(call, assignee=georgi.pk))
     assert response.status_code == 302, field_errors(page(response))
     call.refresh_from_db()
@@ -995,14 +993,9 @@ def test_load_older_partial_runs_a_fixed_number_of_queries(client_ivan, user, al
 
 
 def test_load_older_with_many_items_at_the_same_minute(client_ivan, user, alfa):
-    """BUG (crm/selectors.thread_timeline): each source is cut in SQL at ``occurred_at <= cursor time``
-    and limited to 31 rows *before* the rows at the cursor's own time are dropped in Python. When more
-    than 31 items share the cursor's timestamp (a meeting's notes logged at one minute, an import,
-    orders of one day: all at midnight), the next page comes back nearly empty and the walk stops,
-    silently losing the rest. Fix: filter the tie in SQL, e.g. for communications
-    ``Q(occurred_at__lt=t) | Q(occurred_at=t, pk__lt=pk)`` when the cursor's rank is the
-    communication rank (``Q(occurred_at=t)`` for a later rank, nothing at ``t`` for an earlier one),
-    and the same per source."""
+    """More items at one timestamp than a page holds (a meeting's notes logged at one minute, an
+    import, orders of one day at midnight): "load older" walks through all of them, because the
+    tie at the cursor's time is cut in SQL (time, then rank and id), not after the LIMIT."""
     thread = ThreadFactory(counterparty=alfa, author=user)
     same_minute = datetime.datetime(2025, 5, 5, 10, 30, tzinfo=SOFIA)
     CommunicationFactory.create_batch(

@@ -116,7 +116,8 @@ def test_under_a_test_transaction_the_push_waits_for_the_commit(
 # --- who is told ------------------------------------------------------------------------------
 
 
-def test_never_the_actor_and_each_recipient_once(user, other_user, sent, django_capture_on_commit_callbacks):
+def test_each_recipient_once_and_the_callers_choice_is_kept(user, other_user, sent, django_capture_on_commit_callbacks):
+    """Who is told is decided by the caller (crm.effects): the actor, if passed, is told too."""
     with django_capture_on_commit_callbacks(execute=True):
         rows = notification_send(
             recipient_ids=[other_user.pk, user.pk, other_user.pk, None],
@@ -125,13 +126,13 @@ def test_never_the_actor_and_each_recipient_once(user, other_user, sent, django_
             target=None,
             text="x",
         )
-    assert [r.recipient_id for r in rows] == [other_user.pk]
-    assert [group for group, _ in sent] == [user_group_name(other_user.pk)]
+    assert sorted(r.recipient_id for r in rows) == sorted([other_user.pk, user.pk])
+    assert sorted(group for group, _ in sent) == sorted([user_group_name(other_user.pk), user_group_name(user.pk)])
 
 
-def test_only_the_actor_writes_nothing_and_pushes_nothing(user, sent, django_capture_on_commit_callbacks):
+def test_no_recipients_writes_nothing_and_pushes_nothing(user, sent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        assert send(recipients=[user], actor=user) == []
+        assert send(recipients=[], actor=user) == []
     assert callbacks == []
     assert Notification.objects.count() == 0
 

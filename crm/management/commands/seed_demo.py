@@ -304,7 +304,7 @@ class Command(BaseCommand):
                 f"{_token('@', production.name, 'department', production.pk)} да потвърди наличността."
             ),
         )
-        services.task_set_status(task=task, actor=users["elena"], status=Status.IN_PROGRESS)
+        services.task_status_set(task=task, actor=users["elena"], status=Status.IN_PROGRESS)
         services.task_create(
             author=users["ivan"],
             thread=thread,

@@ -1,0 +1,61 @@
+"""Who is told when something happens in the CRM: the one place that decides (Zulip's
+``notification_data.py`` shape). Pure: no ORM, no settings; the write pipeline
+(crm/services/_pipeline.py) gathers the facts (an ``Act``) and sends what ``decide`` returns.
+
+Rules, in order of rank (one act tells each person once, for the highest reason that applies):
+
+1. ``MENTION``: a mention added to the text reaches them (users directly, departments through
+   their members; who is reached is worked out before, by mentions.selectors.mention_audience).
+2. ``ASSIGNMENT``: they are the new assignee (an assignee that did not change tells no one).
+3. ``ACTIVITY``: they follow the item and it was created or changed.
+
+Never the actor: nobody is told about their own act.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    """Why someone is told; the value is the notification kind (notifications.kinds)."""
+
+    MENTION = "mention"
+    ASSIGNMENT = "assignment"
+    ACTIVITY = "activity"
+
+
+@dataclass(frozen=True)
+class Act:
+    """What one create or edit did, as ids and field names only."""
+
+    actor_id: int | None
+    item_kind: str  # "thread", "communication" or "task"
+    created: bool = False
+    changed: frozenset[str] = frozenset()  # the fields an edit changed
+    mentioned_ids: frozenset[int] = frozenset()  # newly reached by a mention, active users
+    old_assignee_id: int | None = None
+    new_assignee_id: int | None = None
+    old_status: str | None = None
+    new_status: str | None = None
+    # Who follows the item: empty until followers exist (a later issue fills it in the pipeline).
+    follower_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+def decide(act: Act) -> dict[int, Reason]:
+    """Each recipient with the one reason they are told for (see the module's rules)."""
+    told: dict[int, Reason] = {}
+
+    def offer(user_ids: Iterable[int | None], reason: Reason) -> None:
+        for user_id in user_ids:
+            if user_id is not None and user_id != act.actor_id:
+                told.setdefault(user_id, reason)  # an earlier (higher) reason stays
+
+    offer(sorted(act.mentioned_ids), Reason.MENTION)
+    if act.new_assignee_id != act.old_assignee_id:
+        offer([act.new_assignee_id], Reason.ASSIGNMENT)
+    if act.created or act.changed:
+        offer(sorted(act.follower_ids), Reason.ACTIVITY)
+    return told

@@ -1,0 +1,381 @@
+"""The one write path of threads, communications and tasks (create and edit alike), and the
+rules the services share.
+
+``item_write`` does, in this order: check the values (the kind's ``clean``, over the stored
+values merged with the changes) → check the uploads → ``with stored_files()`` (removed again on
+any error) → ``transaction.atomic()`` → open a thread if needed → number → save (an edit writes
+only the fields that changed) → store attachments → timeline events → touch the thread →
+``effects_apply`` (mentions synced, ``crm.effects.decide`` says who is told, they are told).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from crm import effects
+from crm.inputs import TEXT_MAX_LENGTH, validate_date_in_range, validate_text
+from crm.models import Attachment, ContactPerson, Counterparty, Status, Thread, ThreadEvent
+from crm.numbering import number_allocate
+from crm.uploads import CheckedUpload, StoredFiles, stored_files, upload_check
+from mentions.selectors import mention_audience
+from mentions.services import mention_sync
+from notifications.services import notification_send
+
+# --- shared rules ------------------------------------------------------------------------------
+
+
+def counterparty_fields(
+    *, counterparty: Counterparty | None, counterparty_name: str, required: bool
+) -> tuple[Counterparty | None, str]:
+    name = (counterparty_name or "").strip()
+    if counterparty is not None and name:
+        raise ValidationError({"counterparty_name": _("Choose a counterparty or type a name, not both.")})
+    if required and counterparty is None and not name:
+        raise ValidationError({"counterparty": _("Choose a counterparty or type its name.")})
+    return counterparty, name
+
+
+def contact_fields(
+    *, counterparty: Counterparty | None, contact: ContactPerson | None, contact_name: str
+) -> tuple[ContactPerson | None, str]:
+    name = (contact_name or "").strip()
+    if contact is not None and name:
+        raise ValidationError({"contact_name": _("Choose a contact person or type a name, not both.")})
+    if contact is not None and (counterparty is None or contact.counterparty_id != counterparty.pk):
+        raise ValidationError({"contact": _("This contact person does not belong to the chosen counterparty.")})
+    return contact, name
+
+
+def status_for(*, status: str | None, assignee) -> str:
+    status = status or Status.NEW
+    if status not in Status.values:
+        raise ValidationError({"status": _("Unknown status.")})
+    # DESIGN.md: setting an assignee on a new item makes it assigned.
+    if assignee is not None and status == Status.NEW:
+        return Status.ASSIGNED
+    return status
+
+
+def require_text(value: str, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: message})
+    return value
+
+
+def check_texts(model, *, unchanged_from=None, **texts: str) -> None:
+    """Each text fits its column (no NUL, at most its max_length; long texts TEXT_MAX_LENGTH): a
+    message on its field, never a database error, whoever calls (a form, the admin, an API).
+
+    ``unchanged_from``: the row being edited; a text it already holds is not checked again (rows
+    saved before a limit existed still take a status change)."""
+    errors = {}
+    for field, value in texts.items():
+        if unchanged_from is not None and getattr(unchanged_from, field) == value:
+            continue
+        try:
+            validate_text(value or "", max_length=model._meta.get_field(field).max_length or TEXT_MAX_LENGTH)
+        except ValidationError as error:
+            errors[field] = error.messages
+    if errors:
+        raise ValidationError(errors)
+
+
+def check_moment(field: str, value: datetime | None, *, unchanged_from=None) -> None:
+    if unchanged_from is not None and getattr(unchanged_from, field) == value:
+        return
+    try:
+        validate_date_in_range(value)
+    except ValidationError as error:
+        raise ValidationError({field: error.messages})
+
+
+def clean_common(model, values: dict, *, item, counterparty_required: bool, texts: tuple[str, ...] = ()) -> dict:
+    """The rules every kind shares: a subject, texts that fit their columns, a counterparty or
+    its name (not both). ``values`` with those normalised; ``texts``: other text fields to check."""
+    subject = require_text(values["subject"], "subject", _("Enter a subject."))
+    description = values["description"] or ""
+    others = {name: values[name] for name in ("counterparty_name", *texts)}
+    check_texts(model, unchanged_from=item, subject=subject, description=description, **others)
+    counterparty, counterparty_name = counterparty_fields(
+        counterparty=values["counterparty"],
+        counterparty_name=values["counterparty_name"],
+        required=counterparty_required,
+    )
+    return values | {
+        "subject": subject,
+        "description": description,
+        "counterparty": counterparty,
+        "counterparty_name": counterparty_name,
+    }
+
+
+def touch_thread(thread: Thread, moment: datetime) -> None:
+    Thread.objects.filter(pk=thread.pk, last_activity_at__lt=moment).update(last_activity_at=moment)
+    if thread.last_activity_at < moment:
+        thread.last_activity_at = moment
+
+
+def record_event(*, thread: Thread, kind: str, actor, communication=None, task=None, order=None, **data) -> None:
+    ThreadEvent.objects.create(
+        thread=thread, kind=kind, actor=actor, communication=communication, task=task, order=order, data=data
+    )
+
+
+def check_uploads(files: Iterable) -> list[CheckedUpload]:
+    files = list(files or ())
+    # The counts first: too many files are refused before any of them is read or decoded.
+    limit = settings.ATTACHMENT_MAX_FILES
+    if len(files) > limit:
+        raise ValidationError(
+            {
+                "attachments": _("Attach at most %(limit)s files at a time (%(count)s were chosen).")
+                % {"limit": limit, "count": len(files)}
+            }
+        )
+    total, total_limit = sum(f.size or 0 for f in files), settings.ATTACHMENT_MAX_TOTAL_BYTES
+    if total > total_limit:
+        raise ValidationError(
+            {
+                "attachments": _("The files add up to %(size)s MB; at most %(limit)s MB can be attached at a time.")
+                % {"size": round(total / 1048576, 1), "limit": total_limit // 1048576}
+            }
+        )
+    checked, errors = [], []
+    for uploaded in files:
+        try:
+            checked.append(upload_check(uploaded))
+        except ValidationError as error:
+            errors.extend(error.messages)
+    if errors:
+        raise ValidationError({"attachments": errors})
+    return checked
+
+
+def _store_attachments(*, checked: list[CheckedUpload], stored: StoredFiles, item, uploaded_by) -> None:
+    attachments = []
+    for upload in checked:
+        attachment = Attachment(
+            original_name=upload.original_name,
+            size=len(upload.content),
+            content_type=upload.content_type,
+            uploaded_by=uploaded_by,
+            thread=item.thread,
+            **{type(item).__name__.lower(): item},
+        )
+        attachment.file.name = stored.save("attachments", upload.extension, upload.content)
+        if upload.thumbnail is not None:
+            attachment.thumbnail.name = stored.save("thumbnails", "jpg", upload.thumbnail)
+        attachments.append(attachment)
+    Attachment.objects.bulk_create(attachments)
+
+
+# --- the pipeline --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemKind:
+    """What the pipeline needs to know of one kind of item."""
+
+    model: type
+    name: str  # "thread", "communication", "task": crm.effects' item_kind, the events' foreign key
+    # clean(values, item=…, moment=…): every editable field checked and normalised, or a
+    # ValidationError keyed by form field. ``item`` is None on create, the stored row on edit.
+    clean: Callable[..., dict]
+    number_prefix: Callable[[dict], str]
+    editable: frozenset[str]
+    # The kind of the thread a new item opens when none is given; None: the kind is a thread.
+    thread_kind: ItemKind | None = None
+
+    @property
+    def in_thread(self) -> bool:
+        return self.thread_kind is not None
+
+
+def _value(item, name: str):
+    """A stored value to compare with a change; a relation by its id (no query)."""
+    field = item._meta.get_field(name)
+    return getattr(item, field.attname) if field.is_relation else getattr(item, name)
+
+
+def _as_stored(item, name: str, value):
+    field = item._meta.get_field(name)
+    return getattr(value, "pk", value) if field.is_relation else value
+
+
+def item_write(
+    *,
+    kind: ItemKind,
+    actor,
+    values: dict,
+    item=None,
+    thread: Thread | None = None,
+    files: Iterable = (),
+    moment: datetime | None = None,
+    on_saved: Callable | None = None,
+):
+    """Create an item of ``kind`` from ``values`` (``item`` None), or apply ``values`` (only the
+    fields to change) to ``item``. ``on_saved(item)`` runs in the transaction after the save."""
+    moment = moment or timezone.now()
+    created = item is None
+    if created:
+        before: dict = {}
+        values = kind.clean(values, item=None, moment=moment)
+        changed = dict(values)
+    else:
+        unknown = set(values) - kind.editable
+        if unknown:
+            raise ValueError(f"{kind.name}: these fields are not edited here: {sorted(unknown)}")
+        merged = {name: getattr(item, name) for name in kind.editable} | values
+        values = kind.clean(merged, item=item, moment=moment)
+        before = {name: _value(item, name) for name in values}
+        changed = {name: value for name, value in values.items() if _as_stored(item, name, value) != before[name]}
+    checked = check_uploads(files) if kind.in_thread else []
+    with stored_files() as stored, transaction.atomic():
+        if created:
+            if kind.in_thread:
+                thread = thread or _thread_open(kind=kind.thread_kind, actor=actor, values=values, moment=moment)
+                extra = {"thread": thread}
+            else:
+                extra = {"last_activity_at": moment}
+            item = kind.model.objects.create(
+                number=number_allocate(prefix=kind.number_prefix(values), moment=moment),
+                author=actor,
+                created_at=moment,
+                **extra,
+                **values,
+            )
+        elif changed:
+            for name, value in changed.items():
+                setattr(item, name, value)
+            item.save(update_fields=list(changed))
+        if checked:
+            _store_attachments(checked=checked, stored=stored, item=item, uploaded_by=actor)
+        if on_saved is not None:
+            on_saved(item)
+        if not created:
+            _record_changes(item=item, kind=kind, actor=actor, before=before, changed=changed)
+        if kind.in_thread and (created or changed or checked):
+            touch_thread(item.thread, moment if created else timezone.now())
+        effects_apply(
+            item=item,
+            actor=actor,
+            created=created,
+            changed=changed,
+            old_assignee_id=before.get("assignee"),
+        )
+    return item
+
+
+def _thread_open(*, kind: ItemKind, actor, values: dict, moment: datetime) -> Thread:
+    """A new thread for an item given none: its subject and counterparty are the item's."""
+    return item_write(
+        kind=kind,
+        actor=actor,
+        values={
+            "subject": values["subject"],
+            "description": "",
+            "counterparty": values.get("counterparty"),
+            "counterparty_name": values.get("counterparty_name", ""),
+        },
+        moment=moment,
+    )
+
+
+def _record_changes(*, item, kind: ItemKind, actor, before: dict, changed: dict) -> None:
+    """The timeline's events of an edit: one per change users follow (status, assignee, deadline)."""
+    if not kind.in_thread:
+        return
+    about = {kind.name: item}
+    if "status" in changed:
+        record_event(
+            thread=item.thread,
+            kind=ThreadEvent.Kind.STATUS_CHANGED,
+            actor=actor,
+            old=before["status"],
+            new=changed["status"],
+            **about,
+        )
+    if "assignee" in changed:
+        assignee = changed["assignee"]
+        record_event(
+            thread=item.thread,
+            kind=ThreadEvent.Kind.ASSIGNED,
+            actor=actor,
+            old_id=before["assignee"],
+            new_id=assignee.pk if assignee is not None else None,
+            new=str(assignee) if assignee is not None else "",
+            **about,
+        )
+    if "deadline" in changed:
+        old, new = before["deadline"], changed["deadline"]
+        record_event(
+            thread=item.thread,
+            kind=ThreadEvent.Kind.DEADLINE_CHANGED,
+            actor=actor,
+            old=old.isoformat() if old else "",
+            new=new.isoformat() if new else "",
+            **about,
+        )
+
+
+# --- effects: who is told ------------------------------------------------------------------------
+
+
+def effects_apply(
+    *, item, actor, created: bool = False, changed: Collection[str] = (), old_assignee_id: int | None = None
+) -> dict[int, effects.Reason]:
+    """After a save, in its transaction: the description's mentions follow the text (synced when
+    the item is new or its description changed), crm.effects decides who is told and why, and
+    they are told (rows now, pushes after commit). Returns the decision.
+
+    Too many mentions: a ValidationError on ``description``, and the change rolls back."""
+    mentioned: set[int] = set()
+    if created or "description" in changed:
+        diff = mention_sync(source=item, text=item.description, field="description")
+        # Everyone the new mentions reach; leaving out the actor is crm.effects' rule.
+        mentioned = mention_audience(diff=diff, actor_id=None)
+    act = effects.Act(
+        actor_id=getattr(actor, "pk", None),
+        item_kind=type(item).__name__.lower(),
+        created=created,
+        changed=frozenset(changed),
+        mentioned_ids=frozenset(mentioned),
+        old_assignee_id=old_assignee_id,
+        new_assignee_id=getattr(item, "assignee_id", None),
+    )
+    decision = effects.decide(act)
+    for reason in effects.Reason:
+        recipients = sorted(pk for pk, why in decision.items() if why == reason)
+        if recipients:
+            notification_send(
+                recipient_ids=recipients,
+                actor=actor,
+                kind=reason.value,
+                target=item,
+                text=_notification_text(reason=reason, item=item, actor=actor),
+                url=item.get_absolute_url(),
+            )
+    return decision
+
+
+def _notification_text(*, reason: effects.Reason, item, actor) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        who = actor if actor is not None else _("Someone")
+        if reason == effects.Reason.MENTION:
+            text = _("%(actor)s mentioned you in %(number)s “%(subject)s”")
+        elif reason == effects.Reason.ASSIGNMENT and type(item).__name__ == "Task":
+            text = _("%(actor)s assigned you the task %(number)s “%(subject)s”")
+        elif reason == effects.Reason.ASSIGNMENT:
+            text = _("%(actor)s assigned you the communication %(number)s “%(subject)s”")
+        else:
+            text = _("%(actor)s changed %(number)s “%(subject)s”")
+        return text % {"actor": who, "number": item.number, "subject": item.subject}

@@ -1,0 +1,141 @@
+"""Communications: create, edit (through the one pipeline), copy to a task, delete (the admin)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from crm.models import Communication, ContactPerson, Counterparty, Task, Thread
+from crm.services._pipeline import ItemKind, check_moment, clean_common, contact_fields, item_write, status_for
+from crm.services.attachments import delete_files_on_commit
+from crm.services.tasks import task_create
+from crm.services.threads import THREAD
+
+
+def _clean(values: dict, *, item: Communication | None, moment: datetime) -> dict:
+    cleaned = clean_common(Communication, values, item=item, counterparty_required=True, texts=("contact_name",))
+    occurred_at = values["occurred_at"]
+    check_moment("occurred_at", occurred_at, unchanged_from=item)
+    if item is not None and values["direction"] != item.direction:
+        raise ValidationError({"direction": _("The direction cannot change after creation.")})
+    if values["direction"] not in Communication.Direction.values:
+        raise ValidationError({"direction": _("Choose incoming or outgoing.")})
+    if values["channel"] not in Communication.Channel.values:
+        raise ValidationError({"channel": _("Choose e-mail, phone or meeting.")})
+    contact, contact_name = contact_fields(
+        counterparty=cleaned["counterparty"], contact=values["contact"], contact_name=values["contact_name"]
+    )
+    return cleaned | {
+        "contact": contact,
+        "contact_name": contact_name,
+        "status": status_for(status=values["status"], assignee=values["assignee"]),
+        # Empty means now (on create), or as it was (on edit).
+        "occurred_at": occurred_at or (item.occurred_at if item is not None else moment),
+    }
+
+
+def _number_prefix(values: dict) -> str:
+    return settings.NUMBER_PREFIX_INCOMING if values["direction"] == "in" else settings.NUMBER_PREFIX_OUTGOING
+
+
+COMMUNICATION = ItemKind(
+    model=Communication,
+    name="communication",
+    clean=_clean,
+    number_prefix=_number_prefix,
+    editable=frozenset(
+        {
+            "direction",
+            "channel",
+            "subject",
+            "description",
+            "counterparty",
+            "counterparty_name",
+            "contact",
+            "contact_name",
+            "assignee",
+            "status",
+            "occurred_at",
+        }
+    ),
+    thread_kind=THREAD,
+)
+
+
+def communication_create(
+    *,
+    author,
+    direction: str,
+    channel: str,
+    subject: str,
+    thread: Thread | None = None,
+    description: str = "",
+    counterparty: Counterparty | None = None,
+    counterparty_name: str = "",
+    contact: ContactPerson | None = None,
+    contact_name: str = "",
+    assignee=None,
+    status: str | None = None,
+    occurred_at: datetime | None = None,
+    files: Iterable = (),
+) -> Communication:
+    values = {
+        "direction": direction,
+        "channel": channel,
+        "subject": subject,
+        "description": description,
+        "counterparty": counterparty,
+        "counterparty_name": counterparty_name,
+        "contact": contact,
+        "contact_name": contact_name,
+        "assignee": assignee,
+        "status": status,
+        "occurred_at": occurred_at,
+    }
+    return item_write(kind=COMMUNICATION, actor=author, values=values, thread=thread, files=files)
+
+
+class AlreadyCopied(Exception):
+    """The communication was copied to a task before; copying again needs ``again=True``."""
+
+    def __init__(self, task: Task):
+        super().__init__(task.number)
+        self.task = task
+
+
+def communication_copy_to_task(*, communication: Communication, actor, again: bool = False) -> Task:
+    """A new task in the same thread, pre-filled from the communication, sharing its files.
+
+    Once per communication: if a task was already copied from it, AlreadyCopied names that task
+    unless the caller confirms another copy (``again``). The TASK_COPIED event is recorded by
+    task_create in the same transaction.
+    """
+    with transaction.atomic():
+        # The communication's row lock makes two concurrent first copies one; locking its
+        # attachment rows keeps an admin delete from removing a file this copy is about to share.
+        Communication.objects.select_for_update().filter(pk=communication.pk).first()
+        existing = communication.derived_tasks.order_by("-created_at", "-id").first()
+        if existing is not None and not again:
+            raise AlreadyCopied(existing)
+        return task_create(
+            author=actor,
+            subject=communication.subject,
+            thread=communication.thread,
+            description=communication.description,
+            counterparty=communication.counterparty,
+            counterparty_name=communication.counterparty_name,
+            source_communication=communication,
+            carried_attachments=list(communication.attachments.select_for_update()),
+        )
+
+
+@transaction.atomic
+def communication_delete(*, communication: Communication) -> None:
+    """Its number stays used: sequences never go back."""
+    delete_files_on_commit(list(communication.attachments.all()))
+    communication.delete()

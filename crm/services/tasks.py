@@ -1,0 +1,85 @@
+"""Tasks: create, edit and set the status (through the one pipeline), delete (the admin)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+
+from crm.models import Attachment, Communication, Counterparty, Task, Thread, ThreadEvent
+from crm.services._pipeline import ItemKind, check_moment, clean_common, item_write, record_event, status_for
+from crm.services.attachments import attachments_share, delete_files_on_commit
+from crm.services.threads import THREAD
+
+
+def _clean(values: dict, *, item: Task | None, moment: datetime) -> dict:
+    cleaned = clean_common(Task, values, item=item, counterparty_required=False)
+    check_moment("deadline", values["deadline"], unchanged_from=item)
+    return cleaned | {"status": status_for(status=values["status"], assignee=values["assignee"])}
+
+
+TASK = ItemKind(
+    model=Task,
+    name="task",
+    clean=_clean,
+    number_prefix=lambda values: settings.NUMBER_PREFIX_TASK,
+    editable=frozenset(
+        {"subject", "description", "counterparty", "counterparty_name", "assignee", "deadline", "status"}
+    ),
+    thread_kind=THREAD,
+)
+
+
+def task_create(
+    *,
+    author,
+    subject: str,
+    thread: Thread | None = None,
+    description: str = "",
+    counterparty: Counterparty | None = None,
+    counterparty_name: str = "",
+    assignee=None,
+    deadline: datetime | None = None,
+    status: str | None = None,
+    source_communication: Communication | None = None,
+    files: Iterable = (),
+    carried_attachments: Iterable[Attachment] = (),
+) -> Task:
+    values = {
+        "subject": subject,
+        "description": description,
+        "counterparty": counterparty,
+        "counterparty_name": counterparty_name,
+        "assignee": assignee,
+        "deadline": deadline,
+        "status": status,
+        "source_communication": source_communication,
+    }
+
+    def carry_over(task: Task) -> None:
+        attachments_share(attachments=carried_attachments, task=task, uploaded_by=author)
+        if source_communication is not None:
+            record_event(
+                thread=task.thread,
+                kind=ThreadEvent.Kind.TASK_COPIED,
+                actor=author,
+                communication=source_communication,
+                task=task,
+                source=source_communication.number,
+                number=task.number,
+            )
+
+    return item_write(kind=TASK, actor=author, values=values, thread=thread, files=files, on_saved=carry_over)
+
+
+def task_status_set(*, task: Task, actor, status: str) -> Task:
+    """A quick status change (from the timeline or the task's page): the status only."""
+    return item_write(kind=TASK, actor=actor, item=task, values={"status": status})
+
+
+@transaction.atomic
+def task_delete(*, task: Task) -> None:
+    delete_files_on_commit(list(task.attachments.all()))
+    task.delete()

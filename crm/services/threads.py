@@ -1,0 +1,69 @@
+"""Threads: create, edit, link an order, delete (the admin)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from crm.models import Communication, Counterparty, Order, Task, Thread, ThreadEvent, ThreadOrder
+from crm.services._pipeline import ItemKind, clean_common, item_write, record_event, touch_thread
+from crm.services.attachments import delete_files_on_commit
+
+
+def _clean(values: dict, *, item: Thread | None, moment: datetime) -> dict:
+    return clean_common(Thread, values, item=item, counterparty_required=False)
+
+
+THREAD = ItemKind(
+    model=Thread,
+    name="thread",
+    clean=_clean,
+    number_prefix=lambda values: settings.NUMBER_PREFIX_THREAD,
+    editable=frozenset({"subject", "description", "counterparty", "counterparty_name"}),
+)
+
+
+def thread_create(
+    *,
+    author,
+    subject: str,
+    description: str = "",
+    counterparty: Counterparty | None = None,
+    counterparty_name: str = "",
+    created_at: datetime | None = None,
+) -> Thread:
+    values = {
+        "subject": subject,
+        "description": description,
+        "counterparty": counterparty,
+        "counterparty_name": counterparty_name,
+    }
+    return item_write(kind=THREAD, actor=author, values=values, moment=created_at)
+
+
+def thread_edit(*, thread: Thread, actor, changes: dict) -> Thread:
+    """Change some of subject, description, counterparty and counterparty_name (only those given)."""
+    return item_write(kind=THREAD, actor=actor, item=thread, values=changes)
+
+
+@transaction.atomic
+def thread_link_order(*, thread: Thread, order: Order, actor) -> ThreadOrder:
+    if ThreadOrder.objects.filter(thread=thread, order=order).exists():
+        raise ValidationError({"order": _("This order is already linked to the thread.")})
+    link = ThreadOrder.objects.create(thread=thread, order=order, linked_by=actor)
+    record_event(thread=thread, kind=ThreadEvent.Kind.ORDER_LINKED, actor=actor, order=order, number=order.number)
+    touch_thread(thread, link.linked_at)
+    return link
+
+
+@transaction.atomic
+def thread_delete(*, thread: Thread) -> None:
+    """A thread goes with everything in it."""
+    delete_files_on_commit(list(thread.attachments.all()))
+    Task.objects.filter(thread=thread).delete()
+    Communication.objects.filter(thread=thread).delete()
+    thread.delete()
