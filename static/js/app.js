@@ -90,3 +90,25 @@
     }
   });
 })();
+
+// Lists on a phone are cards (app.css): each cell is labelled with its column's header, read from
+// the table so a new column needs no extra markup. Runs on load and on every htmx swap.
+(function () {
+  "use strict";
+  function labelCells(table) {
+    var labels = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.textContent.replace(/\s+/g, " ").trim();
+    });
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.children, function (cell, index) {
+        if (!cell.hasAttribute("colspan") && labels[index]) cell.dataset.label = labels[index];
+      });
+    });
+  }
+  htmx.onLoad(function (root) {
+    var tables = root.matches && root.matches("table.list-table") ? [root] : root.querySelectorAll("table.list-table");
+    Array.prototype.forEach.call(tables, labelCells);
+    var enclosing = root.closest && root.closest("table.list-table");
+    if (enclosing) labelCells(enclosing);
+  });
+})();
