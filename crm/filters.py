@@ -40,16 +40,20 @@ from crm.db import UnicodeLower
 from crm.forms import BootstrapForm
 from crm.inputs import validate_date_in_range
 from crm.models import Communication, Status, Task, Thread
+from crm.widgets import DatePickerInput, LocalizedInputMixin
 
-DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
+# Every language's form, whatever the language of the page: a filtered list is a link that a
+# colleague with the other language may open (the separators tell the forms apart).
+DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d.%m.%Y", "%m/%d/%Y"]
 TEXT = {"class": "form-control form-control-sm"}
 SELECT = {"class": "form-select form-select-sm"}
 
 
-class ListDateField(forms.DateField):
-    """A day, as ``2026-03-31`` (what ``<input type=date>`` sends) or ``31.03.2026``."""
+class ListDateField(LocalizedInputMixin, forms.DateField):
+    """A day, as ``31.03.2026`` (what the Bulgarian page's input shows), ``03/31/2026`` (the
+    English one) or ``2026-03-31`` (ISO: links and scripts)."""
 
-    widget = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", **TEXT})
+    widget = DatePickerInput(attrs=TEXT)
 
     def __init__(self, **kwargs):
         kwargs.setdefault("input_formats", DATE_INPUT_FORMATS)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.selectors import employee_list
 from crm.inputs import DATE_MAX_YEAR, DATE_MIN_YEAR, TEXT_MAX_LENGTH, parse_id, validate_date_in_range
 from crm.models import Communication, ContactPerson, Counterparty, Order, Status, Thread
+from crm.widgets import DateTimePickerInput, LocalizedInputMixin
 
 User = get_user_model()
 
@@ -34,17 +35,10 @@ class MultipleFileField(forms.FileField):
         return [super().clean(data, initial)] if data else []
 
 
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
-
-
-class MomentField(forms.DateTimeField):
+class MomentField(LocalizedInputMixin, forms.DateTimeField):
     """A date and time typed by a user: within the years of crm.inputs (the picker says so too)."""
 
-    widget = DateTimeLocalInput
+    widget = DateTimePickerInput
 
     def __init__(self, **kwargs):
         kwargs.setdefault("validators", [validate_date_in_range])
@@ -53,8 +47,8 @@ class MomentField(forms.DateTimeField):
     def widget_attrs(self, widget):
         return {
             **super().widget_attrs(widget),
-            "min": f"{DATE_MIN_YEAR}-01-01T00:00",
-            "max": f"{DATE_MAX_YEAR}-12-31T23:59",
+            "data-min-date": f"{DATE_MIN_YEAR}-01-01",
+            "data-max-date": f"{DATE_MAX_YEAR}-12-31",
         }
 
 
