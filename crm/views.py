@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseLocation
+from django_htmx.http import HttpResponseLocation, trigger_client_event
 
 from config.http import HtmxHttpRequest
 from crm import access, selectors, services
@@ -52,11 +52,17 @@ def _apply_errors(form, error: ValidationError) -> None:
     add_bootstrap_classes(form)
 
 
-def _done(request: HtmxHttpRequest, url: str) -> HttpResponse:
+def _done(request: HtmxHttpRequest, url: str, *, saved=None) -> HttpResponse:
     """After a successful write: a redirect, or for htmx an in-place swap of the page's main
-    content (the thread page updates without a full reload; the socket stays connected)."""
+    content (the thread page updates without a full reload; the socket stays connected).
+
+    ``saved``: the item just written; static/js/app.js brings its timeline card into view once
+    the page is swapped (a long form may have scrolled it away, a back-dated call sits lower)."""
     if request.htmx:
-        return HttpResponseLocation(url, target="#main", select="#main", swap="outerHTML")
+        response = HttpResponseLocation(url, target="#main", select="#main", swap="outerHTML")
+        if saved is not None:
+            trigger_client_event(response, "crm-saved", {"id": f"{saved._meta.model_name}-{saved.pk}"})
+        return response
     return redirect(url)
 
 
@@ -97,7 +103,7 @@ def _create(request, form, create, *, announce: bool = True):
         return None
     if announce:
         messages.success(request, _("%(number)s saved.") % {"number": item.number})
-    return _done(request, _safe_next(request, url))
+    return _done(request, _safe_next(request, url), saved=item)
 
 
 def _edit(request, form, item, edit):
