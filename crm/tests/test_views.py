@@ -1259,7 +1259,7 @@ def test_dashboard_shows_my_open_tasks_overdue_first(client_ivan, user, other_us
     html = page(client_ivan.get("/"))
 
     tasks = section(html, "my-tasks")
-    numbers = re.findall(r"(T-F-\d+)", tasks)
+    numbers = re.findall(r'class="dash-task-number"[^>]*>(T-F-\d+)<', tasks)
     assert numbers == [t.number for t in work["tasks_in_order"]]
     overdue = work["tasks_in_order"][0]
     overdue_row = re.search(rf'<li class="list-group-item([^"]*)">\s*(?:(?!</li>).)*{overdue.number}', tasks, re.S)
@@ -1296,7 +1296,9 @@ def test_dashboard_shows_an_overdue_task_older_than_hundreds_of_newer_ones(clien
         for i in range(600)
     )
 
-    numbers = re.findall(r"T-[FN]-\d+", section(page(client_ivan.get("/")), "my-tasks"))
+    numbers = re.findall(
+        r'class="dash-task-number"[^>]*>(T-[FN]-\d+)<', section(page(client_ivan.get("/")), "my-tasks")
+    )
 
     assert numbers[0] == overdue.number
     assert numbers[1:] == [f"T-N-{i:05d}" for i in range(19)]  # no deadline: in the order they were made
