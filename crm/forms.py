@@ -250,6 +250,43 @@ class TaskForm(_CounterpartyFieldsMixin):
         self.fields["assignee"].queryset = employee_choices()
 
 
+class CopyToTaskForm(BootstrapForm):
+    """ "Copy to task": what the user may change before the task is created; the thread, the
+    counterparty and the files come from the communication (crm.services.communication_copy_to_task)."""
+
+    subject = forms.CharField(label=_("Subject"), max_length=255)
+    description = DescriptionField(label=_("Description"), rows=5)
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), queryset=User.objects.none(), required=False, empty_label="—"
+    )
+    deadline = MomentField(
+        label=_("Deadline"),
+        required=False,
+        error_messages={"invalid": _("Enter the deadline as a date and time, e.g. 2026-12-31 17:00.")},
+    )
+    # Set when the form was opened on a communication copied before: saving makes another copy.
+    again = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    form_token = FormTokenField()
+
+    service_fields = ("subject", "description", "assignee", "deadline")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = employee_choices()
+
+    @staticmethod
+    def initial_for(communication) -> dict:
+        """Pre-filled from the communication; its assignee carried over."""
+        return {
+            "subject": communication.subject,
+            "description": communication.description,
+            "assignee": communication.assignee_id,
+        }
+
+    def service_kwargs(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.service_fields}
+
+
 class ThreadForm(_CounterpartyFieldsMixin):
     subject = forms.CharField(label=_("Subject"), max_length=255)
     description = DescriptionField(label=_("Description"), rows=4)

@@ -83,7 +83,9 @@ class TimelineItem:
 
 @dataclass(frozen=True)
 class TimelinePage:
-    items: list[TimelineItem]  # oldest first, for reading top to bottom
+    # Newest first: the composer sits above the timeline, so what was just saved is where the
+    # user looks, and older pages load below (docs/decisions.md, "Timeline order").
+    items: list[TimelineItem]
     older_cursor: str | None  # pass as ?before= to load the page before these
 
 
@@ -177,7 +179,10 @@ def thread_timeline(*, thread: Thread, before: tuple | None = None, limit: int =
     for kind, _at, pk in keys:
         wanted[kind].append(pk)
     loaded = {
-        "communication": Communication.objects.select_related("author", "assignee", "counterparty", "contact"),
+        # The task it was last copied to ("copied to T-…"), in the same query.
+        "communication": Communication.objects.select_related("author", "assignee", "counterparty", "contact").annotate(
+            **_copied_to()
+        ),
         "task": Task.objects.select_related("author", "assignee", "counterparty", "source_communication"),
         "order": ThreadOrder.objects.select_related("order", "order__counterparty", "linked_by"),
         # An event shows only the numbers of what it is about: not their whole rows.
@@ -190,13 +195,35 @@ def thread_timeline(*, thread: Thread, before: tuple | None = None, limit: int =
         ),
     }
     objects = {kind: qs.in_bulk(wanted[kind]) if wanted[kind] else {} for kind, qs in loaded.items()}
-    page = [TimelineItem(kind, at, objects[kind][pk]) for kind, at, pk in reversed(keys) if pk in objects[kind]]
+    page = [TimelineItem(kind, at, objects[kind][pk]) for kind, at, pk in keys if pk in objects[kind]]
     _attach_files(page)
     # The mention chips of every description on the page: one query per kind mentioned, not per item.
     mention_prefetch(
         objects=[item.obj.order if item.kind == "order" else item.obj for item in page if item.kind != "event"]
     )
-    return TimelinePage(items=page, older_cursor=page[0].cursor if has_older and page else None)
+    return TimelinePage(items=page, older_cursor=page[-1].cursor if has_older and page else None)
+
+
+def _copied_to() -> dict:
+    """Annotations of a communication: the number and id of the newest task copied from it, and
+    how many there are (subqueries: no join fan-out, no query per card)."""
+    derived = Task.objects.filter(source_communication=OuterRef("pk")).order_by("-created_at", "-id")
+    return {
+        "copied_task_number": Subquery(derived.values("number")[:1]),
+        "copied_task_id": Subquery(derived.values("id")[:1]),
+        "copied_task_count": _derived_count(),
+    }
+
+
+def _derived_count() -> Coalesce:
+    sub = (
+        Task.objects.filter(source_communication=OuterRef("pk"))
+        .order_by()
+        .values("source_communication")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(sub, output_field=IntegerField()), 0)
 
 
 def _attach_files(items: list[TimelineItem]) -> None:

@@ -16,12 +16,13 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseLocation
+from django_htmx.http import HttpResponseLocation, trigger_client_event
 
 from config.http import HtmxHttpRequest
 from crm import access, selectors, services
 from crm.forms import (
     CommunicationForm,
+    CopyToTaskForm,
     LinkOrderForm,
     PromoteForm,
     TaskForm,
@@ -51,11 +52,17 @@ def _apply_errors(form, error: ValidationError) -> None:
     add_bootstrap_classes(form)
 
 
-def _done(request: HtmxHttpRequest, url: str) -> HttpResponse:
+def _done(request: HtmxHttpRequest, url: str, *, saved=None) -> HttpResponse:
     """After a successful write: a redirect, or for htmx an in-place swap of the page's main
-    content (the thread page updates without a full reload; the socket stays connected)."""
+    content (the thread page updates without a full reload; the socket stays connected).
+
+    ``saved``: the item just written; static/js/app.js brings its timeline card into view once
+    the page is swapped (a long form may have scrolled it away, a back-dated call sits lower)."""
     if request.htmx:
-        return HttpResponseLocation(url, target="#main", select="#main", swap="outerHTML")
+        response = HttpResponseLocation(url, target="#main", select="#main", swap="outerHTML")
+        if saved is not None:
+            trigger_client_event(response, "crm-saved", {"id": f"{saved._meta.model_name}-{saved.pk}"})
+        return response
     return redirect(url)
 
 
@@ -96,7 +103,7 @@ def _create(request, form, create, *, announce: bool = True):
         return None
     if announce:
         messages.success(request, _("%(number)s saved.") % {"number": item.number})
-    return _done(request, _safe_next(request, url))
+    return _done(request, _safe_next(request, url), saved=item)
 
 
 def _edit(request, form, item, edit):
@@ -232,7 +239,6 @@ def communication_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "communication": communication,
         "attachments": selectors.communication_attachments(communication=communication),
         "derived_tasks": selectors.communication_derived_tasks(communication=communication),
-        "form_token": _new_token(),
         "can_edit": can_edit,
     }
     return render(request, "crm/communication_detail.html", context)
@@ -251,19 +257,44 @@ def communication_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return render(request, "crm/communication_form.html", context)
 
 
-@require_POST
 def communication_to_task(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """GET: the task form pre-filled from the communication. POST: the task, from that form; a
+    POST without the form's fields (the contract's plain "copy") copies the communication as is."""
     communication, _can_edit = access.communication_for_user(request.user, pk)  # copying is reading
+    if request.method == "POST" and "subject" not in request.POST:
+        return _copy_to_task(request, communication, again=request.POST.get("again") == "1")
+    derived = selectors.communication_derived_tasks(communication=communication)
+    if request.method == "POST":
+        form = CopyToTaskForm(request.POST)
+        if form.is_valid():
+            fields = form.service_kwargs()
+            if done := _copy_to_task(request, communication, again=form.cleaned_data["again"], form=form, **fields):
+                return done
+    else:
+        initial = CopyToTaskForm.initial_for(communication)
+        form = CopyToTaskForm(initial=initial | {"form_token": _new_token(), "again": bool(derived)})
+    context = {
+        "form": form,
+        "communication": communication,
+        "derived_tasks": derived,
+        "attachments": selectors.communication_attachments(communication=communication),
+    }
+    return render(request, "crm/communication_to_task.html", context)
+
+
+def _copy_to_task(request, communication, *, again: bool, form=None, **fields):
+    """The copy, its one-time token claimed (a double click copies once). The response, or None:
+    the form shows the service's errors."""
     try:
         with submit_token_claim(user=request.user, token=request.POST.get("form_token", "")) as claim:
             if claim.earlier_url:
-                return redirect(claim.earlier_url)  # a double click copies once
+                return redirect(claim.earlier_url)
             task = services.communication_copy_to_task(
-                communication=communication, actor=request.user, again=request.POST.get("again") == "1"
+                communication=communication, actor=request.user, again=again, **fields
             )
-            claim.url = task.get_absolute_url()
+            claim.url = task.thread.get_absolute_url()
     except services.AlreadyCopied as copied:
-        # A second copy only when asked for ("Copy to task again" on the communication's page).
+        # Copied meanwhile (another tab, a colleague): a second copy only when asked for.
         messages.info(
             request,
             _("%(source)s is already copied to %(number)s.")
@@ -271,12 +302,16 @@ def communication_to_task(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         )
         return redirect(copied.task)
     except ValidationError as error:  # e.g. a description saved before its length limit existed
+        if form is not None:
+            _apply_errors(form, error)
+            return None
         messages.error(request, " ".join(error.messages))
         return redirect(communication)
     messages.success(
         request, _("Task %(number)s created from %(source)s.") % {"number": task.number, "source": communication.number}
     )
-    return redirect(task)
+    # The thread: the task on top (newest first), the communication's card saying "copied to".
+    return redirect(claim.url)
 
 
 # --- tasks ---------------------------------------------------------------------------------------

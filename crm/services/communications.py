@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -108,8 +109,25 @@ class AlreadyCopied(Exception):
         self.task = task
 
 
-def communication_copy_to_task(*, communication: Communication, actor, again: bool = False) -> Task:
+# "As the communication has it": an explicit None is a choice too (no assignee).
+FROM_COMMUNICATION: Any = object()
+
+
+def communication_copy_to_task(
+    *,
+    communication: Communication,
+    actor,
+    again: bool = False,
+    subject: str | None = None,
+    description: str | None = None,
+    assignee=FROM_COMMUNICATION,
+    deadline: datetime | None = None,
+) -> Task:
     """A new task in the same thread, pre-filled from the communication, sharing its files.
+
+    What the copy form lets the user change (subject, description, assignee, deadline) may be
+    given; left out, each is the communication's (its assignee is carried over), and there is no
+    deadline. The files are shared, not stored again: the thread's attachment list shows each once.
 
     Once per communication: if a task was already copied from it, AlreadyCopied names that task
     unless the caller confirms another copy (``again``). The TASK_COPIED event is recorded by
@@ -124,11 +142,13 @@ def communication_copy_to_task(*, communication: Communication, actor, again: bo
             raise AlreadyCopied(existing)
         return task_create(
             author=actor,
-            subject=communication.subject,
+            subject=communication.subject if subject is None else subject,
             thread=communication.thread,
-            description=communication.description,
+            description=communication.description if description is None else description,
             counterparty=communication.counterparty,
             counterparty_name=communication.counterparty_name,
+            assignee=communication.assignee if assignee is FROM_COMMUNICATION else assignee,
+            deadline=deadline,
             source_communication=communication,
             carried_attachments=list(communication.attachments.select_for_update()),
         )

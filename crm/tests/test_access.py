@@ -145,6 +145,11 @@ class Case:
     data: Callable = field(default=lambda w: {})
 
 
+def copy_form_post(w) -> dict:
+    """The copy-to-task form, edited: another assignee and a deadline."""
+    return {"subject": "Задача от разговора", "assignee": w.users["assignee"].pk, "deadline": "2026-12-31T17:00"}
+
+
 def communication_post(w) -> dict:
     return {
         "direction": "in",
@@ -210,9 +215,17 @@ CASES = [
         editors(302),
         communication_edit_post,
     ),
-    Case("communication-to-task-get", "GET", lambda w: f"/communications/{w.communication.pk}/to-task/", everyone(405)),
-    # Copying reads the communication and creates a task of one's own: any employee.
+    # Copying reads the communication and creates a task of one's own: any employee. GET is the
+    # pre-filled form; POST with its fields creates from it, POST without them copies as is.
+    Case("communication-to-task-get", "GET", lambda w: f"/communications/{w.communication.pk}/to-task/", everyone(200)),
     Case("communication-to-task", "POST", lambda w: f"/communications/{w.communication.pk}/to-task/", everyone(302)),
+    Case(
+        "communication-to-task-form",
+        "POST",
+        lambda w: f"/communications/{w.communication.pk}/to-task/",
+        everyone(302),
+        copy_form_post,
+    ),
     Case("communication-export", "GET", lambda w: "/communications/export.csv", everyone(200)),
     Case("task-list", "GET", lambda w: "/tasks/", everyone(200)),
     Case("task-export", "GET", lambda w: "/tasks/export.csv", everyone(200)),
@@ -429,6 +442,7 @@ def test_attachment_whose_file_is_gone_is_404(client_ivan, world):
         ("GET", f"/communications/{MISSING}/"),
         ("GET", f"/communications/{MISSING}/edit/"),
         ("POST", f"/communications/{MISSING}/edit/"),
+        ("GET", f"/communications/{MISSING}/to-task/"),
         ("POST", f"/communications/{MISSING}/to-task/"),
         ("GET", f"/tasks/{MISSING}/"),
         ("GET", f"/tasks/{MISSING}/edit/"),

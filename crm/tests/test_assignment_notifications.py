@@ -154,6 +154,46 @@ def test_assigned_and_mentioned_at_once_is_told_once_as_mentioned(user, petar, s
     assert Notification.objects.filter(kind="assignment").count() == 1
 
 
+def test_a_task_form_mentioning_its_assignee_sends_one_notification(client_ivan, petar, sent, on_commit):
+    """Through the request, as the browser sends it: one act, one notification to Петър."""
+    import uuid
+
+    from mentions.selectors import mention_token
+
+    data = {
+        "form_token": uuid.uuid4().hex,
+        "subject": "Оферта за 20 палета",
+        "counterparty_name": "",
+        "description": f"{mention_token(obj=petar)}, виж това",
+        "assignee": petar.pk,
+        "status": "new",
+    }
+    with on_commit():
+        response = client_ivan.post("/tasks/new/", data)
+    assert response.status_code == 302
+    assert list(Notification.objects.values_list("recipient_id", "kind")) == [(petar.pk, "mention")]
+    assert [group for group, _ in sent] == [user_group_name(petar.pk)]
+
+
+def test_copy_to_task_mentioning_the_carried_assignee_sends_one_notification(client_ivan, user, petar, on_commit):
+    import uuid
+
+    from mentions.selectors import mention_token
+
+    communication = services.communication_create(
+        author=petar, direction="in", channel="phone", subject="Обаждане", counterparty_name="Алфа"
+    )
+    data = {
+        "form_token": uuid.uuid4().hex,
+        "subject": "Обади се обратно",
+        "description": f"{mention_token(obj=petar)} поеми го",
+        "assignee": petar.pk,
+    }
+    with on_commit():
+        client_ivan.post(f"/communications/{communication.pk}/to-task/", data)
+    assert list(Notification.objects.values_list("recipient_id", "kind")) == [(petar.pk, "mention")]
+
+
 def test_a_status_change_syncs_no_mentions_and_writes_only_the_status(user, petar, django_assert_num_queries):
     task = new_task(author=user, assignee=petar)
     # the savepoint, the status update, its event, touching the thread, the release: no mention

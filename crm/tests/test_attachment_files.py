@@ -288,26 +288,34 @@ def test_copy_to_task_five_posts_make_one_task_and_store_no_file(client_ivan, us
         client_ivan.post(f"/communications/{comm.pk}/to-task/", {"form_token": uuid.uuid4().hex}) for _ in range(5)
     ]
     task = Task.objects.get()
-    assert [r["Location"] for r in responses] == [f"/tasks/{task.pk}/"] * 5
+    # The first copies (and leads to the thread); the others are told where the copy is.
+    assert [r["Location"] for r in responses] == [f"/threads/{comm.thread_id}/"] + [f"/tasks/{task.pk}/"] * 4
     assert stored(media) == files_before
     assert Attachment.objects.count() == 4
     html = page(client_ivan.get(f"/tasks/{task.pk}/"))
     assert f"{comm.number} вече е копирано в {task.number}." in html
 
 
-def test_the_communication_page_offers_to_copy_again_and_that_post_makes_a_second_task(client_ivan, user, media):
+def test_the_communication_page_offers_to_copy_again_and_that_form_makes_a_second_task(client_ivan, user, media):
     comm = create_communication(user, two_files())
     first = services.communication_copy_to_task(communication=comm, actor=user)
     html = page(client_ivan.get(f"/communications/{comm.pk}/"))
-    form = re.search(r'<form method="post" action="/communications/\d+/to-task/">.*?</form>', html, re.S).group(0)
-    assert 'name="again" value="1"' in form
+    button = re.search(r'<a [^>]*id="copy-to-task" href="([^"]+)"', html).group(1)
+    assert button == f"/communications/{comm.pk}/to-task/"
+    assert f"копирано в {first.number}" in html
+    form = page(client_ivan.get(button))
     token = re.search(r'name="form_token" value="(\w+)"', form).group(1)
-    response = client_ivan.post(f"/communications/{comm.pk}/to-task/", {"form_token": token, "again": "1"})
+    assert re.search(r'name="again" value="True"', form)
+    data = {"form_token": token, "again": "True", "subject": comm.subject, "description": ""}
+    response = client_ivan.post(button, data)
     second = Task.objects.exclude(pk=first.pk).get()
-    assert response["Location"] == f"/tasks/{second.pk}/"
-    # A double click on that button still makes one.
-    client_ivan.post(f"/communications/{comm.pk}/to-task/", {"form_token": token, "again": "1"})
+    assert response["Location"] == f"/threads/{comm.thread_id}/"
+    assert second.source_communication_id == comm.pk
+    # A double click on that button still makes one, and no file is stored again.
+    files_before = stored(media)
+    client_ivan.post(button, data)
     assert Task.objects.count() == 2
+    assert stored(media) == files_before
 
 
 def test_the_thread_lists_a_shared_file_once(client_ivan, user, media):

@@ -184,7 +184,7 @@ def test_two_copies_to_task_in_flight_create_one_task(user):
 
     task = Task.objects.get()
     assert [r.status_code for r in responses] == [302, 302]
-    assert {r["Location"] for r in responses} == {task.get_absolute_url()}
+    assert {r["Location"] for r in responses} == {task.thread.get_absolute_url()}
 
 
 # --- form tokens, one request at a time -----------------------------------------------------------

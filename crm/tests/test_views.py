@@ -580,6 +580,7 @@ def test_task_edit_changes_fields_and_records_deadline_event(client_ivan, task):
 
 
 def test_copy_to_task_creates_a_prefilled_task(client, other_user, user, alfa):
+    """The contract's plain POST (no form fields): the communication copied as it is."""
     communication = services.communication_create(
         author=user,
         direction="in",
@@ -587,6 +588,7 @@ def test_copy_to_task_creates_a_prefilled_task(client, other_user, user, alfa):
         subject="Рекламация",
         description="Счупени профили.",
         counterparty=alfa,
+        assignee=user,
         files=[SimpleUploadedFile("снимка на щетите.pdf", PDF)],
     )
     client.force_login(other_user)
@@ -595,25 +597,161 @@ def test_copy_to_task_creates_a_prefilled_task(client, other_user, user, alfa):
 
     task = Task.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == f"/tasks/{task.pk}/"
+    assert response["Location"] == f"/threads/{communication.thread_id}/"
     assert task.source_communication == communication
-    assert (task.thread, task.subject, task.description, task.counterparty) == (
+    assert (task.thread, task.subject, task.description, task.counterparty, task.assignee) == (
         communication.thread,
         "Рекламация",
         "Счупени профили.",
         alfa,
+        user,
     )
     assert task.author == other_user
     assert [a.original_name for a in task.attachments.all()] == ["снимка на щетите.pdf"]
     assert ThreadEvent.objects.filter(kind=ThreadEvent.Kind.TASK_COPIED, task=task).exists()
     html = page(client.get(response["Location"]))
-    assert communication.number in html
+    card = section(html, f"communication-{communication.pk}")
+    assert f"копирано в {task.number}" in card
+    assert f'href="/tasks/{task.pk}/"' in card
+    assert "/to-task/" not in card  # copied: the card links the task instead of offering a copy
 
 
-def test_copy_to_task_by_get_is_not_allowed(client_ivan, call):
-    response = client_ivan.get(f"/communications/{call.pk}/to-task/")
-    assert response.status_code == 405
+def copy_form(html: str) -> dict:
+    """The copy-to-task form's fields as the browser would send them."""
+    form = section(html, "copy-task-form")
+    values = {}
+    for tag in re.findall(r"<input [^>]*>", form):
+        name = re.search(r'name="(\w+)"', tag).group(1)
+        value = re.search(r'value="([^"]*)"', tag)
+        values[name] = value.group(1) if value else ""
+    textarea = re.search(r'<textarea name="description"[^>]*>(.*?)</textarea>', form, re.S)
+    values["description"] = html_lib.unescape(textarea.group(1)).strip()
+    chosen = re.search(r'<select name="assignee".*?<option value="(\d*)" selected>', form, re.S)
+    values["assignee"] = chosen.group(1) if chosen else ""
+    return {k: html_lib.unescape(v) for k, v in values.items()}
+
+
+def test_copy_to_task_by_get_shows_a_prefilled_form_and_creates_nothing(client_ivan, user, other_user, alfa):
+    communication = services.communication_create(
+        author=user,
+        direction="in",
+        channel="phone",
+        subject="Обаждане за рекламация",
+        description="Липсват 3 палета.",
+        counterparty=alfa,
+        assignee=other_user,
+        files=[SimpleUploadedFile("протокол.pdf", PDF)],
+    )
+
+    response = client_ivan.get(f"/communications/{communication.pk}/to-task/")
+
+    assert response.status_code == 200
     assert not Task.objects.exists()
+    html = page(response)
+    values = copy_form(html)
+    assert values["subject"] == "Обаждане за рекламация"
+    assert values["description"] == "Липсват 3 палета."
+    assert values["assignee"] == str(other_user.pk)  # carried over
+    assert values.get("deadline", "") == ""
+    assert re.fullmatch(r"[0-9a-f]{32}", values["form_token"])
+    assert "протокол.pdf" in section(html, "copy-task-files")
+    assert 'id="already-copied"' not in html
+
+
+def test_copy_to_task_form_creates_the_task_with_what_the_user_changed(client_ivan, user, other_user, petar, alfa):
+    communication = services.communication_create(
+        author=user,
+        direction="in",
+        channel="phone",
+        subject="Обаждане",
+        counterparty=alfa,
+        assignee=other_user,
+        files=[SimpleUploadedFile("протокол.pdf", PDF)],
+    )
+    values = copy_form(page(client_ivan.get(f"/communications/{communication.pk}/to-task/")))
+    values |= {"subject": "Изпрати нова доставка", "assignee": str(petar.pk), "deadline": "2026-12-31T17:00"}
+
+    response = client_ivan.post(f"/communications/{communication.pk}/to-task/", values)
+
+    task = Task.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/threads/{communication.thread_id}/"
+    assert (task.subject, task.assignee, task.source_communication) == ("Изпрати нова доставка", petar, communication)
+    assert task.deadline == datetime.datetime(2026, 12, 31, 17, 0, tzinfo=SOFIA)
+    assert task.status == Status.ASSIGNED
+    # The file is shared, not stored again: the thread lists it once.
+    assert {a.file.name for a in task.attachments.all()} == {a.file.name for a in communication.attachments.all()}
+    listing = section(page(client_ivan.get(response["Location"])), "thread-attachments")
+    assert listing.count("протокол.pdf") == 1
+    # A second submit of the same form makes nothing new.
+    again = client_ivan.post(f"/communications/{communication.pk}/to-task/", values)
+    assert again["Location"] == response["Location"]
+    assert Task.objects.count() == 1
+
+
+def test_copy_to_task_form_with_no_assignee_leaves_the_task_unassigned(client_ivan, user, other_user, alfa):
+    communication = services.communication_create(
+        author=user, direction="in", channel="phone", subject="Обаждане", counterparty=alfa, assignee=other_user
+    )
+    values = copy_form(page(client_ivan.get(f"/communications/{communication.pk}/to-task/"))) | {"assignee": ""}
+    client_ivan.post(f"/communications/{communication.pk}/to-task/", values)
+    assert Task.objects.get().assignee is None
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"subject": ""}, "subject"),
+        ({"deadline": "31.13.2026"}, "deadline"),
+        ({"deadline": "0001-01-01T00:00"}, "deadline"),
+        ({"assignee": "999999"}, "assignee"),
+        ({"assignee": "x"}, "assignee"),
+        ({"description": "д" * 20_001}, "description"),
+    ],
+)
+def test_copy_to_task_form_errors_keep_the_input_and_save_nothing(client_ivan, user, alfa, change, field):
+    communication = services.communication_create(
+        author=user, direction="in", channel="phone", subject="Обаждане", counterparty=alfa, description="Текст"
+    )
+    values = copy_form(page(client_ivan.get(f"/communications/{communication.pk}/to-task/"))) | change
+
+    response = client_ivan.post(f"/communications/{communication.pk}/to-task/", values)
+
+    assert response.status_code == 200
+    assert not Task.objects.exists()
+    html = page(response)
+    assert field_errors(html).get(field), field_errors(html)
+    kept = copy_form(html)
+    for name, value in change.items():
+        if name != "assignee":
+            assert kept[name] == value
+
+
+def test_copy_to_task_form_on_a_copied_communication_says_so_and_copies_again(client_ivan, user, alfa):
+    communication = services.communication_create(
+        author=user, direction="in", channel="phone", subject="Обаждане", counterparty=alfa
+    )
+    first = services.communication_copy_to_task(communication=communication, actor=user)
+
+    html = page(client_ivan.get(f"/communications/{communication.pk}/to-task/"))
+    assert first.number in section(html, "already-copied")
+    values = copy_form(html)
+    assert values["again"] == "True"
+    client_ivan.post(f"/communications/{communication.pk}/to-task/", values)
+    assert Task.objects.filter(source_communication=communication).count() == 2
+
+
+def test_copy_to_task_form_sent_after_someone_else_copied_names_that_task(client_ivan, user, alfa):
+    communication = services.communication_create(
+        author=user, direction="in", channel="phone", subject="Обаждане", counterparty=alfa
+    )
+    values = copy_form(page(client_ivan.get(f"/communications/{communication.pk}/to-task/")))
+    first = services.communication_copy_to_task(communication=communication, actor=user)  # meanwhile
+
+    response = client_ivan.post(f"/communications/{communication.pk}/to-task/", values)
+
+    assert response["Location"] == f"/tasks/{first.pk}/"
+    assert Task.objects.count() == 1
 
 
 # --- linking orders ------------------------------------------------------------------------------------
@@ -944,13 +1082,16 @@ def test_thread_page_shows_30_items_and_a_load_older_link(client_ivan, user, alf
 
     html = page(client_ivan.get(f"/threads/{thread.pk}/"))
 
-    assert timeline_keys(html) == expected[-30:]
+    # Newest first; "load older" below the page.
+    assert timeline_keys(html) == expected[::-1][:30]
     assert 'id="load-older"' in html
     assert "?before=" in section(html, "load-older")
+    assert html.index('id="load-older"') > html.rindex('class="timeline-item')
 
 
 def walk_timeline(client, thread: Thread) -> tuple[list[str], int]:
-    """Every page of the thread's timeline, oldest first, following the Load older links as htmx does."""
+    """Every page of the thread's timeline, oldest first, following the Load older links as htmx does
+    (each page is newest first, and each older page comes below)."""
     html = page(client.get(f"/threads/{thread.pk}/"))
     pages = [timeline_keys(html)]
     for _ in range(100):
@@ -965,7 +1106,7 @@ def walk_timeline(client, thread: Thread) -> tuple[list[str], int]:
         assert "<html" not in html and 'id="main-nav"' not in html  # a partial, not a page
         assert len(timeline_keys(html)) <= 30
         pages.append(timeline_keys(html))
-    return [key for keys in reversed(pages) for key in keys], len(pages)
+    return [key for keys in pages for key in keys][::-1], len(pages)
 
 
 def test_load_older_walks_every_item_once_in_order(client_ivan, user, alfa):
@@ -1018,11 +1159,12 @@ def test_bad_cursor_shows_the_newest_page(client_ivan, user, alfa):
     for cursor in ("garbage", "2025-01-01T00:00:00|x|1", "2025-01-01T00:00:00|1|1"):
         response = client_ivan.get(f"/threads/{thread.pk}/", {"before": cursor})
         assert response.status_code == 200
-        assert timeline_keys(page(response)) == expected[-30:]
+        assert timeline_keys(page(response)) == expected[::-1][:30]
 
 
 def test_timeline_is_chronological_by_each_kinds_own_time(client_ivan, user, alfa):
-    """Communications at occurred_at, tasks at created_at, orders at their date (not when linked)."""
+    """Communications at occurred_at, tasks at created_at, orders at their date (not when linked);
+    newest first (docs/decisions.md, "Timeline order")."""
     now = timezone.now()
     thread = ThreadFactory(counterparty=alfa, author=user)
     # Logged today about a call three days ago.
@@ -1046,12 +1188,12 @@ def test_timeline_is_chronological_by_each_kinds_own_time(client_ivan, user, alf
 
     html = page(client_ivan.get(f"/threads/{thread.pk}/"))
 
-    assert timeline_keys(html) == [
-        f"order-link-{old_link.pk}",
-        f"communication-{late_logged_call.pk}",
-        f"task-{task.pk}",
-        f"order-link-{recent_link.pk}",
+    assert timeline_keys(html) == [  # newest first
         f"communication-{email.pk}",
+        f"order-link-{recent_link.pk}",
+        f"task-{task.pk}",
+        f"communication-{late_logged_call.pk}",
+        f"order-link-{old_link.pk}",
     ]
     items = dict(re.findall(r'id="(communication-\d+)" data-kind="communication" data-direction="(\w+)"', html))
     assert items == {f"communication-{late_logged_call.pk}": "in", f"communication-{email.pk}": "out"}
@@ -1117,7 +1259,7 @@ def test_dashboard_shows_my_open_tasks_overdue_first(client_ivan, user, other_us
     html = page(client_ivan.get("/"))
 
     tasks = section(html, "my-tasks")
-    numbers = re.findall(r"(T-F-\d+)", tasks)
+    numbers = re.findall(r'class="dash-task-number"[^>]*>(T-F-\d+)<', tasks)
     assert numbers == [t.number for t in work["tasks_in_order"]]
     overdue = work["tasks_in_order"][0]
     overdue_row = re.search(rf'<li class="list-group-item([^"]*)">\s*(?:(?!</li>).)*{overdue.number}', tasks, re.S)
@@ -1154,7 +1296,9 @@ def test_dashboard_shows_an_overdue_task_older_than_hundreds_of_newer_ones(clien
         for i in range(600)
     )
 
-    numbers = re.findall(r"T-[FN]-\d+", section(page(client_ivan.get("/")), "my-tasks"))
+    numbers = re.findall(
+        r'class="dash-task-number"[^>]*>(T-[FN]-\d+)<', section(page(client_ivan.get("/")), "my-tasks")
+    )
 
     assert numbers[0] == overdue.number
     assert numbers[1:] == [f"T-N-{i:05d}" for i in range(19)]  # no deadline: in the order they were made

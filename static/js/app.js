@@ -11,6 +11,24 @@
   });
 })();
 
+// After a write from the thread page (crm/views.py _done): the page's main content is swapped in
+// place; the card of what was saved is brought into view and marked, wherever it sits.
+(function () {
+  "use strict";
+  var saved = null;
+  document.body.addEventListener("crm-saved", function (event) {
+    saved = event.detail && event.detail.id;
+  });
+  document.body.addEventListener("htmx:afterSettle", function () {
+    var item = saved && document.getElementById(saved);
+    if (!item) return;
+    saved = null;
+    item.classList.add("tl-just-saved");
+    var box = item.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) item.scrollIntoView({ block: "center" });
+  });
+})();
+
 // Counterparty type-ahead: picking a suggestion links the record; typing again makes it free text.
 (function () {
   "use strict";
