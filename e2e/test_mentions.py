@@ -84,6 +84,15 @@ def test_backspace_deletes_a_chip_as_one_unit(page, users, login):
     expect(field).to_have_value("Питай ")
     expect(editor).to_have_text("Питай ")
 
+    # Undo brings the chip back whole, redo takes it away again.
+    editor.press("Control+z")
+    expect(editor.locator(".mention-chip")).to_have_text("@Мария Иванова")
+    expect(field).to_have_value(f"Питай @[Мария Иванова](user:{users['maria'].pk})")
+    editor.press("Control+Shift+Z")
+    expect(field).to_have_value("Питай ")
+    type_slowly(editor, "утре")
+    expect(field).to_have_value("Питай утре")
+
 
 @pytest.mark.parametrize("key", ["Enter", "Tab"])
 def test_a_name_nobody_has_stays_as_typed_on_enter_or_tab(page, users, login, key):
@@ -108,7 +117,7 @@ def test_a_name_nobody_has_stays_as_typed_on_enter_or_tab(page, users, login, ke
 def test_a_number_after_hash_stays_text_and_enter_is_a_new_line(page, users, login):
     from crm.tests.factories import CounterpartyFactory
 
-    CounterpartyFactory(name="Алфа ООД", company_id="512345674")
+    alfa = CounterpartyFactory(name="Алфа ООД", company_id="512345674")
     login(page.context, users["ivan"])
     page.goto("/tasks/new/")
     editor, field = editor_and_field(page)
@@ -119,9 +128,21 @@ def test_a_number_after_hash_stays_text_and_enter_is_a_new_line(page, users, log
     expect(page.locator(f"{MENU} [role=option].active")).to_have_count(0)
     editor.press("Enter")
     type_slowly(editor, "нов ред")
-
     expect(field).to_have_value("Точка #5\nнов ред")
     expect(editor.locator(".mention-chip")).to_have_count(0)
+
+    # Escape closes the menu, the text stays; ↓ then Enter picks, the keyboard alone.
+    type_slowly(editor, " #5")
+    expect(page.locator(f"{MENU} [role=option]", has_text="Алфа ООД")).to_be_visible()
+    editor.press("Escape")
+    expect(page.locator(MENU)).to_have_count(0)
+    type_slowly(editor, " и #5")
+    expect(page.locator(f"{MENU} [role=option]", has_text="Алфа ООД")).to_be_visible()
+    editor.press("ArrowDown")
+    expect(page.locator(f"{MENU} [role=option].active")).to_contain_text("Алфа ООД")
+    editor.press("Enter")
+    expect(editor.locator(".mention-chip.mention-counterparty")).to_have_text("#Алфа ООД")
+    expect(field).to_have_value(f"Точка #5\nнов ред #5 и #[Алфа ООД](counterparty:{alfa.pk}) ")
 
 
 def test_hash_mention_an_order_in_the_thread_inline_form_with_the_keyboard(page, users, login, screenshot):
@@ -146,8 +167,7 @@ def test_hash_mention_an_order_in_the_thread_inline_form_with_the_keyboard(page,
     expect(option).to_contain_text("Бета АД")  # the secondary line
     expect(page.locator(f"{MENU} [role=option]", has_text="PO-2026-00005")).to_have_count(0)
     screenshot(page, "mentions-hash-menu", full_page=False)
-    editor.press("ArrowDown")
-    expect(option).to_have_class(re.compile(r"\bactive\b"))
+    expect(option).to_have_class(re.compile(r"\bactive\b"))  # what was typed starts its number
     editor.press("Enter")
 
     expect(editor.locator(".mention-chip.mention-order")).to_have_text("#SO-2026-00077")

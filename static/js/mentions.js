@@ -219,6 +219,13 @@
     this.timer = null;
     this.ticket = 0;
     this.cache = {};
+    // Our own undo: the browser's history does not know the changes made here (chips, line
+    // breaks, paste), and replaying it over them could drop text. States of the stored text;
+    // typing within a second is one step.
+    this.history = [{ text: field.value, caret: field.value.length }];
+    this.future = [];
+    this.lastStep = 0;
+    this.grouping = false;
 
     var id = "mention-editor-" + ++uid; // unique: htmx may bring a new form with the same field id
     var box = (this.box = document.createElement("div"));
@@ -260,6 +267,7 @@
     box.addEventListener("paste", function (event) { self.onPaste(event); });
     box.addEventListener("drop", function (event) { self.onDrop(event); });
     box.addEventListener("blur", function () { self.close(); });
+    box.addEventListener("scroll", function () { if (self.query && !menu.hidden) self.position(); });
     box.addEventListener("click", function () { self.pendingSpace = null; self.refresh(); });
     menu.addEventListener("mousedown", function (event) {
       event.preventDefault(); // keep the caret in the box
@@ -277,6 +285,9 @@
 
   Editor.prototype.reload = function () {
     fill(this.box, this.field.value);
+    this.apart();
+    this.remember(this.field.value, -1);
+    this.apart();
     this.close();
   };
 
@@ -293,16 +304,68 @@
       }
     }
     if (this.field.value !== state.text) {
+      this.remember(state.text, state.caret);
       this.field.value = state.text;
       this.field.dispatchEvent(new Event("change", { bubbles: true }));
     }
   };
 
+  Editor.prototype.remember = function (text, caret) {
+    var now = Date.now();
+    var top = this.history[this.history.length - 1];
+    if (this.grouping && now - this.lastStep < 1000 && this.history.length > 1) {
+      top.text = text;
+      top.caret = caret;
+    } else {
+      this.history.push({ text: text, caret: caret });
+      if (this.history.length > 200) this.history.shift();
+    }
+    this.future = [];
+    this.lastStep = now;
+    this.grouping = true;
+  };
+
+  // A step of its own (a chip, a line break, a paste), not merged with the typing around it.
+  Editor.prototype.apart = function () {
+    this.grouping = false;
+  };
+
+  Editor.prototype.undo = function () {
+    if (this.history.length < 2) return;
+    this.future.push(this.history.pop());
+    this.showState(this.history[this.history.length - 1]);
+  };
+
+  Editor.prototype.redo = function () {
+    if (!this.future.length) return;
+    var state = this.future.pop();
+    this.history.push(state);
+    this.showState(state);
+  };
+
+  Editor.prototype.showState = function (state) {
+    fill(this.box, state.text);
+    this.field.value = state.text;
+    this.field.dispatchEvent(new Event("change", { bubbles: true }));
+    var position = positionAt(this.box, state.caret < 0 ? state.text.length : state.caret);
+    placeCaret(position.node, position.offset);
+    this.grouping = false;
+    this.pendingSpace = null;
+    this.close();
+  };
+
   Editor.prototype.onBeforeInput = function (event) {
     var type = event.inputType;
+    if (type === "historyUndo" || type === "historyRedo") {
+      event.preventDefault();
+      if (type === "historyUndo") this.undo();
+      else this.redo();
+      return;
+    }
     if (type === "insertParagraph" || type === "insertLineBreak") {
       event.preventDefault();
       this.pendingSpace = null;
+      this.apart();
       insertText(this.box, "\n");
       this.onInput();
     } else if (type === "insertText" && event.data && this.pendingSpace && CLOSING_PUNCTUATION.test(event.data)) {
@@ -337,13 +400,17 @@
     var data = event.clipboardData;
     var text = data ? data.getData("text/plain") : "";
     if (!text && data && data.getData("text/html")) {
+      // An inert document: nothing in it runs or loads; only its visible text is kept.
       var parsed = new DOMParser().parseFromString(data.getData("text/html"), "text/html");
+      parsed.querySelectorAll("script, style, template, noscript").forEach(function (node) { node.remove(); });
       text = parsed.body ? parsed.body.textContent : "";
     }
     if (!text) return;
     this.pendingSpace = null;
+    this.apart();
     insertText(this.box, text.replace(/\r\n?/g, "\n"));
     this.onInput();
+    this.apart();
   };
 
   Editor.prototype.onDrop = function (event) {
@@ -353,12 +420,23 @@
     var point = document.caretRangeFromPoint ? document.caretRangeFromPoint(event.clientX, event.clientY) : null;
     if (point && this.box.contains(point.startContainer)) placeCaret(point.startContainer, point.startOffset);
     this.box.focus();
+    this.apart();
     insertText(this.box, text.replace(/\r\n?/g, "\n"));
     this.onInput();
+    this.apart();
   };
 
   Editor.prototype.onKeyDown = function (event) {
     if (event.isComposing) return;
+    // Undo and redo from the keyboard are ours too: the browser sends no "historyRedo" (nor,
+    // after our own changes, "historyUndo") when its own history is empty.
+    var key = event.key.toLowerCase();
+    if ((event.ctrlKey || event.metaKey) && !event.altKey && (key === "z" || key === "y")) {
+      event.preventDefault();
+      if (key === "z" && !event.shiftKey) this.undo();
+      else this.redo();
+      return;
+    }
     var open = !this.menu.hidden;
     var count = this.results.length;
     if (open && count && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
@@ -388,7 +466,9 @@
         var index = Array.prototype.indexOf.call(parent.childNodes, chip);
         parent.removeChild(chip);
         placeCaret(parent, index);
+        this.apart();
         this.onInput();
+        this.apart();
       }
     }
   };
@@ -561,7 +641,9 @@
       this.pendingSpace = { node: after, offset: 1 };
     }
     this.close();
+    this.apart();
     this.sync();
+    this.apart();
   };
 
   // --- wiring -------------------------------------------------------------------------------
