@@ -186,7 +186,9 @@ def test_an_edit_form_shows_chips_and_saving_unchanged_keeps_the_text(page, user
     from crm.tests.factories import TaskFactory
 
     maria = users["maria"]
-    description = f"Първи ред за @[Мария Иванова](user:{maria.pk}), виж #5.\nВтори ред с [скоби](не токен) и <b>текст</b>."
+    description = (
+        f"Първи ред за @[Мария Иванова](user:{maria.pk}), виж #5.\nВтори ред с [скоби](не токен) и <b>текст</b>."
+    )
     task = TaskFactory(author=users["ivan"], assignee=users["ivan"], description=description)
     login(page.context, users["ivan"])
     page.goto(f"/tasks/{task.pk}/edit/")
