@@ -63,6 +63,12 @@ class DescriptionField(forms.CharField):
         )
         super().__init__(widget=forms.Textarea(attrs={"rows": rows}), **kwargs)
 
+    def to_python(self, value):
+        # Browsers submit a textarea's line breaks as CRLF: stored as LF, so saving an edit form
+        # unchanged keeps the text (and the mention editor's "\n") as it was, and the length is
+        # counted as the textarea's maxlength counts it.
+        return super().to_python(value).replace("\r\n", "\n").replace("\r", "\n")
+
 
 # What views._new_token hands out: 32 hexadecimal digits.
 FORM_TOKEN = re.compile(r"[0-9a-f]{32}")

@@ -239,10 +239,10 @@ def test_a_task_that_mentions_its_assignee_tells_them_once(page, page_for, users
     login(page.context, ivan)
     page.goto("/tasks/new/")
     page.fill("#id_subject", "Провери наличността")
-    description = page.locator("textarea[name=description]")
+    description = page.locator(".mention-editor")  # the mention editor over textarea[name=description]
     description.click()
     description.press_sequentially("Моля, @Мар", delay=40)
-    page.locator(".tribute-container.mention-menu li", has_text="Мария Иванова").click()
+    page.locator("ul.mention-menu:not([hidden]) [role=option]", has_text="Мария Иванова").click()
     description.press_sequentially("провери склада.", delay=20)
     page.locator("#id_assignee").select_option(str(maria.pk))
     page.locator("#task-form button[type=submit]").click()

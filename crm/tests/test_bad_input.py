@@ -180,6 +180,16 @@ def test_a_description_over_the_limit_is_a_message_on_the_field(client_ivan, wor
     assert model.objects.latest("pk").description == "я" * TEXT_MAX_LENGTH
 
 
+@pytest.mark.parametrize(("url", "data", "model"), DESCRIPTION_FORMS)
+def test_line_breaks_of_a_description_are_stored_as_lf(client_ivan, world, url, data, model):
+    """Browsers submit a textarea's line breaks as CRLF: stored as LF, so an edit form saved
+    unchanged keeps the text, and a text of exactly the limit in LF lines is accepted."""
+    lines = "ред\r\n" * (TEXT_MAX_LENGTH // 4 - 2) + "ред\rкрай"  # TEXT_MAX_LENGTH characters in LF
+    response = client_ivan.post(url, data(world, description=lines))
+    assert response.status_code == 302
+    assert model.objects.latest("pk").description == lines.replace("\r\n", "\n").replace("\r", "\n")
+
+
 @pytest.mark.parametrize("url", ["/communications/new/", "/tasks/new/", "/threads/new/"])
 def test_the_description_field_says_its_limit(client_ivan, url):
     html = client_ivan.get(url).content.decode()
