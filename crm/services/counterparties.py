@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.db import UnicodeLower, name_lock
+from crm.identifiers import company_id_clean, vat_number_clean
 from crm.models import Communication, ContactPerson, Counterparty, CounterpartyRole, Task, Thread, ThreadEvent
 from crm.services._pipeline import check_texts, require_text
 
@@ -26,11 +27,12 @@ def counterparty_create(
     address: str = "",
     notes: str = "",
 ) -> Counterparty:
+    identifiers = _clean_identifiers({"company_id": company_id, "vat_number": vat_number})
     counterparty = Counterparty(
         name=require_text(name, "name", _("Enter a name.")),
         roles=_clean_roles(roles),
-        company_id=company_id.strip(),
-        vat_number=vat_number.strip(),
+        company_id=identifiers["company_id"],
+        vat_number=identifiers["vat_number"],
         email=email.strip(),
         phone=phone.strip(),
         address=address.strip(),
@@ -46,11 +48,35 @@ def counterparty_update(*, counterparty: Counterparty, **fields) -> Counterparty
         fields["name"] = require_text(fields["name"], "name", _("Enter a name."))
     if "roles" in fields:
         fields["roles"] = _clean_roles(fields["roles"])
+    fields = _clean_identifiers(fields, stored=counterparty)
     for key, value in fields.items():
         setattr(counterparty, key, value)
     counterparty.full_clean()
     counterparty.save()
     return counterparty
+
+
+def _clean_identifiers(fields: dict, *, stored: Counterparty | None = None) -> dict:
+    """``fields`` with the ЕИК and VAT number among them checked with their check digits and
+    in their stored spelling (crm.identifiers); both errors at once. A value kept as it is
+    stored is not checked again: a row from before the rule can still have its other fields
+    edited."""
+    errors: dict = {}
+    cleaned = dict(fields)
+    for field, clean in (("company_id", company_id_clean), ("vat_number", vat_number_clean)):
+        if field not in fields:
+            continue
+        value = (fields[field] or "").strip()
+        if stored is not None and value == getattr(stored, field):
+            cleaned[field] = value
+            continue
+        try:
+            cleaned[field] = clean(value)
+        except ValidationError as error:
+            errors[field] = error
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
 
 
 def _clean_roles(roles: Iterable[str]) -> list[str]:
