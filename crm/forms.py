@@ -10,8 +10,9 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import employee_list
+from crm.identifiers import company_id_clean, vat_number_clean
 from crm.inputs import DATE_MAX_YEAR, DATE_MIN_YEAR, TEXT_MAX_LENGTH, parse_id, validate_date_in_range
-from crm.models import Communication, ContactPerson, Counterparty, Order, Status, Thread
+from crm.models import Communication, ContactPerson, Counterparty, CounterpartyRole, Order, Status, Thread
 
 User = get_user_model()
 
@@ -273,11 +274,40 @@ class LinkOrderForm(BootstrapForm):
     )
 
 
-class PromoteForm(forms.Form):
+class PromoteForm(BootstrapForm):
+    """POST ``name`` alone promotes with no details (the button without JavaScript); the dialog
+    (``dialog=1``) adds the roles, ЕИК, VAT number, e-mail and phone, checked as the services do."""
+
     name = forms.CharField(
         label=_("Name"), max_length=255, error_messages={"required": _("Enter the name to promote.")}
     )
     next = forms.CharField(required=False)
+    dialog = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"), choices=CounterpartyRole.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    company_id = forms.CharField(label=_("Company ID (EIK/BULSTAT)"), max_length=30, required=False)
+    vat_number = forms.CharField(label=_("VAT number"), max_length=30, required=False)
+    email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=50, required=False)
+
+    detail_fields = ("roles", "company_id", "vat_number", "email", "phone")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["company_id"].widget.attrs.update(inputmode="numeric", autocomplete="off")
+        self.fields["vat_number"].widget.attrs.update(placeholder="BG175074752", autocomplete="off")
+        self.fields["phone"].widget.attrs.update(type="tel")
+        self.fields["roles"].widget.attrs["class"] = "form-check-input"
+
+    def clean_company_id(self):
+        return company_id_clean(self.cleaned_data["company_id"])
+
+    def clean_vat_number(self):
+        return vat_number_clean(self.cleaned_data["vat_number"])
+
+    def service_kwargs(self) -> dict:
+        return {name: self.cleaned_data[name] for name in ("name", *self.detail_fields)}
 
 
 class TaskStatusForm(forms.Form):

@@ -309,6 +309,22 @@ def counterparty_overview(*, counterparty: Counterparty, limit: int = 50) -> dic
     }
 
 
+def promote_contact_names(*, name: str, limit: int = 20) -> list[str]:
+    """The free-text contact people of the communications that carry the counterparty name
+    ``name`` (ignoring case): what promoting it makes contact people (the promote dialog)."""
+    rows = (
+        Communication.objects.alias(_folded=UnicodeLower("counterparty_name"))
+        .filter(_folded=name.strip().lower(), counterparty__isnull=True, contact__isnull=True)
+        .exclude(contact_name="")
+        .order_by("pk")
+        .values_list("contact_name", flat=True)
+    )
+    names: dict[str, str] = {}
+    for contact_name in rows[:500]:
+        names.setdefault(contact_name.strip().lower(), contact_name.strip())
+    return list(names.values())[:limit]
+
+
 def counterparty_search(*, query: str, limit: int = 10) -> list[Counterparty]:
     """Type-ahead over names, company ids and VAT numbers, case-insensitive (Cyrillic too)."""
     # No name is longer than its column: a longer query finds nothing new, only costs (SQLite

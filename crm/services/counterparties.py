@@ -116,7 +116,8 @@ def counterparty_promote(*, name: str, actor, roles: Iterable[str] = (), **field
 
     If a counterparty of that name (ignoring case) already exists — promoted a moment ago in
     another tab, or typed by hand before it was created — the rows are linked to it instead of
-    creating a duplicate. Two promotions of one name at the same moment (two users, a double
+    creating a duplicate. The free-text contact people of the linked communications become its
+    contact people. Two promotions of one name at the same moment (two users, a double
     click) queue on a lock of the name: the second finds what the first created.
     """
     name = require_text(name, "name", _("Enter the name to promote."))
@@ -136,6 +137,7 @@ def counterparty_promote(*, name: str, actor, roles: Iterable[str] = (), **field
     )
     for model, ids in ((Thread, thread_ids), (Communication, communication_ids), (Task, task_ids)):
         model.objects.filter(pk__in=ids).update(counterparty=counterparty, counterparty_name="")
+    _contacts_promote(counterparty=counterparty, communication_ids=communication_ids, actor=actor)
     ThreadEvent.objects.bulk_create(
         ThreadEvent(
             thread_id=thread_id,
@@ -147,6 +149,31 @@ def counterparty_promote(*, name: str, actor, roles: Iterable[str] = (), **field
         for thread_id in sorted(touched_threads)
     )
     return counterparty
+
+
+def _contacts_promote(*, counterparty: Counterparty, communication_ids: list[int], actor) -> None:
+    """The free-text contact people of the communications just linked become contact people of
+    the counterparty (one per name ignoring case, the first-written spelling), or are linked to
+    one of that name it has already."""
+    names: dict[str, str] = {}
+    linked = Communication.objects.filter(pk__in=communication_ids, contact__isnull=True).exclude(contact_name="")
+    for contact_name in linked.order_by("pk").values_list("contact_name", flat=True):
+        names.setdefault(contact_name.strip().lower(), contact_name.strip())
+    for folded, contact_name in names.items():
+        existing = (
+            ContactPerson.objects.filter(counterparty=counterparty)
+            .annotate(_folded=UnicodeLower("name"))
+            .filter(_folded=folded)
+            .order_by("pk")
+            .first()
+        )
+        if existing is None:
+            contact_promote(counterparty=counterparty, name=contact_name, actor=actor)
+        else:
+            ids = _casefold_ids(
+                Communication, "contact_name", contact_name, Q(contact__isnull=True, counterparty=counterparty)
+            )
+            Communication.objects.filter(pk__in=ids).update(contact=existing, contact_name="")
 
 
 @transaction.atomic

@@ -42,6 +42,8 @@
     picker.querySelector(".typeahead-menu").innerHTML = "";
     setLinked(picker, true);
     reloadContacts(option.dataset.pickId);
+    // The picked option is gone with the menu: focus stays in the field, not on <body>.
+    picker.querySelector("input[name=counterparty_name]").focus();
   });
   document.addEventListener("input", function (event) {
     if (event.target.name !== "counterparty_name") return;
@@ -88,5 +90,21 @@
     if (event.target.type !== "search" && liveFilterForm(event.target)) {
       event.target.dispatchEvent(new CustomEvent("filter-changed", { bubbles: true }));
     }
+  });
+})();
+
+// Dialogs filled by htmx (.modal[data-crm-modal], e.g. the promote dialog): shown once swapped
+// in, removed again when closed, so the next opening starts from a fresh form.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:load", function (event) {
+    var dialog = event.target.matches && event.target.matches("[data-crm-modal]") ? event.target : null;
+    if (!dialog || !window.bootstrap) return;
+    dialog.addEventListener("hidden.bs.modal", function () { dialog.remove(); });
+    dialog.addEventListener("shown.bs.modal", function () {
+      var first = dialog.querySelector("input:not([type=hidden]), select, textarea");
+      if (first) first.focus();
+    });
+    window.bootstrap.Modal.getOrCreateInstance(dialog).show();
   });
 })();
