@@ -4,6 +4,7 @@
 import re
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.contrib.auth import get_user_model
 from django.urls import reverse_lazy
 from django.utils.text import format_lazy
@@ -12,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.selectors import employee_list
 from crm.identifiers import company_id_clean, vat_number_clean
 from crm.inputs import DATE_MAX_YEAR, DATE_MIN_YEAR, TEXT_MAX_LENGTH, parse_id, validate_date_in_range
-from crm.models import Communication, ContactPerson, Counterparty, CounterpartyRole, Order, Status, Thread
+from crm.models import Attachment, Communication, ContactPerson, Counterparty, CounterpartyRole, Order, Status, Thread
 
 User = get_user_model()
 
@@ -164,7 +165,47 @@ class _CounterpartyFieldsMixin(BootstrapForm):
         return {"counterparty": counterparty, "counterparty_name": name}
 
 
-class CommunicationForm(_CounterpartyFieldsMixin):
+class AttachmentChoiceField(forms.ModelMultipleChoiceField):
+    """Attachment ids: anything that cannot be an id is an invalid choice before any query
+    (SQLite raises OverflowError on a 30-digit number)."""
+
+    def clean(self, value):
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        if any(parse_id(v) is None for v in values):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().clean(value)
+
+
+class _AttachmentsFieldsMixin(forms.Form):
+    """New files (``attachments``) and, on an edit, the stored ones to remove: ``attachments``
+    given to the form (the item's files) become the checkboxes of ``remove_attachments``."""
+
+    remove_attachments = AttachmentChoiceField(
+        label=_("Remove"),
+        queryset=Attachment.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        error_messages={"invalid_choice": _("This attachment is not one of this item's (any more).")},
+    )
+
+    def __init__(self, *args, stored_attachments=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if stored_attachments is None:
+            del self.fields["remove_attachments"]
+        else:
+            self.fields["remove_attachments"].queryset = stored_attachments
+
+    @property
+    def files_to_choose_again(self) -> int:
+        """How many chosen files a form back with errors lost: a browser never keeps them (the
+        form says so on the attachments field)."""
+        return len(self.files.getlist("attachments")) if self.is_bound and self.errors else 0
+
+    def removed_attachments(self) -> list:
+        return list(self.cleaned_data.get("remove_attachments") or [])
+
+
+class CommunicationForm(_AttachmentsFieldsMixin, _CounterpartyFieldsMixin):
     thread = forms.ModelChoiceField(
         label=_("Thread"),
         queryset=Thread.objects.all(),
@@ -227,7 +268,7 @@ class CommunicationForm(_CounterpartyFieldsMixin):
             self.fields["direction"].disabled = True
 
 
-class TaskForm(_CounterpartyFieldsMixin):
+class TaskForm(_AttachmentsFieldsMixin, _CounterpartyFieldsMixin):
     thread = forms.ModelChoiceField(
         label=_("Thread"),
         queryset=Thread.objects.all(),

@@ -252,6 +252,11 @@ def task_attachments(*, task: Task) -> list[Attachment]:
     return list(task.attachments.all())
 
 
+def item_attachments(*, item: Communication | Task) -> QuerySet[Attachment]:
+    """A communication's or task's own attachments: the choices of its edit form's "remove"."""
+    return item.attachments.order_by("pk")
+
+
 def contact_list(*, counterparty_id: int) -> QuerySet[ContactPerson]:
     """A counterparty's contact people: the options of the contact select."""
     return ContactPerson.objects.filter(counterparty_id=counterparty_id)

@@ -103,7 +103,13 @@ def _edit(request, form, item, edit):
     """A valid edit form: only the fields the user changed go to the service. The response, or
     None: the form shows the service's errors."""
     try:
-        edit(item=item, actor=request.user, changes=form.service_changes(), files=form.cleaned_data["attachments"])
+        edit(
+            item=item,
+            actor=request.user,
+            changes=form.service_changes(),
+            files=form.cleaned_data["attachments"],
+            remove_attachments=form.removed_attachments(),
+        )
     except ValidationError as error:
         _apply_errors(form, error)
         return None
@@ -241,12 +247,13 @@ def communication_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def communication_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     communication = access.communication_for_edit(request.user, pk)
     initial = CommunicationForm.initial_for(communication)
+    stored = selectors.item_attachments(item=communication)
     if request.method == "POST":
-        form = CommunicationForm(request.POST, request.FILES, editing=True, initial=initial)
+        form = CommunicationForm(request.POST, request.FILES, editing=True, initial=initial, stored_attachments=stored)
         if form.is_valid() and (done := _edit(request, form, communication, services.item_edit)):
             return done
     else:
-        form = CommunicationForm(editing=True, initial=initial)
+        form = CommunicationForm(editing=True, initial=initial, stored_attachments=stored)
     context = {"form": form, "communication": communication, "thread": communication.thread}
     return render(request, "crm/communication_form.html", context)
 
@@ -308,12 +315,13 @@ def task_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and "status_only" in request.POST:
         return _task_status_set(request, task)
     initial = TaskForm.initial_for(task)
+    stored = selectors.item_attachments(item=task)
     if request.method == "POST":
-        form = TaskForm(request.POST, request.FILES, initial=initial)
+        form = TaskForm(request.POST, request.FILES, initial=initial, stored_attachments=stored)
         if form.is_valid() and (done := _edit(request, form, task, services.item_edit)):
             return done
     else:
-        form = TaskForm(initial=initial)
+        form = TaskForm(initial=initial, stored_attachments=stored)
     return render(request, "crm/task_form.html", {"form": form, "task": task, "thread": task.thread})
 
 

@@ -42,8 +42,15 @@
     picker.querySelector(".typeahead-menu").innerHTML = "";
     setLinked(picker, true);
     reloadContacts(option.dataset.pickId);
-    // The picked option is gone with the menu: focus stays in the field, not on <body>.
-    picker.querySelector("input[name=counterparty_name]").focus();
+    // The picked option is gone with the menu: focus stays in the field, not on <body>, without
+    // the field's focus trigger opening the menu again.
+    var field = picker.querySelector("input[name=counterparty_name]");
+    field.dataset.skipSearch = "1";
+    field.focus();
+    delete field.dataset.skipSearch;
+  });
+  document.addEventListener("htmx:confirm", function (event) {
+    if (event.target.dataset && event.target.dataset.skipSearch) event.preventDefault();
   });
   document.addEventListener("input", function (event) {
     if (event.target.name !== "counterparty_name") return;
