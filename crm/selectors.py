@@ -316,7 +316,10 @@ def counterparty_overview(*, counterparty: Counterparty, limit: int = 50) -> dic
 
 def promote_contact_names(*, name: str, limit: int = 20) -> list[str]:
     """The free-text contact people of the communications that carry the counterparty name
-    ``name`` (ignoring case): what promoting it makes contact people (the promote dialog)."""
+    ``name`` (ignoring case): what promoting it makes contact people (the promote dialog).
+    A name no row can carry (too long, a NUL, which PostgreSQL refuses in a query) has none."""
+    if not name.strip() or len(name) > 255 or "\x00" in name:
+        return []
     rows = (
         Communication.objects.alias(_folded=UnicodeLower("counterparty_name"))
         .filter(_folded=name.strip().lower(), counterparty__isnull=True, contact__isnull=True)

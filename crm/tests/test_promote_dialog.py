@@ -161,3 +161,18 @@ def test_plain_promote_creates_the_contact_person_too(client_ivan, gama):
     response = client_ivan.post("/counterparties/promote/", {"name": "Гама Метал ООД"})
     assert response.status_code == 302
     assert sorted(ContactPerson.objects.values_list("name", flat=True)) == ["Илия Денев", "Петя Костова"]
+
+
+@pytest.mark.parametrize("name", ["", "a\x00b", "я" * 1000, "%00"])
+@pytest.mark.parametrize("headers", [HTMX, {}], ids=["htmx", "page"])
+def test_the_dialog_opens_for_any_name_without_a_500(client_ivan, name, headers):
+    response = client_ivan.get("/counterparties/promote/", {"name": name}, **headers)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("name", ["", "   ", "a\x00b", "я" * 300])
+def test_a_dialog_post_with_a_bad_name_shows_the_error_in_the_dialog(client_ivan, name):
+    response = client_ivan.post("/counterparties/promote/", dialog_post(name=name), **HTMX)
+    assert response.status_code == 200
+    assert 'data-error-for="name"' in response.content.decode()
+    assert not Counterparty.objects.exists()
