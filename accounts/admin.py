@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import AdminLoginForm
 from accounts.models import Department, User
+from config.admin_search import FoldedSearchMixin
 
 # The admin's login is throttled like the site's, and says so when it is.
 admin.site.login_form = AdminLoginForm
@@ -19,14 +20,14 @@ if not settings.AXES_ENABLE_ACCESS_FAILURE_LOG:
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(FoldedSearchMixin, DjangoUserAdmin):
     list_display = ["username", "first_name", "last_name", "email", "is_active", "is_staff"]
     list_filter = ["is_active", "is_staff", "departments"]
     search_fields = ["username", "first_name", "last_name", "email"]
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(FoldedSearchMixin, admin.ModelAdmin):
     list_display = ["name", "member_count"]
     search_fields = ["name"]
     filter_horizontal = ["members"]

@@ -1,9 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
 from config import views
+
+# The admin is the product's, not "Django administration" (page titles and the header).
+admin.site.site_header = _("CRM")
+admin.site.site_title = _("CRM administration")
+admin.site.index_title = _("Administration")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

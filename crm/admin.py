@@ -1,5 +1,7 @@
 """The Django admin for the people who keep counterparties. Every write goes through crm.services."""
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -8,7 +10,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from config.admin_search import FoldedSearchMixin
 from crm import services
+from crm.identifiers import company_id_clean, vat_number_clean
 from crm.models import (
     Attachment,
     Communication,
@@ -32,6 +36,16 @@ class CounterpartyAdminForm(forms.ModelForm):
         model = Counterparty
         fields = ["name", "roles", "company_id", "vat_number", "email", "phone", "address", "notes"]
 
+    # The check digits are checked here (a message on the field) as the services check them;
+    # a value kept as stored is not, so a row from before the rule can still be edited.
+    def clean_company_id(self):
+        value = self.cleaned_data["company_id"]
+        return company_id_clean(value) if value != self.initial.get("company_id", "") else value
+
+    def clean_vat_number(self):
+        value = self.cleaned_data["vat_number"]
+        return vat_number_clean(value) if value != self.initial.get("vat_number", "") else value
+
 
 class RoleFilter(admin.SimpleListFilter):
     title = _("role")
@@ -48,21 +62,44 @@ class RoleFilter(admin.SimpleListFilter):
 
 
 class ContactPersonInline(admin.TabularInline):
+    """One row per contact person, narrow enough for a 1366 px screen (static/css/admin.css)."""
+
     model = ContactPerson
     extra = 2
     fields = ["name", "position", "email", "phone"]
+    # Django's "Add another %(verbose_name)s" is "Добави друг Лице за контакт" in Bulgarian
+    # (masculine, capitalised): the whole phrase instead (CounterpartyAdmin.get_inline_formsets).
+    add_another_text = _("Add another contact person")
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
 
 
 @admin.register(Counterparty)
-class CounterpartyAdmin(admin.ModelAdmin):
+class CounterpartyAdmin(FoldedSearchMixin, admin.ModelAdmin):
     form = CounterpartyAdminForm
     list_display = ["name", "roles_display", "company_id", "vat_number", "phone", "thread_count"]
     list_filter = [RoleFilter]
     search_fields = ["name", "company_id", "vat_number"]
+    # Explicit: with the thread count's GROUP BY the model's default ordering does not count as
+    # one, and the autocomplete of orders' counterparty field paginates an "unordered" list.
+    ordering = ["name", "pk"]
     inlines = [ContactPersonInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(thread_total=Count("threads", distinct=True))
+
+    def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
+        inline_admin_formsets = super().get_inline_formsets(request, formsets, inline_instances, obj)
+        for inline_admin_formset in inline_admin_formsets:
+            add_text = getattr(inline_admin_formset.opts, "add_another_text", None)
+            if add_text:
+                data = json.loads(inline_admin_formset.inline_formset_data())
+                data["options"]["addText"] = str(add_text)
+                encoded = json.dumps(data)
+                # The template reads this attribute (and calls it): the data with our own text.
+                inline_admin_formset.inline_formset_data = lambda encoded=encoded: encoded
+        return inline_admin_formsets
 
     @admin.display(description=_("roles"))
     def roles_display(self, obj: Counterparty) -> str:
@@ -95,7 +132,7 @@ class CounterpartyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(FoldedSearchMixin, admin.ModelAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
 
@@ -104,7 +141,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(FoldedSearchMixin, admin.ModelAdmin):
     list_display = ["number", "kind", "counterparty", "date", "status"]
     list_filter = ["kind", "status"]
     search_fields = ["number", "counterparty__name"]
@@ -145,7 +182,7 @@ def promote_counterparty_names(modeladmin, request, queryset):
         )
 
 
-class ReadOnlyDocumentAdmin(admin.ModelAdmin):
+class ReadOnlyDocumentAdmin(FoldedSearchMixin, admin.ModelAdmin):
     """Threads, communications and tasks are written in the app (with their rules and events);
     the admin views, promotes names and deletes (deleting is for the admin only)."""
 
@@ -214,7 +251,7 @@ class TaskAdmin(ReadOnlyDocumentAdmin):
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(admin.ModelAdmin):
+class AttachmentAdmin(FoldedSearchMixin, admin.ModelAdmin):
     list_display = ["original_name", "download", "content_type", "size", "thread", "uploaded_by", "uploaded_at"]
     exclude = ["file", "thumbnail"]
     readonly_fields = ["download"]

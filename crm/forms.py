@@ -5,13 +5,15 @@ import re
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import employee_list
+from crm.identifiers import company_id_clean, vat_number_clean
 from crm.inputs import DATE_MAX_YEAR, DATE_MIN_YEAR, TEXT_MAX_LENGTH, parse_id, validate_date_in_range
-from crm.models import Communication, ContactPerson, Counterparty, Order, Status, Thread
+from crm.models import Attachment, Communication, ContactPerson, Counterparty, CounterpartyRole, Order, Status, Thread
 from crm.widgets import DateTimePickerInput, LocalizedInputMixin
 
 User = get_user_model()
@@ -163,7 +165,47 @@ class _CounterpartyFieldsMixin(BootstrapForm):
         return {"counterparty": counterparty, "counterparty_name": name}
 
 
-class CommunicationForm(_CounterpartyFieldsMixin):
+class AttachmentChoiceField(forms.ModelMultipleChoiceField):
+    """Attachment ids: anything that cannot be an id is an invalid choice before any query
+    (SQLite raises OverflowError on a 30-digit number)."""
+
+    def clean(self, value):
+        values = value if isinstance(value, list | tuple) else [value] if value else []
+        if any(parse_id(v) is None for v in values):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().clean(value)
+
+
+class _AttachmentsFieldsMixin(forms.Form):
+    """New files (``attachments``) and, on an edit, the stored ones to remove: ``attachments``
+    given to the form (the item's files) become the checkboxes of ``remove_attachments``."""
+
+    remove_attachments = AttachmentChoiceField(
+        label=_("Remove"),
+        queryset=Attachment.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        error_messages={"invalid_choice": _("This attachment is not one of this item's (any more).")},
+    )
+
+    def __init__(self, *args, stored_attachments=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if stored_attachments is None:
+            del self.fields["remove_attachments"]
+        else:
+            self.fields["remove_attachments"].queryset = stored_attachments
+
+    @property
+    def files_to_choose_again(self) -> int:
+        """How many chosen files a form back with errors lost: a browser never keeps them (the
+        form says so on the attachments field)."""
+        return len(self.files.getlist("attachments")) if self.is_bound and self.errors else 0
+
+    def removed_attachments(self) -> list:
+        return list(self.cleaned_data.get("remove_attachments") or [])
+
+
+class CommunicationForm(_AttachmentsFieldsMixin, _CounterpartyFieldsMixin):
     thread = forms.ModelChoiceField(
         label=_("Thread"),
         queryset=Thread.objects.all(),
@@ -226,7 +268,7 @@ class CommunicationForm(_CounterpartyFieldsMixin):
             self.fields["direction"].disabled = True
 
 
-class TaskForm(_CounterpartyFieldsMixin):
+class TaskForm(_AttachmentsFieldsMixin, _CounterpartyFieldsMixin):
     thread = forms.ModelChoiceField(
         label=_("Thread"),
         queryset=Thread.objects.all(),
@@ -310,11 +352,40 @@ class LinkOrderForm(BootstrapForm):
     )
 
 
-class PromoteForm(forms.Form):
+class PromoteForm(BootstrapForm):
+    """POST ``name`` alone promotes with no details (the button without JavaScript); the dialog
+    (``dialog=1``) adds the roles, ЕИК, VAT number, e-mail and phone, checked as the services do."""
+
     name = forms.CharField(
         label=_("Name"), max_length=255, error_messages={"required": _("Enter the name to promote.")}
     )
     next = forms.CharField(required=False)
+    dialog = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"), choices=CounterpartyRole.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    company_id = forms.CharField(label=_("Company ID (EIK/BULSTAT)"), max_length=30, required=False)
+    vat_number = forms.CharField(label=_("VAT number"), max_length=30, required=False)
+    email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=50, required=False)
+
+    detail_fields = ("roles", "company_id", "vat_number", "email", "phone")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["company_id"].widget.attrs.update(inputmode="numeric", autocomplete="off")
+        self.fields["vat_number"].widget.attrs.update(placeholder="BG175074752", autocomplete="off")
+        self.fields["phone"].widget.attrs.update(type="tel")
+        self.fields["roles"].widget.attrs["class"] = "form-check-input"
+
+    def clean_company_id(self):
+        return company_id_clean(self.cleaned_data["company_id"])
+
+    def clean_vat_number(self):
+        return vat_number_clean(self.cleaned_data["vat_number"])
+
+    def service_kwargs(self) -> dict:
+        return {name: self.cleaned_data[name] for name in ("name", *self.detail_fields)}
 
 
 class TaskStatusForm(forms.Form):

@@ -279,6 +279,11 @@ def task_attachments(*, task: Task) -> list[Attachment]:
     return list(task.attachments.all())
 
 
+def item_attachments(*, item: Communication | Task) -> QuerySet[Attachment]:
+    """A communication's or task's own attachments: the choices of its edit form's "remove"."""
+    return item.attachments.order_by("pk")
+
+
 def contact_list(*, counterparty_id: int) -> QuerySet[ContactPerson]:
     """A counterparty's contact people: the options of the contact select."""
     return ContactPerson.objects.filter(counterparty_id=counterparty_id)
@@ -334,6 +339,25 @@ def counterparty_overview(*, counterparty: Counterparty, limit: int = 50) -> dic
         "orders": list(Order.objects.filter(counterparty=counterparty).order_by("-date", "-id")[:limit]),
         "contacts": list(counterparty.contacts.all()),
     }
+
+
+def promote_contact_names(*, name: str, limit: int = 20) -> list[str]:
+    """The free-text contact people of the communications that carry the counterparty name
+    ``name`` (ignoring case): what promoting it makes contact people (the promote dialog).
+    A name no row can carry (too long, a NUL, which PostgreSQL refuses in a query) has none."""
+    if not name.strip() or len(name) > 255 or "\x00" in name:
+        return []
+    rows = (
+        Communication.objects.alias(_folded=UnicodeLower("counterparty_name"))
+        .filter(_folded=name.strip().lower(), counterparty__isnull=True, contact__isnull=True)
+        .exclude(contact_name="")
+        .order_by("pk")
+        .values_list("contact_name", flat=True)
+    )
+    names: dict[str, str] = {}
+    for contact_name in rows[:500]:
+        names.setdefault(contact_name.strip().lower(), contact_name.strip())
+    return list(names.values())[:limit]
 
 
 def counterparty_search(*, query: str, limit: int = 10) -> list[Counterparty]:

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseLocation, trigger_client_event
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseLocation, trigger_client_event
 
 from config.http import HtmxHttpRequest
 from crm import access, selectors, services
@@ -110,7 +110,13 @@ def _edit(request, form, item, edit):
     """A valid edit form: only the fields the user changed go to the service. The response, or
     None: the form shows the service's errors."""
     try:
-        edit(item=item, actor=request.user, changes=form.service_changes(), files=form.cleaned_data["attachments"])
+        edit(
+            item=item,
+            actor=request.user,
+            changes=form.service_changes(),
+            files=form.cleaned_data["attachments"],
+            remove_attachments=form.removed_attachments(),
+        )
     except ValidationError as error:
         _apply_errors(form, error)
         return None
@@ -247,12 +253,13 @@ def communication_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def communication_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     communication = access.communication_for_edit(request.user, pk)
     initial = CommunicationForm.initial_for(communication)
+    stored = selectors.item_attachments(item=communication)
     if request.method == "POST":
-        form = CommunicationForm(request.POST, request.FILES, editing=True, initial=initial)
+        form = CommunicationForm(request.POST, request.FILES, editing=True, initial=initial, stored_attachments=stored)
         if form.is_valid() and (done := _edit(request, form, communication, services.item_edit)):
             return done
     else:
-        form = CommunicationForm(editing=True, initial=initial)
+        form = CommunicationForm(editing=True, initial=initial, stored_attachments=stored)
     context = {"form": form, "communication": communication, "thread": communication.thread}
     return render(request, "crm/communication_form.html", context)
 
@@ -343,12 +350,13 @@ def task_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and "status_only" in request.POST:
         return _task_status_set(request, task)
     initial = TaskForm.initial_for(task)
+    stored = selectors.item_attachments(item=task)
     if request.method == "POST":
-        form = TaskForm(request.POST, request.FILES, initial=initial)
+        form = TaskForm(request.POST, request.FILES, initial=initial, stored_attachments=stored)
         if form.is_valid() and (done := _edit(request, form, task, services.item_edit)):
             return done
     else:
-        form = TaskForm(initial=initial)
+        form = TaskForm(initial=initial, stored_attachments=stored)
     return render(request, "crm/task_form.html", {"form": form, "task": task, "thread": task.thread})
 
 
@@ -372,24 +380,45 @@ def counterparty_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return render(request, "crm/counterparty_detail.html", context)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def counterparty_promote(request: HtmxHttpRequest) -> HttpResponse:
+    """GET: the dialog (a page without JavaScript). POST ``name`` alone: promote at once (the
+    button's contract, errors as a message); POST from the dialog: its errors on its fields."""
+    if request.method == "GET":
+        form = PromoteForm(
+            initial={"name": request.GET.get("name", ""), "next": request.GET.get("next", ""), "dialog": True}
+        )
+        return _promote_dialog(request, form, part="promote-modal")
     form = PromoteForm(request.POST)
-    fallback = reverse("crm:thread_list")
-    if not form.is_valid():
+    dialog = form.data.get("dialog") in ("1", "True", "true", "on")
+    if form.is_valid():
+        try:
+            counterparty = services.counterparty_promote(actor=request.user, **form.service_kwargs())
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("“%(name)s” is now a counterparty; its threads, communications and tasks are linked.")
+                % {"name": counterparty.name},
+            )
+            url = _safe_next(request, counterparty.get_absolute_url())
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    if not dialog:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-        return redirect(_safe_next(request, fallback))
-    try:
-        counterparty = services.counterparty_promote(name=form.cleaned_data["name"], actor=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect(_safe_next(request, fallback))
-    messages.success(
-        request,
-        _("“%(name)s” is now a counterparty; its threads, communications and tasks are linked.")
-        % {"name": counterparty.name},
-    )
-    return redirect(_safe_next(request, counterparty.get_absolute_url()))
+        return redirect(_safe_next(request, reverse("crm:thread_list")))
+    return _promote_dialog(request, form, part="promote-form")
+
+
+def _promote_dialog(request: HtmxHttpRequest, form: PromoteForm, *, part: str) -> HttpResponse:
+    name = form.data.get("name") if form.is_bound else form.initial.get("name", "")
+    context = {
+        "form": form,
+        "contact_names": selectors.promote_contact_names(name=name or ""),
+        "cancel_url": _safe_next(request, ""),
+    }
+    template = f"crm/counterparty_promote.html#{part}" if request.htmx else "crm/counterparty_promote.html"
+    return render(request, template, context)
 
 
 @require_GET

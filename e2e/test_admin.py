@@ -10,7 +10,7 @@ from e2e.helpers import assert_no_traceback, path_of
 
 pytestmark = pytest.mark.e2e
 
-COMPANY_ID = "204567891"
+COMPANY_ID = "204567893"  # a valid ЕИК: its check digit is checked
 CONTACTS = [
     {"name": "Стоян Колев", "position": "Управител", "email": "stoyan@delta.bg", "phone": "+359 888 123 456"},
     {"name": "Елена Маринова", "position": "Снабдител", "email": "elena@delta.bg", "phone": "+359 877 654 321"},
@@ -137,3 +137,86 @@ def test_admin_action_promotes_free_text_names_case_insensitively(page, admin_us
     # The record takes the name as it was first written, not the later all-caps spelling.
     expect(success).to_contain_text("Гама Метал ООД")
     assert promoted.name == "Гама Метал ООД"
+
+
+def test_admin_search_folds_cyrillic_case(page, admin_user, users, login):
+    """ "алфа" finds "АЛФА ТРЕЙД ООД" in the admin as in the app's lists (SQLite folds ASCII only)."""
+    from crm import services
+    from crm.tests.factories import CounterpartyFactory
+
+    CounterpartyFactory(name="АЛФА ТРЕЙД ООД")
+    CounterpartyFactory(name="Бета ЕООД")
+    communication = services.communication_create(
+        author=users["ivan"], direction="in", channel="phone", subject="Оферта", counterparty_name="ГАМА МЕТАЛ"
+    )
+    login(page.context, admin_user)
+
+    page.goto("/admin/crm/counterparty/?q=алфа")
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("АЛФА ТРЕЙД ООД")
+    page.goto("/admin/crm/communication/?q=гама")
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    expect(page.locator("#result_list tbody tr").first).to_contain_text(communication.number)
+    page.goto("/admin/accounts/user/?q=иванова")
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    expect(page.locator("#result_list tbody tr").first).to_contain_text("maria")
+
+
+def test_admin_header_is_the_products(page, admin_user, login):
+    login(page.context, admin_user)
+    for path in ("/admin/", "/admin/crm/counterparty/"):
+        page.goto(path)
+        expect(page.locator("#site-name")).to_have_text("CRM")
+        assert "Django" not in page.title(), page.title()
+        assert "Django" not in page.locator("#header").inner_text()
+    page.goto("/admin/")
+    expect(page).to_have_title(re.compile(r"^Администрация \| CRM администрация$"))
+
+
+def test_admin_contact_inline_fits_1366_and_reads_naturally(page, admin_user, login, screenshot):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    login(page.context, admin_user)
+    page.goto("/admin/crm/counterparty/add/")
+    group = page.locator("#contacts-group")
+    expect(group).to_be_visible()
+    add = group.locator(".add-row a")
+    expect(add).to_have_text("Добави още едно лице за контакт")
+    add.click()
+    expect(group.locator("tr.dynamic-contacts")).to_have_count(3)
+    widths = page.evaluate(
+        """() => {
+            const group = document.querySelector("#contacts-group");
+            const table = group.querySelector("table");
+            const scrollers = [group, ...group.querySelectorAll("*")].filter(
+                (el) => el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== "visible");
+            return {doc: document.documentElement.scrollWidth, inner: innerWidth,
+                    table: table.getBoundingClientRect().right, group: group.getBoundingClientRect().right,
+                    scrollers: scrollers.map((el) => el.className || el.tagName)};
+        }"""
+    )
+    screenshot(page, "admin-counterparty-add-1366")
+    assert widths["doc"] <= widths["inner"], widths
+    assert widths["table"] <= widths["group"] + 1, widths
+    assert not widths["scrollers"], widths
+
+
+def test_admin_refuses_an_ezik_with_a_wrong_check_digit(page, admin_user, login):
+    from crm.models import Counterparty
+
+    login(page.context, admin_user)
+    page.goto("/admin/crm/counterparty/add/")
+    page.fill("#id_name", "Капа ООД")
+    page.fill("#id_company_id", "175074751")
+    page.fill("#id_vat_number", "BG175074751")
+    page.locator("input[name=_save]").click()
+    expect(page.locator(".field-company_id .errorlist")).to_contain_text("не е валиден")
+    expect(page.locator(".field-vat_number .errorlist")).to_contain_text("не е валиден")
+    expect(page.locator("#id_name")).to_have_value("Капа ООД")
+    assert not Counterparty.objects.exists()
+    page.fill("#id_company_id", "175 074 752")
+    page.fill("#id_vat_number", "bg175074752")
+    page.locator("input[name=_save]").click()
+    page.wait_for_url("**/admin/crm/counterparty/")
+    saved = Counterparty.objects.get()
+    assert (saved.company_id, saved.vat_number) == ("175074752", "BG175074752")

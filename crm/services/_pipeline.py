@@ -24,6 +24,7 @@ from crm import effects
 from crm.inputs import TEXT_MAX_LENGTH, validate_date_in_range, validate_text
 from crm.models import Attachment, ContactPerson, Counterparty, Status, Thread, ThreadEvent
 from crm.numbering import number_allocate
+from crm.services.attachments import delete_files_on_commit
 from crm.uploads import CheckedUpload, StoredFiles, stored_files, upload_check
 from mentions.selectors import mention_audience
 from mentions.services import mention_sync
@@ -178,6 +179,18 @@ def _store_attachments(*, checked: list[CheckedUpload], stored: StoredFiles, ite
     Attachment.objects.bulk_create(attachments)
 
 
+def _remove_attachments(*, item, attachments: Iterable) -> int:
+    """Delete those of ``attachments`` (rows or ids) that are the item's own; their stored files
+    go after commit unless another row shares them (attachments.delete_files_on_commit)."""
+    ids = {getattr(a, "pk", a) for a in attachments or ()}
+    if not ids:
+        return 0
+    rows = list(Attachment.objects.filter(pk__in=ids, **{type(item).__name__.lower(): item}))
+    delete_files_on_commit(rows)
+    Attachment.objects.filter(pk__in=[a.pk for a in rows]).delete()
+    return len(rows)
+
+
 # --- the pipeline --------------------------------------------------------------------------------
 
 
@@ -221,6 +234,7 @@ def item_write(
     files: Iterable = (),
     moment: datetime | None = None,
     on_saved: Callable | None = None,
+    remove_attachments: Iterable = (),
 ):
     """Create an item of ``kind`` from ``values`` (``item`` None), or apply ``values`` (only the
     fields to change) to ``item``. ``on_saved(item)`` runs in the transaction after the save."""
@@ -259,11 +273,12 @@ def item_write(
             item.save(update_fields=list(changed))
         if checked:
             _store_attachments(checked=checked, stored=stored, item=item, uploaded_by=actor)
+        removed = _remove_attachments(item=item, attachments=remove_attachments) if not created else 0
         if on_saved is not None:
             on_saved(item)
         if not created:
             _record_changes(item=item, kind=kind, actor=actor, before=before, changed=changed)
-        if kind.in_thread and (created or changed or checked):
+        if kind.in_thread and (created or changed or checked or removed):
             touch_thread(item.thread, moment if created else timezone.now())
         effects_apply(
             item=item,

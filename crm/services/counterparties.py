@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.db import UnicodeLower, name_lock
+from crm.identifiers import company_id_clean, vat_number_clean
 from crm.models import Communication, ContactPerson, Counterparty, CounterpartyRole, Task, Thread, ThreadEvent
 from crm.services._pipeline import check_texts, require_text
 
@@ -26,11 +27,12 @@ def counterparty_create(
     address: str = "",
     notes: str = "",
 ) -> Counterparty:
+    identifiers = _clean_identifiers({"company_id": company_id, "vat_number": vat_number})
     counterparty = Counterparty(
         name=require_text(name, "name", _("Enter a name.")),
         roles=_clean_roles(roles),
-        company_id=company_id.strip(),
-        vat_number=vat_number.strip(),
+        company_id=identifiers["company_id"],
+        vat_number=identifiers["vat_number"],
         email=email.strip(),
         phone=phone.strip(),
         address=address.strip(),
@@ -46,11 +48,35 @@ def counterparty_update(*, counterparty: Counterparty, **fields) -> Counterparty
         fields["name"] = require_text(fields["name"], "name", _("Enter a name."))
     if "roles" in fields:
         fields["roles"] = _clean_roles(fields["roles"])
+    fields = _clean_identifiers(fields, stored=counterparty)
     for key, value in fields.items():
         setattr(counterparty, key, value)
     counterparty.full_clean()
     counterparty.save()
     return counterparty
+
+
+def _clean_identifiers(fields: dict, *, stored: Counterparty | None = None) -> dict:
+    """``fields`` with the ЕИК and VAT number among them checked with their check digits and
+    in their stored spelling (crm.identifiers); both errors at once. A value kept as it is
+    stored is not checked again: a row from before the rule can still have its other fields
+    edited."""
+    errors: dict = {}
+    cleaned = dict(fields)
+    for field, clean in (("company_id", company_id_clean), ("vat_number", vat_number_clean)):
+        if field not in fields:
+            continue
+        value = (fields[field] or "").strip()
+        if stored is not None and value == getattr(stored, field):
+            cleaned[field] = value
+            continue
+        try:
+            cleaned[field] = clean(value)
+        except ValidationError as error:
+            errors[field] = error
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
 
 
 def _clean_roles(roles: Iterable[str]) -> list[str]:
@@ -90,7 +116,8 @@ def counterparty_promote(*, name: str, actor, roles: Iterable[str] = (), **field
 
     If a counterparty of that name (ignoring case) already exists — promoted a moment ago in
     another tab, or typed by hand before it was created — the rows are linked to it instead of
-    creating a duplicate. Two promotions of one name at the same moment (two users, a double
+    creating a duplicate. The free-text contact people of the linked communications become its
+    contact people. Two promotions of one name at the same moment (two users, a double
     click) queue on a lock of the name: the second finds what the first created.
     """
     name = require_text(name, "name", _("Enter the name to promote."))
@@ -110,6 +137,7 @@ def counterparty_promote(*, name: str, actor, roles: Iterable[str] = (), **field
     )
     for model, ids in ((Thread, thread_ids), (Communication, communication_ids), (Task, task_ids)):
         model.objects.filter(pk__in=ids).update(counterparty=counterparty, counterparty_name="")
+    _contacts_promote(counterparty=counterparty, communication_ids=communication_ids, actor=actor)
     ThreadEvent.objects.bulk_create(
         ThreadEvent(
             thread_id=thread_id,
@@ -121,6 +149,31 @@ def counterparty_promote(*, name: str, actor, roles: Iterable[str] = (), **field
         for thread_id in sorted(touched_threads)
     )
     return counterparty
+
+
+def _contacts_promote(*, counterparty: Counterparty, communication_ids: list[int], actor) -> None:
+    """The free-text contact people of the communications just linked become contact people of
+    the counterparty (one per name ignoring case, the first-written spelling), or are linked to
+    one of that name it has already."""
+    names: dict[str, str] = {}
+    linked = Communication.objects.filter(pk__in=communication_ids, contact__isnull=True).exclude(contact_name="")
+    for contact_name in linked.order_by("pk").values_list("contact_name", flat=True):
+        names.setdefault(contact_name.strip().lower(), contact_name.strip())
+    for folded, contact_name in names.items():
+        existing = (
+            ContactPerson.objects.filter(counterparty=counterparty)
+            .annotate(_folded=UnicodeLower("name"))
+            .filter(_folded=folded)
+            .order_by("pk")
+            .first()
+        )
+        if existing is None:
+            contact_promote(counterparty=counterparty, name=contact_name, actor=actor)
+        else:
+            ids = _casefold_ids(
+                Communication, "contact_name", contact_name, Q(contact__isnull=True, counterparty=counterparty)
+            )
+            Communication.objects.filter(pk__in=ids).update(contact=existing, contact_name="")
 
 
 @transaction.atomic

@@ -12,11 +12,20 @@ from crm.services.tasks import TASK
 _KINDS = {Communication: COMMUNICATION, Task: TASK}
 
 
-def item_edit(*, item: Communication | Task, actor, changes: dict, files: Iterable = ()) -> Communication | Task:
+def item_edit(
+    *, item: Communication | Task, actor, changes: dict, files: Iterable = (), remove_attachments: Iterable = ()
+) -> Communication | Task:
     """Change only the fields in ``changes`` (of the kind's editable set; anything else is a
-    ValueError), add ``files``; events for what changed, mentions re-synced only if the
-    description changed."""
-    return item_write(kind=_KINDS[type(item)], actor=actor, item=item, values=changes, files=files)
+    ValueError), add ``files``, remove the item's attachments in ``remove_attachments`` (all in
+    one transaction); events for what changed, mentions re-synced only if the description changed."""
+    return item_write(
+        kind=_KINDS[type(item)],
+        actor=actor,
+        item=item,
+        values=changes,
+        files=files,
+        remove_attachments=remove_attachments,
+    )
 
 
 def item_assign(*, item: Communication | Task, actor, assignee) -> Communication | Task:

@@ -189,8 +189,8 @@ def counterparty_post(**fields) -> dict:
     data = {
         "name": "Омега Пластик АД",
         "roles": ["client", "distributor"],
-        "company_id": "175123456",
-        "vat_number": "BG175123456",
+        "company_id": "175123459",
+        "vat_number": "BG175123459",
         "email": "office@omega.bg",
         "phone": "+359 2 123 4567",
         "address": "София, бул. България 1",
@@ -234,8 +234,8 @@ def test_add_counterparty_with_two_contacts(admin_client):
     assert (counterparty.name, counterparty.roles, counterparty.company_id, counterparty.vat_number) == (
         "Омега Пластик АД",
         ["client", "distributor"],
-        "175123456",
-        "BG175123456",
+        "175123459",
+        "BG175123459",
     )
     contacts = sorted(counterparty.contacts.values_list("name", "position", "email"))
     assert contacts == [("Иван Иванов", "Управител", "ivan@omega.bg"), ("Мария Георгиева", "Снабдяване", "")]
@@ -495,3 +495,88 @@ def test_order_and_product_are_saved_through_the_admin(admin_client):
     )
     assert response.status_code == 302
     assert Order.objects.get().counterparty == counterparty
+
+
+# --- search folding, header, identifiers -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "make", "query"),
+    [
+        ("/admin/crm/counterparty/", lambda user: CounterpartyFactory(name="АЛФА ТРЕЙД ООД"), "алфа"),
+        ("/admin/crm/counterparty/", lambda user: CounterpartyFactory(name="алфа трейд оод"), "АЛФА ТРЕЙД"),
+        ("/admin/crm/counterparty/", lambda user: CounterpartyFactory(name="Ёлка ЕООД"), "ёЛКА"),
+        ("/admin/crm/product/", lambda user: ProductFactory(name="ЛАМАРИНА 2 ММ"), "ламарина"),
+        ("/admin/crm/order/", lambda user: OrderFactory(counterparty=CounterpartyFactory(name="БЕТА")), "бета"),
+        ("/admin/crm/thread/", lambda user: ThreadFactory(author=user, subject="ОФЕРТА ЗА ТРЪБИ"), "тръби"),
+        (
+            "/admin/crm/thread/",
+            lambda user: ThreadFactory(author=user, counterparty=None, counterparty_name="ГАМА"),
+            "гама",
+        ),
+        ("/admin/crm/communication/", lambda user: CommunicationFactory(author=user, subject="РЕКЛАМАЦИЯ"), "реклам"),
+        ("/admin/crm/task/", lambda user: TaskFactory(author=user, subject="ОБАЖДАНЕ НА КЛИЕНТА"), "обаждане"),
+        ("/admin/accounts/user/", lambda user: UserFactory(username="zlatka", last_name="ЗЛАТАНОВА"), "златанова"),
+    ],
+)
+def test_admin_search_folds_cyrillic_case(admin_client, user, url, make, query):
+    found = make(user)
+    CounterpartyFactory(name="Друга фирма")
+
+    ids = result_ids(page(admin_client.get(url, {"q": query})))
+
+    assert ids == [found.pk]
+
+
+def test_admin_search_keeps_the_admin_rules_every_word_and_quoted_phrases(admin_client):
+    both = CounterpartyFactory(name="АЛФА ТРЕЙД ООД")
+    CounterpartyFactory(name="Алфа Метал")
+    CounterpartyFactory(name="Трейд Алфа")
+
+    assert result_ids(page(admin_client.get("/admin/crm/counterparty/", {"q": "алфа оод"}))) == [both.pk]
+    assert result_ids(page(admin_client.get("/admin/crm/counterparty/", {"q": '"алфа трейд"'}))) == [both.pk]
+    assert result_ids(page(admin_client.get("/admin/crm/counterparty/", {"q": "%"}))) == []
+
+
+def test_admin_autocomplete_of_counterparties_folds_case(admin_client):
+    alfa = CounterpartyFactory(name="АЛФА ТРЕЙД ООД")
+    response = admin_client.get(
+        "/admin/autocomplete/",
+        {"term": "алфа", "app_label": "crm", "model_name": "order", "field_name": "counterparty"},
+    )
+    assert [r["id"] for r in response.json()["results"]] == [str(alfa.pk)]
+
+
+def test_admin_header_and_titles_are_the_products(admin_client):
+    html = page(admin_client.get("/admin/"))
+    assert re.search(r'<div id="site-name"><a href="/admin/">CRM</a></div>', html)
+    assert "<title>Администрация | CRM администрация</title>" in html
+    assert "Django" not in re.search(r"<header.*?</header>", html, re.S).group(0)
+
+
+def test_contact_inline_says_add_another_contact_person_in_bulgarian(admin_client):
+    html = page(admin_client.get("/admin/crm/counterparty/add/"))
+    data = re.search(r'data-inline-formset="([^"]+)"', html).group(1)
+    assert "Добави още едно лице за контакт" in html_lib.unescape(data).encode().decode("unicode_escape")
+    assert "css/admin.css" in html
+
+
+def test_admin_form_shows_wrong_check_digits_on_their_fields(admin_client):
+    response = admin_client.post(
+        "/admin/crm/counterparty/add/", counterparty_post(company_id="175074751", vat_number="BG175074751")
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert set(errors) == {"company_id", "vat_number"}
+    assert "контролна" in errors["company_id"][0]
+    assert not Counterparty.objects.exists()
+
+
+def test_admin_edits_a_counterparty_whose_stored_ezik_predates_the_rule(admin_client):
+    legacy = CounterpartyFactory(name="Стара ООД", company_id="131234567", vat_number="BG131234567")
+    data = counterparty_post(name="Стара Нова ООД", company_id="131234567", vat_number="BG131234567")
+    data |= {"contacts-TOTAL_FORMS": "0", "contacts-INITIAL_FORMS": "0"}
+    response = admin_client.post(f"/admin/crm/counterparty/{legacy.pk}/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    legacy.refresh_from_db()
+    assert legacy.name == "Стара Нова ООД"

@@ -60,6 +60,15 @@
     picker.querySelector(".typeahead-menu").innerHTML = "";
     setLinked(picker, true);
     reloadContacts(option.dataset.pickId);
+    // The picked option is gone with the menu: focus stays in the field, not on <body>, without
+    // the field's focus trigger opening the menu again.
+    var field = picker.querySelector("input[name=counterparty_name]");
+    field.dataset.skipSearch = "1";
+    field.focus();
+    delete field.dataset.skipSearch;
+  });
+  document.addEventListener("htmx:confirm", function (event) {
+    if (event.target.dataset && event.target.dataset.skipSearch) event.preventDefault();
   });
   document.addEventListener("input", function (event) {
     if (event.target.name !== "counterparty_name") return;
@@ -128,5 +137,21 @@
     Array.prototype.forEach.call(tables, labelCells);
     var enclosing = root.closest && root.closest("table.list-table");
     if (enclosing) labelCells(enclosing);
+  });
+})();
+
+// Dialogs filled by htmx (.modal[data-crm-modal], e.g. the promote dialog): shown once swapped
+// in, removed again when closed, so the next opening starts from a fresh form.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:load", function (event) {
+    var dialog = event.target.matches && event.target.matches("[data-crm-modal]") ? event.target : null;
+    if (!dialog || !window.bootstrap) return;
+    dialog.addEventListener("hidden.bs.modal", function () { dialog.remove(); });
+    dialog.addEventListener("shown.bs.modal", function () {
+      var first = dialog.querySelector("input:not([type=hidden]), select, textarea");
+      if (first) first.focus();
+    });
+    window.bootstrap.Modal.getOrCreateInstance(dialog).show();
   });
 })();
