@@ -127,7 +127,7 @@ class ThreadReferenceFilter(df.ModelChoiceFilter):
                 attrs={
                     **TEXT,
                     "autocomplete": "off",
-                    "placeholder": "TH-2026-00001",
+                    "placeholder": "TH-…",
                     "role": "combobox",
                     "aria-autocomplete": "list",
                     "aria-controls": "thread-suggestions",
