@@ -485,17 +485,19 @@ def _thread_header() -> list[str]:
     ]
 
 
-CSV_COLUMNS = {
-    "communication": (_communication_header, _communication_row),
-    "task": (_task_header, _task_row),
-    "thread": (_thread_header, _thread_row),
-}
+def _csv_columns(kind: str) -> tuple[Callable, Callable]:
+    """The header and the row of a list's CSV (looked up when called: tests replace a row function)."""
+    return {
+        "communication": (_communication_header, _communication_row),
+        "task": (_task_header, _task_row),
+        "thread": (_thread_header, _thread_row),
+    }[kind]
 
 
 def _csv_chunks(spec: ListSpec, filterset: ListFilterSet) -> Iterator[bytes]:
     """The file in pieces of EXPORT_CHUNK rows, each piece one query (keyset)."""
     writer = csv.writer(_Echo(), delimiter=";", lineterminator="\r\n")
-    header, row_of = CSV_COLUMNS[spec.kind]
+    header, row_of = _csv_columns(spec.kind)
     yield ("\ufeff" + writer.writerow(header())).encode()
     buffer, n = [], 0
     try:

@@ -150,7 +150,9 @@ BADGE_INSIDE = """(table) => {
   const wrapper = table.closest('.table-responsive');
   const box = wrapper.getBoundingClientRect();
   const problems = [];
-  if (wrapper.scrollWidth > wrapper.clientWidth) problems.push('the table scrolls: ' + wrapper.scrollWidth + ' > ' + wrapper.clientWidth);
+  if (wrapper.scrollWidth > wrapper.clientWidth) {
+    problems.push('the table scrolls: ' + wrapper.scrollWidth + ' > ' + wrapper.clientWidth);
+  }
   if (table.getBoundingClientRect().right > box.right + 0.5) problems.push('the table is wider than its card');
   for (const badge of table.querySelectorAll('tbody .status-badge')) {
     const b = badge.getBoundingClientRect();
