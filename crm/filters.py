@@ -1,4 +1,4 @@
-"""Filters of the communication and task lists (DESIGN.md "List filters"), with django-filter.
+"""Filters of the communication, task and thread lists (DESIGN.md "List filters"), with django-filter.
 
 The query string is the contract: a filtered list is a link. Names:
 
@@ -6,9 +6,14 @@ The query string is the contract: a filtered list is a link. Names:
   thread, subject, author, assignee, status;
 - tasks: number, created_after, created_before, deadline_after, deadline_before, counterparty,
   thread, subject, author, assignee, status;
-- both: ``mine`` (``assigned`` | ``created``: the signed-in user as assignee / author) and
-  ``sort`` (``created``, ``number``, tasks also ``deadline``; ``-`` in front for descending);
+- threads: number, created_after, created_before, counterparty, subject, author, ``state``
+  (``open``, the default when absent; ``closed``; ``all``);
+- all: ``mine`` (``assigned`` | ``created``: the signed-in user as assignee / author; threads
+  ``created`` only) and ``sort`` (crm.selectors.LIST_SORTS: ``created``, ``number``,
+  ``subject``; communications also ``occurred`` and ``status``, tasks ``deadline`` and
+  ``status``, threads ``activity``; ``-`` in front for descending);
   tasks: ``overdue=1`` (deadline passed, not done).
+- ``thread`` takes the number users see (``TH-2026-00005``) or the id.
 
 A malformed value (a bad date, an unknown status, a non-numeric id) is a form error on that
 filter: the filter is ignored, the others still apply, and the page shows the message next to
@@ -27,18 +32,21 @@ from zoneinfo import ZoneInfo
 import django_filters as df
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.forms.utils import flatatt
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.selectors import employee_list
 from crm import selectors
 from crm.db import UnicodeLower
 from crm.forms import BootstrapForm
-from crm.inputs import validate_date_in_range
+from crm.inputs import parse_id, validate_date_in_range
 from crm.models import Communication, Status, Task, Thread
 from crm.widgets import DatePickerInput, LocalizedInputMixin
 
@@ -83,12 +91,59 @@ class ListDateFilter(df.Filter):
         return qs.filter(**{f"{self.field_name}__lt": end})
 
 
-class ThreadIdFilter(df.ModelChoiceFilter):
-    """A thread by id: a number box, not a select of every thread (there are 100 000s)."""
+class ThreadReferenceField(forms.ModelChoiceField):
+    """A thread by the number users see (``TH-2026-00005``, any case) or by id (the contract's
+    ``thread=<id>``, what older links hold). One query on a unique index either way."""
+
+    default_error_messages = {
+        "invalid_choice": _("No thread has this number. Pick one from the list or type its number, e.g. TH-2026-00005.")
+    }
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip()
+        pk = parse_id(text)
+        if pk is not None:
+            found = self.queryset.filter(pk=pk).first()
+        elif 0 < len(text) <= Thread._meta.get_field("number").max_length and "\x00" not in text:
+            # Numbers are stored as allocated (upper-case prefixes): an exact match, or the typed
+            # text upper-cased, keeps to the unique index (no LOWER() over every row).
+            found = self.queryset.filter(number__in={text, text.upper()}).first()
+        else:
+            found = None
+        if found is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return found
+
+
+class ThreadReferenceFilter(df.ModelChoiceFilter):
+    """The thread filter: a text box with a type-ahead (crm:thread_search), not a select of every
+    thread (there are 100 000s)."""
+
+    field_class = ThreadReferenceField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("queryset", Thread.objects.only("pk", "number", "subject"))
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric", **TEXT}))
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={
+                    **TEXT,
+                    "autocomplete": "off",
+                    "placeholder": "TH-…",
+                    "role": "combobox",
+                    "aria-autocomplete": "list",
+                    "aria-controls": "thread-suggestions",
+                    "aria-expanded": "false",
+                    "hx-get": reverse_lazy("crm:thread_search"),
+                    "hx-trigger": "input changed delay:250ms",
+                    "hx-target": "#thread-suggestions",
+                    "hx-swap": "innerHTML",
+                    "data-thread-picker-input": "",
+                }
+            ),
+        )
         super().__init__(*args, **kwargs)
 
 
@@ -164,7 +219,7 @@ class ListFilterForm(BootstrapForm):
 class ListFilterSet(df.FilterSet):
     """What both lists share. ``self.request.user`` is who "mine" means."""
 
-    kind = ""  # "communication" or "task": the sorts of crm.selectors.LIST_SORTS
+    kind = ""  # "communication", "task" or "thread": the sorts of crm.selectors.LIST_SORTS
 
     number = df.CharFilter(
         label=_("Number"),
@@ -180,7 +235,7 @@ class ListFilterSet(df.FilterSet):
         max_length=255,
         widget=forms.TextInput(attrs={"type": "search", **TEXT}),
     )
-    thread = ThreadIdFilter(label=_("Thread (id)"))
+    thread = ThreadReferenceFilter(label=_("Thread"))
     subject = df.CharFilter(
         label=_("Subject"),
         method="filter_subject",
@@ -208,6 +263,8 @@ class ListFilterSet(df.FilterSet):
         super().__init__(data, queryset, request=request, prefix=prefix)
         users = UserChoices()
         for name in ("author", "assignee"):
+            if name not in self.filters:  # threads have no assignee
+                continue
             self.filters[name].extra["choices"] = users
             self.filters[name].extra["widget"] = EmployeeSelect(users, _("Anyone"), attrs=SELECT)
         self.filters["sort"].extra["choices"] = [(v, v) for v in selectors.list_sort_choices(self.kind)]
@@ -255,7 +312,7 @@ class ListFilterSet(df.FilterSet):
 
     @property
     def sort_value(self) -> str:
-        return self.cleaned("sort", selectors.LIST_DEFAULT_SORT)
+        return self.cleaned("sort", selectors.list_default_sort(self.kind))
 
 
 class CommunicationFilter(ListFilterSet):
@@ -288,3 +345,36 @@ class TaskFilter(ListFilterSet):
     def filter_overdue(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         # status IN (open) rather than != done: the (assignee, status, deadline) index serves it.
         return qs.filter(deadline__lt=timezone.now(), status__in=selectors.OPEN_STATUSES)
+
+
+class ThreadFilter(ListFilterSet):
+    """The thread list: open threads unless ``state`` says otherwise (``closed``, ``all``)."""
+
+    kind = "thread"
+
+    # What a thread does not have (django-filter drops an inherited filter named here as None).
+    thread = None
+    assignee = None
+    status = None
+    mine = df.ChoiceFilter(
+        label=_("Mine"), choices=[("created", _("Created by me"))], method="filter_mine", widget=forms.HiddenInput
+    )
+    state = df.ChoiceFilter(
+        label=_("Open or closed"),
+        choices=[("open", _("Open")), ("closed", pgettext_lazy("threads filter", "Closed")), ("all", _("All"))],
+        method="filter_state",
+        widget=forms.HiddenInput,
+    )
+
+    class Meta(ListFilterSet.Meta):
+        model = Thread
+
+    def filter_state(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "all":
+            return qs
+        return qs.filter(closed=value == "closed")
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        qs = super().filter_queryset(queryset)
+        # No (valid) state: the default list is the open threads.
+        return qs if self.form.cleaned_data.get("state") else qs.filter(closed=False)

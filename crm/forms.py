@@ -344,6 +344,28 @@ class ThreadForm(_CounterpartyFieldsMixin):
     create_fields = edit_fields
 
 
+class ThreadEditForm(ThreadForm):
+    """``/threads/<pk>/edit/``: subject, counterparty, description, and whether it is closed."""
+
+    closed = forms.BooleanField(
+        label=_("Closed"),
+        required=False,
+        help_text=_("A closed thread is left out of the thread list unless its filter asks for closed threads."),
+    )
+
+    edit_fields = ("subject", "description", "closed")
+
+    @classmethod
+    def initial_for(cls, item) -> dict:
+        return super().initial_for(item) | {"closed": item.closed}
+
+
+class ThreadClosedForm(forms.Form):
+    """The close / reopen button of the thread page: ``closed=1`` or ``closed=0``."""
+
+    closed = forms.TypedChoiceField(choices=[("1", "1"), ("0", "0")], coerce=lambda value: value == "1")
+
+
 class LinkOrderForm(BootstrapForm):
     order = forms.ModelChoiceField(
         label=_("Order"),

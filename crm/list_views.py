@@ -1,6 +1,6 @@
-"""The communication and task lists: filters, keyset pages, CSV export and saved filters.
+"""The communication, task and thread lists: filters, keyset pages, CSV export and saved filters.
 
-- ``/communications/`` and ``/tasks/``: the filters of crm/filters.py from the query string. An
+- ``/communications/``, ``/tasks/`` and ``/threads/``: the filters of crm/filters.py from the query string. An
   htmx request gets the ``list-htmx`` partial of the same template (the results table plus
   out-of-band pieces: the form's hidden state, the errors, the export link, the save form), and
   ``HX-Push-Url`` with the canonical URL, so the address bar always holds a link to what is
@@ -36,7 +36,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import push_url
 
@@ -44,8 +44,8 @@ import paging
 from config.http import HtmxHttpRequest
 from config.views import release_db_connections
 from crm import selectors
-from crm.filters import CommunicationFilter, ListFilterSet, TaskFilter
-from crm.models import Communication, Task
+from crm.filters import CommunicationFilter, ListFilterSet, TaskFilter, ThreadFilter
+from crm.models import Communication, Task, Thread
 from savedfilters import selectors as saved_filter_selectors
 from savedfilters import services as saved_filter_services
 
@@ -73,6 +73,12 @@ class ListSpec:
     state_fields: tuple[str, ...]
     # Sortable columns and the direction of their first click.
     first_click: dict
+    # The rows a page or an export loads, when they carry more than the filtered queryset needs
+    # (the thread list's counts: never computed for the rows a total counts).
+    rows: Callable | None = None
+
+    def row_queryset(self):
+        return (self.rows or self.queryset)()
 
 
 COMMUNICATIONS = ListSpec(
@@ -95,7 +101,13 @@ COMMUNICATIONS = ListSpec(
         ("author",),
     ),
     state_fields=("direction", "mine", "sort"),
-    first_click={"created": "-created", "number": "number"},
+    first_click={
+        "created": "-created",
+        "number": "number",
+        "occurred": "-occurred",
+        "subject": "subject",
+        "status": "status",
+    },
 )
 
 TASKS = ListSpec(
@@ -119,10 +131,38 @@ TASKS = ListSpec(
         ("author",),
     ),
     state_fields=("mine", "overdue", "sort"),
-    first_click={"created": "-created", "number": "number", "deadline": "deadline"},
+    first_click={
+        "created": "-created",
+        "number": "number",
+        "deadline": "deadline",
+        "subject": "subject",
+        "status": "status",
+    },
 )
 
-SPECS = {spec.kind: spec for spec in (COMMUNICATIONS, TASKS)}
+THREADS = ListSpec(
+    kind="thread",
+    filterset=ThreadFilter,
+    queryset=selectors.thread_filter_queryset,
+    rows=selectors.thread_list_queryset,
+    select=selectors.thread_list_page,
+    template="crm/thread_list.html",
+    url_name="crm:thread_list",
+    export_url_name="crm:thread_export",
+    export_filename="threads",
+    title=gettext_lazy("Threads"),
+    layout=(
+        ("subject",),
+        ("counterparty",),
+        ("number",),
+        ("created_after", "created_before"),
+        ("author",),
+    ),
+    state_fields=("state", "mine", "sort"),
+    first_click={"activity": "-activity", "created": "-created", "number": "number", "subject": "subject"},
+)
+
+SPECS = {spec.kind: spec for spec in (COMMUNICATIONS, TASKS, THREADS)}
 
 
 # --- query strings -------------------------------------------------------------------------------
@@ -161,6 +201,10 @@ def communication_list(request: HtmxHttpRequest) -> HttpResponse:
 
 def task_list(request: HtmxHttpRequest) -> HttpResponse:
     return _list(request, TASKS)
+
+
+def thread_list(request: HtmxHttpRequest) -> HttpResponse:
+    return _list(request, THREADS)
 
 
 def _filterset(request: HtmxHttpRequest, spec: ListSpec) -> ListFilterSet:
@@ -264,11 +308,30 @@ def _quick_links(request: HtmxHttpRequest, spec: ListSpec, state: dict) -> list[
                 },
             ]
         )
+    if spec.kind == "thread":
+        groups.append(
+            [
+                {
+                    "label": label,
+                    "icon": icon,
+                    "url": _url(path, clean_query(request.GET, state=value or None)),
+                    # No state is the open threads: the default list.
+                    "active": (state["state"] or "open") == (value or "open"),
+                    "id": f"quick-state-{value or 'open'}",
+                }
+                for value, label, icon in (
+                    ("", _("Open"), "bi-folder2-open"),
+                    ("closed", pgettext("threads filter", "Closed"), "bi-archive"),
+                    ("all", _("All"), "bi-collection"),
+                )
+            ]
+        )
     mine = []
-    for value, label, icon in (
+    choices = (
         ("assigned", _("Assigned to me"), "bi-person-check"),
         ("created", _("Created by me"), "bi-pencil-square"),
-    ):
+    )
+    for value, label, icon in choices if spec.kind != "thread" else choices[1:]:
         on = state["mine"] == value
         mine.append(
             {
@@ -392,18 +455,55 @@ def _task_header() -> list[str]:
     ]
 
 
+def _thread_row(t: Thread) -> list:
+    return [
+        t.number,
+        _when(t.created_at),
+        _when(t.last_activity_at),
+        t.subject,
+        t.counterparty_label,
+        _person(t.author),
+        t.communication_count,
+        t.task_count,
+        t.open_task_count,
+        _("yes") if t.closed else "",
+    ]
+
+
+def _thread_header() -> list[str]:
+    return [
+        _("Number"),
+        _("Created"),
+        _("Last activity"),
+        _("Subject"),
+        _("Counterparty"),
+        _("Author"),
+        _("Communications"),
+        _("Tasks"),
+        _("Open tasks"),
+        _("Closed"),
+    ]
+
+
+def _csv_columns(kind: str) -> tuple[Callable, Callable]:
+    """The header and the row of a list's CSV (looked up when called: tests replace a row function)."""
+    return {
+        "communication": (_communication_header, _communication_row),
+        "task": (_task_header, _task_row),
+        "thread": (_thread_header, _thread_row),
+    }[kind]
+
+
 def _csv_chunks(spec: ListSpec, filterset: ListFilterSet) -> Iterator[bytes]:
     """The file in pieces of EXPORT_CHUNK rows, each piece one query (keyset)."""
     writer = csv.writer(_Echo(), delimiter=";", lineterminator="\r\n")
-    header, row_of = (
-        (_communication_header, _communication_row) if spec.kind == "communication" else (_task_header, _task_row)
-    )
+    header, row_of = _csv_columns(spec.kind)
     yield ("\ufeff" + writer.writerow(header())).encode()
     buffer, n = [], 0
     try:
         sort, descending = selectors.list_sort(spec.kind, filterset.sort_value)
         rows = paging.keyset_iterate(
-            filterset.qs, rows=spec.queryset(), sort=sort, descending=descending, chunk=EXPORT_CHUNK
+            filterset.qs, rows=spec.row_queryset(), sort=sort, descending=descending, chunk=EXPORT_CHUNK
         )
         for n, obj in enumerate(rows, start=1):
             buffer.append(writer.writerow([_cell(v) for v in row_of(obj)]))
@@ -460,6 +560,10 @@ def communication_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
 
 def task_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
     return _export(request, TASKS)
+
+
+def thread_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
+    return _export(request, THREADS)
 
 
 # --- saved filters ---------------------------------------------------------------------------------

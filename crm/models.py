@@ -189,6 +189,8 @@ class Thread(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+    # A closed thread is done with: marked, and left out of the thread list unless asked for.
+    closed = models.BooleanField(_("closed"), default=False)
 
     class Meta:
         verbose_name = _("thread")
@@ -455,6 +457,8 @@ class ThreadEvent(models.Model):
         ORDER_LINKED = "order_linked", _("Order linked")
         TASK_COPIED = "task_copied", _("Task copied from a communication")
         COUNTERPARTY_PROMOTED = "counterparty_promoted", _("Counterparty promoted")
+        THREAD_CLOSED = "thread_closed", _("Thread closed")
+        THREAD_REOPENED = "thread_reopened", _("Thread reopened")
 
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="events", verbose_name=_("thread"))
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Case, CharField, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -397,30 +397,67 @@ NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 # Above this many counterparties matching a name, the name filter is a subquery, not a list of ids.
 COUNTERPARTY_ID_LIMIT = 1000
 
+# Statuses in the order work goes through them, as a text sort key ("1" … "4"): alphabetical codes
+# would put "done" before "new". Matches the expression indexes crm_*_status_key (migration 0005).
+STATUS_RANK = Case(
+    *[When(status=status, then=Value(str(rank))) for rank, status in enumerate(Status.values, start=1)],
+    default=Value("9"),
+    output_field=CharField(),
+)
+
+
+def _subject_sort() -> Sort:
+    # Folded like the text filters (Cyrillic too): "алфа" and "Алфа" sort together on every
+    # database. Matches the expression indexes crm_*_subject_key (migration 0005) on PostgreSQL.
+    return Sort("subject", "subject_key", is_datetime=False, expression=UnicodeLower("subject"))
+
+
+def _status_sort() -> Sort:
+    return Sort("status", "status_key", is_datetime=False, expression=STATUS_RANK)
+
+
 LIST_SORTS = {
     "communication": {
         "created": Sort("created", "created_at"),
         "number": Sort("number", "number", is_datetime=False),
+        # "Дата и час": when it happened, as opposed to when it was recorded (crm_comm_occurred).
+        "occurred": Sort("occurred", "occurred_at"),
+        "subject": _subject_sort(),
+        "status": _status_sort(),
     },
     "task": {
         "created": Sort("created", "created_at"),
         "number": Sort("number", "number", is_datetime=False),
         # Matches the expression index crm_task_deadline_key (migration 0002) on PostgreSQL.
         "deadline": Sort("deadline", "deadline_key", expression=Coalesce("deadline", Value(NO_DEADLINE))),
+        "subject": _subject_sort(),
+        "status": _status_sort(),
+    },
+    "thread": {
+        # The thread_last_activity index (the model's Meta) serves it: the default, as before.
+        "activity": Sort("activity", "last_activity_at"),
+        "created": Sort("created", "created_at"),
+        "number": Sort("number", "number", is_datetime=False),
+        "subject": _subject_sort(),
     },
 }
 LIST_DEFAULT_SORT = "-created"
+LIST_DEFAULT_SORTS = {"communication": LIST_DEFAULT_SORT, "task": LIST_DEFAULT_SORT, "thread": "-activity"}
+
+
+def list_default_sort(kind: str) -> str:
+    return LIST_DEFAULT_SORTS[kind]
 
 
 def list_sort(kind: str, value: str | None) -> tuple[Sort, bool]:
     """The Sort and whether it is descending, for ``sort=`` (unknown values: the default)."""
     sorts = LIST_SORTS[kind]
-    value = value or LIST_DEFAULT_SORT
-    descending = value.startswith("-")
+    value = value or list_default_sort(kind)
     sort = sorts.get(value.lstrip("-"))
     if sort is None:
-        return sorts["created"], True
-    return sort, descending
+        value = list_default_sort(kind)
+        sort = sorts[value.lstrip("-")]
+    return sort, value.startswith("-")
 
 
 def list_sort_choices(kind: str) -> list[str]:
@@ -437,6 +474,16 @@ def task_list_queryset() -> QuerySet[Task]:
     return Task.objects.select_related("thread", "counterparty", "assignee", "author").defer(
         "description", "thread__description", "counterparty__address", "counterparty__notes"
     )
+
+
+def thread_filter_queryset() -> QuerySet[Thread]:
+    """What the thread list's filters narrow: the table alone (its keys and its total)."""
+    return Thread.objects.all()
+
+
+def thread_list_queryset() -> QuerySet[Thread]:
+    """The rows of the thread list: what a row shows, its counts for the page's rows only."""
+    return thread_list().defer("description", "counterparty__address", "counterparty__notes")
 
 
 class ListFilters(Protocol):
@@ -469,6 +516,11 @@ def communication_list(*, filters: ListFilters, after: str | None = None, before
 def task_list(*, filters: ListFilters, after: str | None = None, before: str | None = None) -> ListPage:
     """The page of tasks after/before a cursor, as communication_list (``filters``: a TaskFilter)."""
     return _list_page("task", filters=filters, rows=task_list_queryset(), after=after, before=before)
+
+
+def thread_list_page(*, filters: ListFilters, after: str | None = None, before: str | None = None) -> ListPage:
+    """The page of threads after/before a cursor, as communication_list (``filters``: a ThreadFilter)."""
+    return _list_page("thread", filters=filters, rows=thread_list_queryset(), after=after, before=before)
 
 
 def _list_page(kind: str, *, filters: ListFilters, rows: QuerySet, after: str | None, before: str | None) -> ListPage:
@@ -505,4 +557,27 @@ def counterparty_named_subquery(text: str) -> QuerySet[Counterparty]:
         .filter(folded_name__contains=text.lower())
         .order_by()
         .values("pk")
+    )
+
+
+# --- the thread filter's type-ahead ------------------------------------------------------------
+
+
+THREAD_SEARCH_LIMIT = 10
+
+
+def thread_search(*, query: str, limit: int = THREAD_SEARCH_LIMIT) -> list[Thread]:
+    """Threads whose number or subject contains ``query`` (case-insensitive, Cyrillic too), most
+    recently active first: the suggestions of the thread filter. Closed threads are found too: a
+    list of what happened in one is still a question to ask. Trigram indexes on PostgreSQL."""
+    query = " ".join(query.split())[: Thread._meta.get_field("subject").max_length]
+    if not query:
+        return []
+    needle = query.lower()
+    return list(
+        Thread.objects.alias(number_folded=UnicodeLower("number"), subject_folded=UnicodeLower("subject"))
+        .filter(Q(number_folded__contains=needle) | Q(subject_folded__contains=needle))
+        .select_related("counterparty")
+        .only("pk", "number", "subject", "closed", "counterparty_name", "counterparty__name")
+        .order_by("-last_activity_at", "-id")[:limit]
     )

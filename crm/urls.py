@@ -6,9 +6,12 @@ app_name = "crm"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
-    path("threads/", views.thread_list, name="thread_list"),
+    path("threads/", list_views.thread_list, name="thread_list"),
+    path("threads/export.csv", list_views.thread_export, name="thread_export"),
+    path("threads/search/", views.thread_search, name="thread_search"),
     path("threads/new/", views.thread_create, name="thread_create"),
     path("threads/<int:pk>/", views.thread_detail, name="thread_detail"),
+    path("threads/<int:pk>/edit/", views.thread_edit, name="thread_edit"),
     path("threads/<int:pk>/link-order/", views.thread_link_order, name="thread_link_order"),
     path("communications/", list_views.communication_list, name="communication_list"),
     path("communications/export.csv", list_views.communication_export, name="communication_export"),

@@ -8,7 +8,6 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +26,8 @@ from crm.forms import (
     PromoteForm,
     TaskForm,
     TaskStatusForm,
+    ThreadClosedForm,
+    ThreadEditForm,
     ThreadForm,
     add_bootstrap_classes,
 )
@@ -148,12 +149,6 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
 # --- threads -------------------------------------------------------------------------------------
 
 
-def thread_list(request: HtmxHttpRequest) -> HttpResponse:
-    page = Paginator(selectors.thread_list(), 25).get_page(request.GET.get("page"))
-    template = "crm/thread_list.html#thread-table" if request.htmx else "crm/thread_list.html"
-    return render(request, template, {"page": page})
-
-
 def thread_create(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ThreadForm(request.POST)
@@ -179,6 +174,44 @@ def thread_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "status_choices": Status.choices,
     }
     return render(request, "crm/thread_detail.html", context)
+
+
+def thread_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    thread = access.thread_for_edit(request.user, pk)
+    if request.method == "POST" and "closed_only" in request.POST:
+        return _thread_closed_set(request, thread)
+    initial = ThreadEditForm.initial_for(thread)
+    form = ThreadEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.thread_edit(thread=thread, actor=request.user, changes=form.service_changes())
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, _("%(number)s saved.") % {"number": thread.number})
+            return redirect(thread)
+    return render(request, "crm/thread_form.html", {"form": form, "thread": thread})
+
+
+def _thread_closed_set(request: HtmxHttpRequest, thread: Thread) -> HttpResponse:
+    """The close / reopen button of the thread page."""
+    form = ThreadClosedForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Close or reopen: nothing else can be asked here."))
+        return redirect(thread)
+    closed = form.cleaned_data["closed"]
+    services.thread_edit(thread=thread, actor=request.user, changes={"closed": closed})
+    text = _("%(number)s closed.") if closed else _("%(number)s reopened.")
+    messages.success(request, text % {"number": thread.number})
+    return redirect(thread)
+
+
+@require_GET
+def thread_search(request: HtmxHttpRequest) -> HttpResponse:
+    """The thread filter's suggestions: ``?q=`` (or the filter's own ``thread=``) by number or subject."""
+    query = " ".join((request.GET.get("q") or request.GET.get("thread", "")).split())
+    results = selectors.thread_search(query=query)
+    return render(request, "crm/_thread_options.html", {"results": results, "query": query})
 
 
 @require_POST

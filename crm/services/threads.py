@@ -1,4 +1,4 @@
-"""Threads: create, edit, link an order, delete (the admin)."""
+"""Threads: create, edit (close and reopen too), link an order, delete (the admin)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Communication, Counterparty, Order, Task, Thread, ThreadEvent, ThreadOrder
@@ -15,7 +16,10 @@ from crm.services.attachments import delete_files_on_commit
 
 
 def _clean(values: dict, *, item: Thread | None, moment: datetime) -> dict:
-    return clean_common(Thread, values, item=item, counterparty_required=False)
+    values = clean_common(Thread, values, item=item, counterparty_required=False)
+    if "closed" in values and not isinstance(values["closed"], bool):
+        raise ValidationError({"closed": _("Closed is yes or no.")})
+    return values
 
 
 THREAD = ItemKind(
@@ -23,7 +27,7 @@ THREAD = ItemKind(
     name="thread",
     clean=_clean,
     number_prefix=lambda values: settings.NUMBER_PREFIX_THREAD,
-    editable=frozenset({"subject", "description", "counterparty", "counterparty_name"}),
+    editable=frozenset({"subject", "description", "counterparty", "counterparty_name", "closed"}),
 )
 
 
@@ -45,9 +49,17 @@ def thread_create(
     return item_write(kind=THREAD, actor=author, values=values, moment=created_at)
 
 
+@transaction.atomic
 def thread_edit(*, thread: Thread, actor, changes: dict) -> Thread:
-    """Change some of subject, description, counterparty and counterparty_name (only those given)."""
-    return item_write(kind=THREAD, actor=actor, item=thread, values=changes)
+    """Change some of subject, description, counterparty, counterparty_name and closed (only those
+    given). Closing or reopening is on the timeline (an event) and is activity on the thread."""
+    was_closed = thread.closed
+    thread = item_write(kind=THREAD, actor=actor, item=thread, values=changes)
+    if thread.closed != was_closed:
+        kind = ThreadEvent.Kind.THREAD_CLOSED if thread.closed else ThreadEvent.Kind.THREAD_REOPENED
+        record_event(thread=thread, kind=kind, actor=actor)
+        touch_thread(thread, timezone.now())
+    return thread
 
 
 @transaction.atomic

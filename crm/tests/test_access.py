@@ -194,6 +194,25 @@ CASES = [
     Case("thread-create", "GET", lambda w: "/threads/new/", everyone(200)),
     Case("thread-create-post", "POST", lambda w: "/threads/new/", everyone(302), lambda w: {"subject": "Тема"}),
     Case("thread-detail", "GET", lambda w: f"/threads/{w.thread.pk}/", everyone(200)),
+    Case("thread-export", "GET", lambda w: "/threads/export.csv", everyone(200)),
+    Case("thread-search", "GET", lambda w: "/threads/search/?q=" + quote("доставка"), everyone(200)),
+    Case("thread-search-post", "POST", lambda w: "/threads/search/", everyone(405)),
+    # Every employee adds to every thread, and so edits, closes and reopens it (crm.access).
+    Case("thread-edit", "GET", lambda w: f"/threads/{w.thread.pk}/edit/", everyone(200)),
+    Case(
+        "thread-edit-post",
+        "POST",
+        lambda w: f"/threads/{w.thread.pk}/edit/",
+        everyone(302),
+        lambda w: {"subject": "Нова тема", "counterparty": str(w.counterparty.pk), "counterparty_name": ""},
+    ),
+    Case(
+        "thread-close-post",
+        "POST",
+        lambda w: f"/threads/{w.thread.pk}/edit/",
+        everyone(302),
+        lambda w: {"closed_only": "1", "closed": "1"},
+    ),
     Case("thread-link-order-get", "GET", lambda w: f"/threads/{w.thread.pk}/link-order/", everyone(405)),
     Case(
         "thread-link-order",
@@ -440,6 +459,8 @@ def test_attachment_whose_file_is_gone_is_404(client_ivan, world):
     [
         ("GET", f"/threads/{MISSING}/"),
         ("POST", f"/threads/{MISSING}/link-order/"),
+        ("GET", f"/threads/{MISSING}/edit/"),
+        ("POST", f"/threads/{MISSING}/edit/"),
         ("GET", f"/communications/{MISSING}/"),
         ("GET", f"/communications/{MISSING}/edit/"),
         ("POST", f"/communications/{MISSING}/edit/"),

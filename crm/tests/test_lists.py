@@ -297,7 +297,8 @@ BAD_VALUES = [
     ("/communications/", "author", "abc"),
     ("/communications/", "assignee", "-1"),
     ("/communications/", "mine", "everyone"),
-    ("/communications/", "sort", "subject"),
+    ("/communications/", "sort", "counterparty"),  # not a sortable column
+    ("/communications/", "thread", "TH-2099-99999"),  # no thread has this number
     ("/communications/", "number", "x" * 40),
     ("/tasks/", "deadline_after", "2026-02-30"),
     ("/tasks/", "deadline_before", "tomorrow"),

@@ -1,6 +1,6 @@
 """Every page that lists things runs a pinned number of queries, the same for a little and for a
 lot of data (no N+1). The thread page and the dashboard are pinned in test_views.py, the
-communication and task lists in test_lists.py.
+communication and task lists in test_lists.py, the thread list in test_thread_list.py.
 
 Each count includes the layout's own: the session, its user, the bell's unread count and latest
 rows (4).
@@ -62,13 +62,6 @@ def _file(data, i: int, **about) -> Attachment:
     return attachment
 
 
-def more_threads(data, n: int) -> None:
-    for i in range(n):
-        thread = ThreadFactory(counterparty=CounterpartyFactory(), author=data.other if i % 2 else data.user)
-        CommunicationFactory(thread=thread, author=data.other, assignee=data.user)
-        TaskFactory(thread=thread, author=data.other, assignee=data.user, status=Status.IN_PROGRESS)
-
-
 def more_notifications(data, n: int) -> None:
     Notification.objects.bulk_create(
         Notification(recipient=data.user, actor=data.other, kind="mention", text=f"Известие {i}") for i in range(n)
@@ -114,7 +107,6 @@ class Page:
 
 
 PAGES = [
-    Page("thread-list", lambda d: "/threads/", more_threads, 2),  # the count, the page of rows
     Page("notification-list", lambda d: "/notifications/", more_notifications, 2),
     # the counterparty, its threads, communications, tasks, orders, contacts, "mentioned in"
     Page("counterparty-detail", lambda d: f"/counterparties/{d.counterparty.pk}/", more_of_the_counterparty, 7),
