@@ -159,7 +159,8 @@ def test_140000_mentions_render_in_a_few_queries_and_bounded_time(kind, other_us
     started = time.monotonic()
     with django_assert_max_num_queries(1):  # users: ids and handles in one batch
         html = render_text(text)
-    assert time.monotonic() - started < 10  # seconds, on a loaded CI machine; ~1 s alone
+    # A hang guard, not a benchmark: ~1 s alone; the quadratic scanner it replaced took minutes.
+    assert time.monotonic() - started < 60
     assert html.count('class="mention-chip') <= MAX_MENTIONS
     assert len(html) < 1.2 * len(text)  # chips for the first ones only: the page stays its size
     if kind == "handles":
