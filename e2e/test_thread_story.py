@@ -233,6 +233,8 @@ def test_call_from_a_new_company_grows_into_a_thread_with_everything_in_order(pa
     # 6. Promote the free-text company: the name becomes a link to the new counterparty.
     page.locator(".promote-form button").click()
     page.locator("#promote-dialog button[type=submit]").click()  # the dialog: no details this time
+    # The page is on the thread already: wait for the reload the dialog's success asks for.
+    expect(page.locator("a#thread-counterparty")).to_have_text(NEW_COUNTERPARTY)
     page.wait_for_url(THREAD_URL)
     counterparty = Counterparty.objects.get(name=NEW_COUNTERPARTY)
     expect(page.locator("a#thread-counterparty")).to_have_attribute("href", f"/counterparties/{counterparty.pk}/")
