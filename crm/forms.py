@@ -302,16 +302,11 @@ class CopyToTaskForm(BootstrapForm):
     """ "Copy to task": what the user may change before the task is created; the thread, the
     counterparty and the files come from the communication (crm.services.communication_copy_to_task)."""
 
-    subject = forms.CharField(label=_("Subject"), max_length=255)
-    description = DescriptionField(label=_("Description"), rows=5)
-    assignee = forms.ModelChoiceField(
-        label=_("Assignee"), queryset=User.objects.none(), required=False, empty_label="—"
-    )
-    deadline = MomentField(
-        label=_("Deadline"),
-        required=False,
-        error_messages={"invalid": _("Enter the deadline as a date and time, e.g. 2026-12-31 17:00.")},
-    )
+    # The task form's own fields (each form instance deep-copies them): one definition of each.
+    subject = TaskForm.base_fields["subject"]
+    description = TaskForm.base_fields["description"]
+    assignee = TaskForm.base_fields["assignee"]
+    deadline = TaskForm.base_fields["deadline"]
     # Set when the form was opened on a communication copied before: saving makes another copy.
     again = forms.BooleanField(required=False, widget=forms.HiddenInput)
     form_token = FormTokenField()
