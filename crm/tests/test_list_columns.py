@@ -5,7 +5,6 @@ the status colours' contrast. Runs on SQLite and on PostgreSQL (index checks on 
 import datetime
 import re
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -18,20 +17,9 @@ from crm import selectors
 from crm.models import Communication, Status, Task, Thread
 from crm.templatetags.crm_tags import STATUS_CLASSES
 from crm.tests.factories import CommunicationFactory, TaskFactory, ThreadFactory
+from crm.tests.listing import shown, sofia
 
 pytestmark = pytest.mark.django_db
-
-SOFIA = ZoneInfo("Europe/Sofia")
-ROW = re.compile(r'<tr data-id="(\d+)"')
-
-
-def sofia(*args) -> datetime.datetime:
-    return datetime.datetime(*args, tzinfo=SOFIA)
-
-
-def shown(response) -> list[int]:
-    assert response.status_code == 200
-    return [int(pk) for pk in ROW.findall(response.content.decode())]
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import csv
 import datetime
 import io
 import re
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -18,21 +17,9 @@ from crm import selectors
 from crm.filters import CommunicationFilter, TaskFilter
 from crm.models import Communication, Status, Task, Thread
 from crm.tests.factories import CommunicationFactory, CounterpartyFactory, TaskFactory, ThreadFactory
+from crm.tests.listing import shown, sofia
 
 pytestmark = pytest.mark.django_db
-
-SOFIA = ZoneInfo("Europe/Sofia")
-ROW = re.compile(r'<tr data-id="(\d+)"')
-
-
-def sofia(*args) -> datetime.datetime:
-    return datetime.datetime(*args, tzinfo=SOFIA)
-
-
-def shown(response) -> list[int]:
-    """Ids of the rows of the list table, in order."""
-    assert response.status_code == 200
-    return [int(pk) for pk in ROW.findall(response.content.decode())]
 
 
 @pytest.fixture

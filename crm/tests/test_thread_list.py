@@ -6,7 +6,6 @@ import csv
 import datetime
 import io
 import re
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -19,20 +18,9 @@ from crm import services
 from crm.filters import ThreadFilter
 from crm.models import Thread, ThreadEvent
 from crm.tests.factories import CommunicationFactory, CounterpartyFactory, TaskFactory, ThreadFactory
+from crm.tests.listing import shown, sofia
 
 pytestmark = pytest.mark.django_db
-
-SOFIA = ZoneInfo("Europe/Sofia")
-ROW = re.compile(r'<tr data-id="(\d+)"')
-
-
-def sofia(*args) -> datetime.datetime:
-    return datetime.datetime(*args, tzinfo=SOFIA)
-
-
-def shown(response) -> list[int]:
-    assert response.status_code == 200
-    return [int(pk) for pk in ROW.findall(response.content.decode())]
 
 
 @pytest.fixture
