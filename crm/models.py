@@ -268,6 +268,9 @@ class Communication(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now, validators=[validate_date_in_range])
+    # The e-mail's Message-ID with its angle brackets (RFC 5322 allows 998 characters per line):
+    # set on mail we send and mail we file, so a reply finds its thread and a message is filed once.
+    message_id = models.CharField(_("Message-ID"), max_length=998, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("communication")
@@ -283,6 +286,11 @@ class Communication(models.Model):
                 condition=_at_most_one("contact", "contact_name"),
                 name="communication_contact_at_most_one",
                 violation_error_message=_("Choose a contact person or type a name, not both."),
+            ),
+            models.UniqueConstraint(
+                fields=["message_id"],
+                condition=~models.Q(message_id=""),
+                name="communication_message_id_unique",
             ),
         ]
         indexes = [
