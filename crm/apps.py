@@ -17,11 +17,12 @@ class CrmConfig(AppConfig):
 
 
 def _register_notification_kinds() -> None:
+    from crm.notification_texts import activity_text, assignment_text
     from notifications import kinds
 
-    kinds.register(key="assignment", label=_("Assignment"), icon="bi-person-check")
-    # crm.effects' third reason (followers of an item it changed): registered before followers exist.
-    kinds.register(key="activity", label=_("Activity"), icon="bi-activity")
+    kinds.register(key="assignment", label=_("Assignment"), icon="bi-person-check", render=assignment_text)
+    # crm.effects' third reason: what happened in a thread its followers follow.
+    kinds.register(key="activity", label=_("Activity"), icon="bi-activity", render=activity_text)
 
 
 def _register_mentionables() -> None:
