@@ -7,7 +7,9 @@ Rules, in order of rank (one act tells each person once, for the highest reason 
 1. ``MENTION``: a mention added to the text reaches them (users directly, departments through
    their members; who is reached is worked out before, by mentions.selectors.mention_audience).
 2. ``ASSIGNMENT``: they are the new assignee (an assignee that did not change tells no one).
-3. ``ACTIVITY``: they follow the item and it was created or changed.
+3. ``ACTIVITY``: they follow the thread and the act is one followers hear of (``tells_followers``:
+   a new communication or task, a status change, a reassignment, an incoming e-mail, the thread
+   closed or reopened); or they wrote the task that was just completed (followers or not).
 
 Never the actor: nobody is told about their own act.
 """
@@ -17,6 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+DONE = "done"  # crm.models.Status.DONE (no ORM here; a test keeps them equal)
+IN_THREAD = ("communication", "task")
 
 
 class Reason(StrEnum):
@@ -40,8 +45,39 @@ class Act:
     new_assignee_id: int | None = None
     old_status: str | None = None
     new_status: str | None = None
-    # Who follows the item: empty until followers exist (a later issue fills it in the pipeline).
+    # Who follows the item's thread (crm.selectors.thread_follower_ids): read by the pipeline
+    # only when tells_followers(act) says they would be told.
     follower_ids: frozenset[int] = field(default_factory=frozenset)
+    author_id: int | None = None  # the item's author: a task's author hears it was completed
+    incoming_email: bool = False  # a new incoming e-mail communication (filed from the mailbox)
+    thread_closed: bool | None = None  # a thread's closed flag after the act
+
+
+def tells_followers(act: Act) -> bool:
+    """Whether followers hear of this act (the pipeline reads them only then)."""
+    if act.item_kind in IN_THREAD:
+        return act.created or bool({"status", "assignee"} & act.changed)
+    return act.item_kind == "thread" and not act.created and "closed" in act.changed
+
+
+def completed(act: Act) -> bool:
+    """A task just became done (created done tells no author: they did it themselves)."""
+    return act.item_kind == "task" and "status" in act.changed and act.new_status == DONE != act.old_status
+
+
+def activity_event(act: Act) -> str:
+    """What ACTIVITY notifications of this act say (crm.notification_texts.ACTIVITY_EVENTS)."""
+    if act.item_kind == "thread":
+        return "closed" if act.thread_closed else "reopened"
+    if act.created:
+        return "incoming_email" if act.incoming_email else "created"
+    if completed(act):
+        return "done"
+    if "status" in act.changed:
+        return "status"
+    if "assignee" in act.changed:
+        return "assignee"
+    return "changed"
 
 
 def decide(act: Act) -> dict[int, Reason]:
@@ -56,6 +92,8 @@ def decide(act: Act) -> dict[int, Reason]:
     offer(sorted(act.mentioned_ids), Reason.MENTION)
     if act.new_assignee_id != act.old_assignee_id:
         offer([act.new_assignee_id], Reason.ASSIGNMENT)
-    if act.created or act.changed:
+    if tells_followers(act):
         offer(sorted(act.follower_ids), Reason.ACTIVITY)
+    if completed(act):
+        offer([act.author_id], Reason.ACTIVITY)
     return told

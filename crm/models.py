@@ -455,6 +455,30 @@ class ThreadOrder(models.Model):
         return f"{self.thread.number} ↔ {self.order.number}"
 
 
+class ThreadFollower(models.Model):
+    """A person's own choice about one thread: they pressed Follow (``muted`` False), or they
+    stopped hearing it (``muted`` True: Unfollow, or Mute when they follow by taking part).
+
+    Who takes part — the author, everyone assigned or mentioned in the thread or its items — is
+    not stored here but read when needed (crm.selectors.thread_follower_ids), so it never goes
+    stale; a row only adds someone or silences them."""
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="follower_rows", verbose_name=_("thread"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("employee")
+    )
+    muted = models.BooleanField(_("muted"), default=False)
+    updated_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("thread follower")
+        verbose_name_plural = _("thread followers")
+        constraints = [models.UniqueConstraint(fields=["thread", "user"], name="thread_follower_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.thread_id} {self.user_id}{' muted' if self.muted else ''}"
+
+
 class ThreadEvent(models.Model):
     """A system event in a thread's timeline: who changed what, when."""
 

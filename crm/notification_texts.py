@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from crm.models import Status
 
-ACTIVITY_EVENTS = ("created", "status", "assignee", "done", "incoming_email", "changed")
+ACTIVITY_EVENTS = ("created", "status", "assignee", "done", "incoming_email", "closed", "reopened", "changed")
 
 
 def _common(params: Mapping[str, Any]) -> dict[str, str]:
@@ -61,4 +61,8 @@ def activity_text(params: Mapping[str, Any]) -> str:
         return _("%(actor)s assigned %(number)s “%(subject)s” to %(assignee)s") % values
     if event == "assignee":
         return _("%(actor)s removed the assignee of %(number)s “%(subject)s”") % values
+    if event == "closed":
+        return _("%(actor)s closed the thread %(number)s “%(subject)s”") % values
+    if event == "reopened":
+        return _("%(actor)s reopened the thread %(number)s “%(subject)s”") % values
     return _("%(actor)s changed %(number)s “%(subject)s”") % values

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Case, CharField, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
@@ -25,9 +26,10 @@ from crm.models import (
     Task,
     Thread,
     ThreadEvent,
+    ThreadFollower,
     ThreadOrder,
 )
-from mentions.selectors import mention_prefetch
+from mentions.selectors import mention_prefetch, mention_reached_user_ids
 from paging import KeysetPage, Sort, keyset_page, list_count
 
 if TYPE_CHECKING:
@@ -581,3 +583,111 @@ def thread_search(*, query: str, limit: int = THREAD_SEARCH_LIMIT) -> list[Threa
         .only("pk", "number", "subject", "closed", "counterparty_name", "counterparty__name")
         .order_by("-last_activity_at", "-id")[:limit]
     )
+
+
+# --- followers -----------------------------------------------------------------------------------
+
+# How many followers the thread page names (the rest are counted).
+FOLLOWERS_SHOWN = 12
+
+
+@dataclass(frozen=True)
+class ThreadFollowers:
+    """Who follows a thread and why (docs/decisions.md, "Thread followers")."""
+
+    participant_ids: frozenset[int]  # the author, everyone assigned or mentioned in it or its items
+    following_ids: frozenset[int]  # pressed Follow
+    muted_ids: frozenset[int]  # pressed Unfollow or Mute
+    active_ids: frozenset[int]  # of the followers, those who are active employees
+
+    @property
+    def ids(self) -> frozenset[int]:
+        return self.active_ids
+
+    def state_of(self, user_id: int) -> str:
+        """The viewer's button: ``following`` (Unfollow), ``participant`` (Mute), ``muted`` or
+        ``none`` (Follow)."""
+        if user_id in self.muted_ids:
+            return "muted"
+        if user_id in self.following_ids:
+            return "following"
+        return "participant" if user_id in self.participant_ids else "none"
+
+
+def _thread_follow_facts(*, thread: Thread) -> tuple[set[int], set[int], set[int]]:
+    """(participants, pressed Follow, muted) of ``thread``: one query for the assignees, one for
+    the mentions (one more when a department is mentioned), one for the Follow/Mute rows."""
+    communications = Communication.objects.filter(thread_id=thread.pk)
+    tasks = Task.objects.filter(thread_id=thread.pk)
+    assignees = (
+        communications.filter(assignee__isnull=False)
+        .order_by()
+        .values_list("assignee_id", flat=True)
+        .union(tasks.filter(assignee__isnull=False).order_by().values_list("assignee_id", flat=True))
+    )
+    mentioned = mention_reached_user_ids(
+        sources=[(Thread, [thread.pk]), (Communication, communications.values("pk")), (Task, tasks.values("pk"))]
+    )
+    participants = {thread.author_id, *assignees, *mentioned}
+    rows = dict(ThreadFollower.objects.filter(thread_id=thread.pk).values_list("user_id", "muted"))
+    following = {pk for pk, muted in rows.items() if not muted}
+    muted = {pk for pk, is_muted in rows.items() if is_muted}
+    return participants, following, muted
+
+
+def _active_users(ids: set[int]):
+    return get_user_model()._default_manager.filter(pk__in=sorted(ids), is_active=True)
+
+
+def thread_followers(*, thread: Thread) -> ThreadFollowers:
+    """The followers of ``thread``, whatever their number: _thread_follow_facts' queries and one
+    for who of them is active."""
+    participants, following, muted = _thread_follow_facts(thread=thread)
+    candidates = (participants | following) - muted
+    active = set(_active_users(candidates).values_list("pk", flat=True)) if candidates else set()
+    return ThreadFollowers(
+        participant_ids=frozenset(participants),
+        following_ids=frozenset(following),
+        muted_ids=frozenset(muted),
+        active_ids=frozenset(active),
+    )
+
+
+def thread_follower_ids(*, thread: Thread) -> frozenset[int]:
+    """Everyone who hears of the thread's activity (active employees)."""
+    return thread_followers(thread=thread).ids
+
+
+@dataclass(frozen=True)
+class FollowerPanel:
+    """The thread page's "Followers" card: a few names, how many in all, the viewer's button."""
+
+    shown: list
+    count: int
+    state: str  # ThreadFollowers.state_of
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.shown)
+
+
+def thread_follower_panel(*, thread: Thread, user: User) -> FollowerPanel:
+    """_thread_follow_facts' queries and one for the active followers' names (the viewer first,
+    then by name; only the name columns, so a thousand of them stay cheap)."""
+    participants, following, muted = _thread_follow_facts(thread=thread)
+    candidates = (participants | following) - muted
+    people = []
+    if candidates:
+        people = list(
+            _active_users(candidates)
+            .annotate(is_viewer=Case(When(pk=user.pk, then=Value(0)), default=Value(1)))
+            .order_by("is_viewer", "first_name", "last_name", "username")
+            .only("pk", "username", "first_name", "last_name")
+        )
+    followers = ThreadFollowers(
+        participant_ids=frozenset(participants),
+        following_ids=frozenset(following),
+        muted_ids=frozenset(muted),
+        active_ids=frozenset(person.pk for person in people),
+    )
+    return FollowerPanel(shown=people[:FOLLOWERS_SHOWN], count=len(people), state=followers.state_of(user.pk))

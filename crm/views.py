@@ -172,8 +172,34 @@ def thread_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "order_links": selectors.thread_orders(thread=thread),
         "order_choices": selectors.order_choices_for(thread=thread),
         "status_choices": Status.choices,
+        "followers": selectors.thread_follower_panel(thread=thread, user=request.user),
+        # The page's socket also carries this thread's live timeline (crm.live).
+        "notification_topic": f"thread:{thread.pk}",
     }
     return render(request, "crm/thread_detail.html", context)
+
+
+@require_POST
+def thread_follow(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    thread, _can_add = access.thread_for_user(request.user, pk)
+    services.thread_follow(thread=thread, user=request.user)
+    return _followers_answer(request, thread, _("You follow %(number)s.") % {"number": thread.number})
+
+
+@require_POST
+def thread_unfollow(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    thread, _can_add = access.thread_for_user(request.user, pk)
+    services.thread_unfollow(thread=thread, user=request.user)
+    return _followers_answer(request, thread, _("You no longer follow %(number)s.") % {"number": thread.number})
+
+
+def _followers_answer(request: HtmxHttpRequest, thread: Thread, message: str) -> HttpResponse:
+    """htmx: the followers card redrawn in place; a plain form: back to the thread with a message."""
+    if not request.htmx:
+        messages.success(request, message)
+        return redirect(thread)
+    followers = selectors.thread_follower_panel(thread=thread, user=request.user)
+    return render(request, "crm/_thread_followers.html", {"thread": thread, "followers": followers})
 
 
 def thread_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
@@ -164,6 +165,29 @@ def mention_audience(*, diff: MentionDiff, actor_id: int | None) -> set[int]:
         active_user_ids=_active_user_ids(candidates),
         actor_id=actor_id,
     )
+
+
+def mention_reached_user_ids(*, sources: Iterable[tuple[type, Any]]) -> set[int]:
+    """Everyone the stored mentions of ``sources`` reach now (users themselves, departments their
+    members; active or not — the caller filters). ``sources``: (model, ids), the ids a list or a
+    values("pk") queryset (a subquery, so a thread's thousand items are no parameter list).
+
+    Queries: one for the mentions, one per kind that reaches through a lookup (departments)."""
+    conditions = [Q(source_type=ContentType.objects.get_for_model(model), source_id__in=ids) for model, ids in sources]
+    if not conditions:
+        return set()
+    reaching = {
+        ContentType.objects.get_for_model(entry.model).pk: entry.key for entry in registry.entries() if entry.reach
+    }
+    if not reaching:
+        return set()
+    rows = (
+        Mention.objects.filter(functools.reduce(operator.or_, conditions), target_type_id__in=list(reaching))
+        .values_list("target_type_id", "target_id")
+        .distinct()
+    )
+    refs = {(reaching[type_id], pk) for type_id, pk in rows}
+    return set().union(*_reach(refs).values()) if refs else set()
 
 
 # --- mentioned in --------------------------------------------------------------------------------

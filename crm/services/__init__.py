@@ -7,6 +7,7 @@ the rules of DESIGN.md and raise ``ValidationError`` keyed by form field name, s
 each message on its field. Each public function is atomic: nothing is saved half-way.
 """
 
+from crm.services._pipeline import thread_followers_notify
 from crm.services.attachments import attachment_delete, attachment_delete_many
 from crm.services.catalogue import order_save, product_save
 from crm.services.communications import (
@@ -25,7 +26,14 @@ from crm.services.counterparties import (
 )
 from crm.services.items import item_assign, item_edit
 from crm.services.tasks import task_create, task_delete, task_status_set
-from crm.services.threads import thread_create, thread_delete, thread_edit, thread_link_order
+from crm.services.threads import (
+    thread_create,
+    thread_delete,
+    thread_edit,
+    thread_follow,
+    thread_link_order,
+    thread_unfollow,
+)
 
 __all__ = [
     "AlreadyCopied",
@@ -50,5 +58,8 @@ __all__ = [
     "thread_create",
     "thread_delete",
     "thread_edit",
+    "thread_follow",
+    "thread_followers_notify",
     "thread_link_order",
+    "thread_unfollow",
 ]

@@ -11,7 +11,7 @@ only the fields that changed) → store attachments → timeline events → touc
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.conf import settings
@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm import effects
+from crm import effects, selectors
 from crm.inputs import TEXT_MAX_LENGTH, validate_date_in_range, validate_text
 from crm.models import Attachment, ContactPerson, Counterparty, Status, Thread, ThreadEvent
 from crm.numbering import number_allocate
@@ -286,6 +286,7 @@ def item_write(
             created=created,
             changed=changed,
             old_assignee_id=before.get("assignee"),
+            old_status=before.get("status"),
         )
     return item
 
@@ -346,7 +347,13 @@ def _record_changes(*, item, kind: ItemKind, actor, before: dict, changed: dict)
 
 
 def effects_apply(
-    *, item, actor, created: bool = False, changed: Collection[str] = (), old_assignee_id: int | None = None
+    *,
+    item,
+    actor,
+    created: bool = False,
+    changed: Collection[str] = (),
+    old_assignee_id: int | None = None,
+    old_status: str | None = None,
 ) -> dict[int, effects.Reason]:
     """After a save, in its transaction: the description's mentions follow the text (synced when
     the item is new or its description changed), crm.effects decides who is told and why, and
@@ -358,15 +365,41 @@ def effects_apply(
         diff = mention_sync(source=item, text=item.description, field="description")
         # Everyone the new mentions reach; leaving out the actor is crm.effects' rule.
         mentioned = mention_audience(diff=diff, actor_id=None)
+    incoming_email = created and _is_filed_email(item)
     act = effects.Act(
-        actor_id=getattr(actor, "pk", None),
+        # A filed e-mail is nobody's act in the app: whoever is its author hears of it too.
+        actor_id=None if incoming_email else getattr(actor, "pk", None),
         item_kind=type(item).__name__.lower(),
         created=created,
         changed=frozenset(changed),
         mentioned_ids=frozenset(mentioned),
         old_assignee_id=old_assignee_id,
         new_assignee_id=getattr(item, "assignee_id", None),
+        old_status=old_status,
+        new_status=getattr(item, "status", None),
+        author_id=item.author_id,
+        incoming_email=incoming_email,
+        thread_closed=item.closed if isinstance(item, Thread) else None,
     )
+    return _tell(act=act, item=item, actor=actor)
+
+
+def _is_filed_email(item) -> bool:
+    """An incoming e-mail filed from the mailbox (it carries its Message-ID); one an employee
+    logs by hand is their own act."""
+    return (
+        getattr(item, "direction", None) == "in"
+        and getattr(item, "channel", None) == "email"
+        and bool(getattr(item, "message_id", ""))
+    )
+
+
+def _tell(*, act: effects.Act, item, actor) -> dict[int, effects.Reason]:
+    """Read the thread's followers if the act would tell them, decide, send one notification
+    per reason (the same parameters for everyone told for it)."""
+    if effects.tells_followers(act):
+        thread = item if isinstance(item, Thread) else item.thread
+        act = replace(act, follower_ids=selectors.thread_follower_ids(thread=thread))
     decision = effects.decide(act)
     for reason in effects.Reason:
         recipients = sorted(pk for pk, why in decision.items() if why == reason)
@@ -376,19 +409,38 @@ def effects_apply(
                 actor=actor,
                 kind=reason.value,
                 target=item,
-                params=_notification_params(reason=reason, item=item, actor=actor),
+                params=_notification_params(reason=reason, act=act, item=item, actor=actor),
                 url=item.get_absolute_url(),
             )
     return decision
 
 
-def _notification_params(*, reason: effects.Reason, item, actor) -> dict:
+def thread_followers_notify(*, item, actor=None, event: str = "incoming_email") -> dict[int, effects.Reason]:
+    """Tell the followers of ``item``'s thread that ``item`` arrived, for a communication filed
+    outside item_write (one the pipeline creates with a Message-ID is told of there already: do
+    not call both). ``actor`` None: everyone is told (nobody acted in the app)."""
+    act = effects.Act(
+        actor_id=getattr(actor, "pk", None),
+        item_kind=type(item).__name__.lower(),
+        created=True,
+        author_id=item.author_id,
+        incoming_email=event == "incoming_email",
+    )
+    return _tell(act=act, item=item, actor=actor)
+
+
+def _notification_params(*, reason: effects.Reason, act: effects.Act, item, actor) -> dict:
     """What the kind's renderer (crm.notification_texts, mentions) makes the text of, in each
     reader's language: plain values only."""
-    return {
-        "actor": str(actor) if actor is not None else "",
+    params = {
+        "actor": str(actor) if actor is not None and act.actor_id is not None else "",
         "item": type(item).__name__.lower(),
         "number": item.number,
         "subject": item.subject,
-        "event": "created" if reason == effects.Reason.ACTIVITY else "",
+        "event": effects.activity_event(act) if reason == effects.Reason.ACTIVITY else "",
     }
+    if params["event"] == "status":
+        params["status"] = act.new_status
+    elif params["event"] == "assignee":
+        params["assignee"] = str(item.assignee) if item.assignee_id else ""
+    return params

@@ -1,4 +1,4 @@
-"""Threads: create, edit (close and reopen too), link an order, delete (the admin)."""
+"""Threads: create, edit (close and reopen too), link an order, follow and unfollow, delete (the admin)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import Communication, Counterparty, Order, Task, Thread, ThreadEvent, ThreadOrder
+from crm.models import Communication, Counterparty, Order, Task, Thread, ThreadEvent, ThreadFollower, ThreadOrder
 from crm.services._pipeline import ItemKind, clean_common, item_write, record_event, touch_thread
 from crm.services.attachments import delete_files_on_commit
 
@@ -79,3 +79,24 @@ def thread_delete(*, thread: Thread) -> None:
     Task.objects.filter(thread=thread).delete()
     Communication.objects.filter(thread=thread).delete()
     thread.delete()
+
+
+def _follow_choice(*, thread: Thread, user, muted: bool) -> ThreadFollower:
+    row, _created = ThreadFollower.objects.update_or_create(
+        thread=thread, user=user, defaults={"muted": muted, "updated_at": timezone.now()}
+    )
+    return row
+
+
+@transaction.atomic
+def thread_follow(*, thread: Thread, user) -> ThreadFollower:
+    """``user`` hears of the thread's activity from now on (also after a Mute: it is undone)."""
+    return _follow_choice(thread=thread, user=user, muted=False)
+
+
+@transaction.atomic
+def thread_unfollow(*, thread: Thread, user) -> ThreadFollower:
+    """``user`` stops hearing of the thread's activity — also when they take part in it (Mute):
+    remembered, so being assigned or mentioned there later does not make them follow again.
+    Mentions and assignments still reach them (they are about them, not the thread)."""
+    return _follow_choice(thread=thread, user=user, muted=True)

@@ -277,6 +277,11 @@ CASES = [
     Case("counterparty-detail", "GET", lambda w: f"/counterparties/{w.counterparty.pk}/", everyone(200)),
     Case("counterparty-search", "GET", lambda w: "/counterparties/search/?q=" + quote("алфа"), everyone(200)),
     Case("counterparty-search-post", "POST", lambda w: "/counterparties/search/", everyone(405)),
+    # Anyone who may read a thread follows and unfollows it for themselves; POST only.
+    Case("thread-follow", "POST", lambda w: f"/threads/{w.thread.pk}/follow/", everyone(302)),
+    Case("thread-follow-get", "GET", lambda w: f"/threads/{w.thread.pk}/follow/", everyone(405)),
+    Case("thread-unfollow", "POST", lambda w: f"/threads/{w.thread.pk}/unfollow/", everyone(302)),
+    Case("thread-unfollow-get", "GET", lambda w: f"/threads/{w.thread.pk}/unfollow/", everyone(405)),
     Case(
         "contact-options", "GET", lambda w: f"/counterparties/contacts/?counterparty={w.counterparty.pk}", everyone(200)
     ),
@@ -459,6 +464,8 @@ def test_attachment_whose_file_is_gone_is_404(client_ivan, world):
     [
         ("GET", f"/threads/{MISSING}/"),
         ("POST", f"/threads/{MISSING}/link-order/"),
+        ("POST", f"/threads/{MISSING}/follow/"),
+        ("POST", f"/threads/{MISSING}/unfollow/"),
         ("GET", f"/threads/{MISSING}/edit/"),
         ("POST", f"/threads/{MISSING}/edit/"),
         ("GET", f"/communications/{MISSING}/"),

@@ -79,19 +79,22 @@ def test_editing_without_changing_the_assignee_tells_no_one(user, petar, sent, o
     assert sent == []
 
 
-def test_taking_over_someone_elses_task_tells_no_one(user, petar, sent, on_commit):
+def test_taking_over_someone_elses_task_is_no_assignment_but_activity_for_the_followers(user, petar, sent, on_commit):
     task = new_task(author=user, assignee=user)
     with on_commit():
         edit_task(task, actor=petar, assignee=petar)
-    assert Notification.objects.count() == 0
+    # Nobody is told of an assignment; the thread's author follows it and hears of the reassignment.
+    assert list(Notification.objects.values_list("recipient_id", "kind")) == [(user.pk, "activity")]
 
 
 def test_a_manager_reassigning_tells_the_new_assignee(user, manager, petar, sent, on_commit):
     task = new_task(author=user, assignee=user)
     with on_commit():
         edit_task(task, actor=manager, assignee=petar)
-    [n] = Notification.objects.all()
+    [n] = Notification.objects.filter(kind="assignment")
     assert (n.recipient, n.actor) == (petar, manager)
+    # The thread's author follows it: told of the reassignment, once.
+    assert list(Notification.objects.filter(kind="activity").values_list("recipient_id", flat=True)) == [user.pk]
     assert "Стоян Колев" in n.text
 
 
@@ -109,12 +112,13 @@ def test_assigning_a_communication_tells_the_assignee(user, other_user, sent, on
     with on_commit():
         edit_communication(communication, actor=user, assignee=other_user)
 
-    [n] = Notification.objects.all()
+    [n] = Notification.objects.filter(kind="assignment")
     assert n.recipient == other_user
     assert n.target == communication
     assert n.url == communication.get_absolute_url()
     assert communication.number in n.text
-    assert [group for group, _ in sent] == [user_group_name(other_user.pk)]
+    thread_author = communication.thread.author_id  # a follower: told of the reassignment
+    assert sorted(group for group, _ in sent) == sorted(map(user_group_name, [other_user.pk, thread_author]))
 
 
 def test_creating_a_communication_for_someone_tells_them(user, petar, sent, on_commit):
@@ -135,7 +139,11 @@ def test_reassigning_a_communication_to_yourself_tells_no_one(user, other_user, 
     communication = CommunicationFactory(author=user, assignee=other_user, counterparty=CounterpartyFactory())
     with on_commit():
         edit_communication(communication, actor=user, assignee=user)
-    assert Notification.objects.count() == 0
+    # No assignment; the one told is the thread's author (a follower), not the previous assignee
+    # (no longer assigned in the thread).
+    assert list(Notification.objects.values_list("recipient_id", "kind")) == [
+        (communication.thread.author_id, "activity")
+    ]
 
 
 # --- one act, one notification a person (crm.effects) ----------------------------------------------
@@ -197,8 +205,9 @@ def test_copy_to_task_mentioning_the_carried_assignee_sends_one_notification(cli
 def test_a_status_change_syncs_no_mentions_and_writes_only_the_status(user, petar, django_assert_num_queries):
     task = new_task(author=user, assignee=petar)
     # the savepoint, the status update, its event, touching the thread, the release: no mention
-    # lookups, no other field written
-    with django_assert_num_queries(5):
+    # lookups, no other field written; the followers (assignees, mentions, Follow rows, who is
+    # active) and the notification of the thread's author, who follows it
+    with django_assert_num_queries(10):
         services.task_status_set(task=task, actor=user, status="in_progress")
     task.refresh_from_db()
     assert task.status == "in_progress"

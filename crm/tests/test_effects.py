@@ -2,7 +2,7 @@
 
 import pytest
 
-from crm.effects import Act, Reason, decide
+from crm.effects import DONE, Act, Reason, activity_event, decide, tells_followers
 
 ACTOR, ANA, BOJAN, VESSELA = 1, 2, 3, 4
 
@@ -59,3 +59,96 @@ def test_the_rules_are_the_same_for_every_kind_of_item(item_kind):
 
 def test_a_reason_is_a_registered_notification_kind():
     assert [reason.value for reason in Reason] == ["mention", "assignment", "activity"]
+
+
+# --- followers (issue 14) ------------------------------------------------------------------------
+
+FOLLOWERS = frozenset({ANA, BOJAN, VESSELA, ACTOR})
+
+
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [
+        # a new communication or task tells every follower but the actor
+        ({"item_kind": "communication", "created": True}, {ANA: "activity", BOJAN: "activity", VESSELA: "activity"}),
+        ({"item_kind": "task", "created": True}, {ANA: "activity", BOJAN: "activity", VESSELA: "activity"}),
+        # status changes and reassignments tell them; other edits do not
+        ({"changed": frozenset({"status"}), "old_status": "new", "new_status": "in_progress"}, "all"),
+        ({"changed": frozenset({"assignee"}), "old_assignee_id": ANA, "new_assignee_id": BOJAN}, "reassigned"),
+        ({"changed": frozenset({"subject", "description", "deadline"})}, {}),
+        ({"item_kind": "communication", "changed": frozenset({"occurred_at"})}, {}),
+        # a thread: closing and reopening tell; a new thread or another edit does not
+        ({"item_kind": "thread", "changed": frozenset({"closed"}), "thread_closed": True}, "all"),
+        ({"item_kind": "thread", "created": True}, {}),
+        ({"item_kind": "thread", "changed": frozenset({"subject"})}, {}),
+        # one act tells each person once: mention > assignment > activity
+        (
+            {
+                "created": True,
+                "mentioned_ids": frozenset({ANA}),
+                "new_assignee_id": BOJAN,
+            },
+            {ANA: "mention", BOJAN: "assignment", VESSELA: "activity"},
+        ),
+        # the actor is never told, whatever the reason
+        ({"created": True, "mentioned_ids": frozenset({ACTOR}), "new_assignee_id": ACTOR}, "all"),
+    ],
+)
+def test_followers_are_told_of_the_acts_that_concern_them(facts, expected):
+    facts = dict(facts)
+    decision = decide(act(follower_ids=FOLLOWERS, **facts))
+    if expected == "all":
+        expected = {ANA: "activity", BOJAN: "activity", VESSELA: "activity"}
+    elif expected == "reassigned":
+        expected = {ANA: "activity", BOJAN: "assignment", VESSELA: "activity"}
+    assert decision == expected
+
+
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [
+        # the task's author hears it was completed, follower or not (they muted the thread, say)
+        ({"changed": frozenset({"status"}), "old_status": "in_progress", "new_status": DONE}, {ANA: "activity"}),
+        # not when they completed it themselves, not when it was done already, not for a communication
+        ({"changed": frozenset({"status"}), "old_status": "new", "new_status": DONE, "author_id": ACTOR}, {}),
+        ({"changed": frozenset({"subject"}), "old_status": DONE, "new_status": DONE}, {}),
+        (
+            {"item_kind": "communication", "changed": frozenset({"status"}), "old_status": "new", "new_status": DONE},
+            {},
+        ),
+        # a task created done is its author's own act
+        ({"created": True, "new_status": DONE, "author_id": ACTOR}, {}),
+    ],
+)
+def test_the_task_author_hears_when_it_is_done(facts, expected):
+    facts = {"author_id": ANA, **facts}
+    assert decide(act(**facts)) == expected
+
+
+@pytest.mark.parametrize(
+    ("facts", "event"),
+    [
+        ({"created": True}, "created"),
+        ({"item_kind": "communication", "created": True, "incoming_email": True}, "incoming_email"),
+        ({"changed": frozenset({"status"}), "old_status": "new", "new_status": DONE}, "done"),
+        ({"changed": frozenset({"status"}), "old_status": "new", "new_status": "in_progress"}, "status"),
+        ({"changed": frozenset({"status", "assignee"}), "new_status": "assigned"}, "status"),
+        ({"changed": frozenset({"assignee"})}, "assignee"),
+        ({"item_kind": "thread", "changed": frozenset({"closed"}), "thread_closed": True}, "closed"),
+        ({"item_kind": "thread", "changed": frozenset({"closed"}), "thread_closed": False}, "reopened"),
+    ],
+)
+def test_what_the_activity_notification_says(facts, event):
+    assert activity_event(act(**facts)) == event
+
+
+def test_followers_are_read_only_for_acts_they_hear_of():
+    assert tells_followers(act(created=True))
+    assert not tells_followers(act(changed=frozenset({"description"})))
+    assert not tells_followers(act(item_kind="thread", created=True))
+
+
+def test_done_is_the_status_of_the_models():
+    from crm.models import Status
+
+    assert DONE == Status.DONE

@@ -1055,8 +1055,9 @@ def count_queries(client, url: str, **kwargs) -> tuple[int, str]:
 
 
 # The session and its user; the thread; the timeline's keys (4 kinds) and rows (4 kinds) and their
-# files; the thread's files, order links and the order picker (2); the bell (2); "mentioned in".
-THREAD_PAGE_QUERIES = 19
+# files; the thread's files, order links and the order picker (2); the bell (2); "mentioned in";
+# the followers card: assignees, mentions, Follow/Mute rows, the followers' names (4).
+THREAD_PAGE_QUERIES = 23
 
 
 def test_thread_page_runs_a_fixed_number_of_queries(client_ivan, user, alfa):
