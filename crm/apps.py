@@ -14,6 +14,7 @@ class CrmConfig(AppConfig):
         db.connect_signals()
         _register_mentionables()
         _register_notification_kinds()
+        _register_live_topics()
 
 
 def _register_notification_kinds() -> None:
@@ -23,6 +24,14 @@ def _register_notification_kinds() -> None:
     kinds.register(key="assignment", label=_("Assignment"), icon="bi-person-check", render=assignment_text)
     # crm.effects' third reason: what happened in a thread its followers follow.
     kinds.register(key="activity", label=_("Activity"), icon="bi-activity", render=activity_text)
+
+
+def _register_live_topics() -> None:
+    """An open thread page listens to its thread (crm.live), if its user may see the thread."""
+    from crm.live import TOPIC, thread_can_view
+    from notifications import topics
+
+    topics.register(key=TOPIC, can_view=thread_can_view)
 
 
 def _register_mentionables() -> None:

@@ -175,8 +175,30 @@ def thread_timeline(*, thread: Thread, before: tuple | None = None, limit: int =
 
     keys.sort(key=sort_key, reverse=True)
     has_older = len(keys) > limit
-    keys = keys[:limit]
+    page = _timeline_load(keys[:limit])
+    return TimelinePage(items=page, older_cursor=page[-1].cursor if has_older and page else None)
 
+
+def thread_timeline_since(*, thread: Thread, since: datetime, items: list[tuple[str, int]]) -> list[TimelineItem]:
+    """What a live thread page is sent after a write (crm.live): the ``items`` written —
+    ("communication" | "task", pk) — and the thread's events since ``since``, newest first,
+    loaded as the timeline loads them (the same queries, per kind present)."""
+    keys = []
+    for kind, pk in items:
+        model = Communication if kind == "communication" else Task
+        field = "occurred_at" if kind == "communication" else "created_at"
+        keys += [(kind, at, pk) for (at,) in model.objects.filter(thread=thread, pk=pk).values_list(field)]
+    keys += [
+        ("event", at, pk)
+        for at, pk in ThreadEvent.objects.filter(thread=thread, created_at__gte=since).values_list("created_at", "id")
+    ]
+    keys.sort(key=lambda key: (key[1], KIND_RANK[key[0]], key[2]), reverse=True)
+    return _timeline_load(keys)
+
+
+def _timeline_load(keys: list[tuple]) -> list[TimelineItem]:
+    """The rows of ``keys`` — (kind, moment, pk), in the order to show — with what they show:
+    one query per kind present, one for the files, the mention chips per kind mentioned."""
     wanted: dict[str, list[int]] = {kind: [] for kind in KIND_RANK}
     for kind, _at, pk in keys:
         wanted[kind].append(pk)
@@ -203,7 +225,7 @@ def thread_timeline(*, thread: Thread, before: tuple | None = None, limit: int =
     mention_prefetch(
         objects=[item.obj.order if item.kind == "order" else item.obj for item in page if item.kind != "event"]
     )
-    return TimelinePage(items=page, older_cursor=page[-1].cursor if has_older and page else None)
+    return page
 
 
 def _copied_to() -> dict:

@@ -14,6 +14,7 @@ socket closes and the text is never sent.
 import asyncio
 import json
 import logging
+from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -22,6 +23,7 @@ from django.conf import settings
 from django.db import connections
 from django.template.loader import render_to_string
 
+from notifications import topics
 from notifications.bell import render_bell
 from notifications.groups import BROADCAST_GROUP, user_group_name
 from notifications.languages import user_language
@@ -45,6 +47,20 @@ def _catch_up_html(user) -> str:
     return render_bell(user=user.pk, language=user_language(user))
 
 
+def _can_view_in_worker(key: str, pk: int, user) -> bool:
+    """The topic's own access rule, in a worker thread whose connections go back at once (as
+    _session_user_id_in_worker). A rule that fails says no."""
+    topic = topics.get(key)
+    try:
+        return topic is not None and bool(topic.can_view(user, pk))
+    except Exception:
+        logger.warning("checking access to topic %s:%s failed", key, pk, exc_info=True)
+        return False
+    finally:
+        for connection in connections.all(initialized_only=True):
+            connection.close()
+
+
 def _session_user_id_in_worker(session_key: str):
     """session_user_id in a worker thread of the event loop's pool, whose database connections
     go back at once: nothing else closes them there (channels' test communicator even turns
@@ -59,6 +75,8 @@ def _session_user_id_in_worker(session_key: str):
 class NotificationConsumer(AsyncWebsocketConsumer):
     user = None  # None again once the socket is closing: nothing more is sent
     group = None
+    topic = None  # (key, pk) of the one topic this page listens to (notifications.topics)
+    topic_group = None
     session_watch = None
 
     async def dispatch(self, message):
@@ -86,6 +104,7 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         # pushed after it (the page ignores a row it already has).
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.channel_layer.group_add(BROADCAST_GROUP, self.channel_name)
+        await self._join_topic(user)
         await self.accept()
         # On every (re)connect the bell catches up from the database: nothing is lost offline.
         await self.send(text_data=await database_sync_to_async(_catch_up_html)(user))
@@ -97,6 +116,8 @@ class NotificationConsumer(AsyncWebsocketConsumer):
             try:
                 await self.channel_layer.group_discard(self.group, self.channel_name)
                 await self.channel_layer.group_discard(BROADCAST_GROUP, self.channel_name)
+                if self.topic_group is not None:
+                    await self.channel_layer.group_discard(self.topic_group, self.channel_name)
             except Exception:  # Redis gone: the membership expires on its own (group_expiry)
                 logger.info("group_discard failed", exc_info=True)
 
@@ -148,6 +169,32 @@ class NotificationConsumer(AsyncWebsocketConsumer):
             return  # not for this user (most sockets: checked before any database read)
         if await self._still_signed_in():
             await self.send(text_data=html)
+
+    async def topic_push(self, event):
+        """Fragments of the topic this page listens to, in its reader's language — if the user
+        may still see the object (asked again: access can change while the socket is open)."""
+        if self.user is None or self.topic is None or event.get("topic") != f"{self.topic[0]}:{self.topic[1]}":
+            return
+        html = event.get("html")
+        if not isinstance(html, dict):
+            return
+        text = html.get(user_language(self.user)) or html.get(settings.LANGUAGE_CODE)
+        if not isinstance(text, str) or not text or not await self._still_signed_in():
+            return
+        if await database_sync_to_async(_can_view_in_worker, thread_sensitive=False)(*self.topic, self.user):
+            await self.send(text_data=text)
+
+    async def _join_topic(self, user):
+        """The topic asked for in the URL (``?topic=thread:12``), joined only if the user may see
+        it; an unknown, malformed or forbidden topic is ignored (the notifications still flow)."""
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        topic = topics.parse((query.get("topic") or [""])[0])
+        if topic is None:
+            return
+        if await database_sync_to_async(_can_view_in_worker, thread_sensitive=False)(*topic, user):
+            self.topic = topic
+            self.topic_group = topics.group_name(*topic)
+            await self.channel_layer.group_add(self.topic_group, self.channel_name)
 
     async def session_logout(self, event):
         """A session of this user logged out: close if it was ours, or if ours no longer signs

@@ -18,7 +18,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -31,7 +31,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
-from notifications import kinds
+from notifications import kinds, topics
 from notifications.bell import render_bell, render_bell_count
 from notifications.groups import BROADCAST_GROUP, user_group_name
 from notifications.languages import user_language, user_languages
@@ -276,5 +276,27 @@ def session_logout_push_on_commit(*, user_id: int, session_key: str | None) -> N
 
     def push():
         _group_send_many([(user_group_name(user_id), {"type": "session.logout", "session_key": session_key or ""})])
+
+    transaction.on_commit(push)
+
+
+def topic_push_on_commit(*, key: str, pk: int, render: Callable[[], str]) -> None:
+    """After commit, the pages listening to topic ``key``:``pk`` (notifications.topics) get the
+    fragments ``render()`` returns — called once per language of settings.LANGUAGES inside
+    ``translation.override``, each socket forwarding its reader's. Like every push, best effort:
+    a failure is logged (the page shows it on its next load)."""
+
+    def push():
+        try:
+            html = {}
+            for code, _name in settings.LANGUAGES:
+                with translation.override(code):
+                    html[code] = render()
+        except Exception:
+            logger.exception("rendering a %s push failed", key)
+            return
+        if any(html.values()):
+            event = {"type": "topic.push", "topic": f"{key}:{int(pk)}", "html": html}
+            _group_send_many([(topics.group_name(key, pk), event)])
 
     transaction.on_commit(push)

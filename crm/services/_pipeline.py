@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from crm import effects, selectors
 from crm.inputs import TEXT_MAX_LENGTH, validate_date_in_range, validate_text
+from crm.live import thread_live_push_on_commit
 from crm.models import Attachment, ContactPerson, Counterparty, Status, Thread, ThreadEvent
 from crm.numbering import number_allocate
 from crm.services.attachments import delete_files_on_commit
@@ -238,7 +239,8 @@ def item_write(
 ):
     """Create an item of ``kind`` from ``values`` (``item`` None), or apply ``values`` (only the
     fields to change) to ``item``. ``on_saved(item)`` runs in the transaction after the save."""
-    moment = moment or timezone.now()
+    started = timezone.now()  # the live page is sent the thread's events from here on
+    moment = moment or started
     created = item is None
     if created:
         before: dict = {}
@@ -288,6 +290,10 @@ def item_write(
             old_assignee_id=before.get("assignee"),
             old_status=before.get("status"),
         )
+        if kind.in_thread and (created or changed or checked or removed):
+            thread_live_push_on_commit(thread=item.thread, since=started, items=[(kind.name, item.pk)])
+        elif not kind.in_thread and "closed" in changed:
+            thread_live_push_on_commit(thread=item, since=started)  # its closed/reopened event
     return item
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.live import thread_live_push_on_commit
 from crm.models import Communication, Counterparty, Order, Task, Thread, ThreadEvent, ThreadFollower, ThreadOrder
 from crm.services._pipeline import ItemKind, clean_common, item_write, record_event, touch_thread
 from crm.services.attachments import delete_files_on_commit
@@ -66,7 +67,9 @@ def thread_edit(*, thread: Thread, actor, changes: dict) -> Thread:
 def thread_link_order(*, thread: Thread, order: Order, actor) -> ThreadOrder:
     if ThreadOrder.objects.filter(thread=thread, order=order).exists():
         raise ValidationError({"order": _("This order is already linked to the thread.")})
+    started = timezone.now()
     link = ThreadOrder.objects.create(thread=thread, order=order, linked_by=actor)
+    thread_live_push_on_commit(thread=thread, since=started)  # its "order linked" event
     record_event(thread=thread, kind=ThreadEvent.Kind.ORDER_LINKED, actor=actor, order=order, number=order.number)
     touch_thread(thread, link.linked_at)
     return link

@@ -26,9 +26,10 @@ def communicator(
     host: str | None = HOST,
     scheme: str = "ws",
     headers: list[tuple[bytes, bytes]] = (),
+    path: str = WS_PATH,
 ) -> WebsocketCommunicator:
     """A socket as a browser opens it: Host and Origin headers, the session cookie; ``scheme``
-    "wss" when TLS ends at this server."""
+    "wss" when TLS ends at this server; ``path`` with a query string for a topic."""
     from config.asgi import application
 
     headers = list(headers)
@@ -42,7 +43,7 @@ def communicator(
     async def with_scheme(scope, receive, send):
         return await application({**scope, "scheme": scheme}, receive, send)
 
-    return WebsocketCommunicator(with_scheme, WS_PATH, headers=headers)
+    return WebsocketCommunicator(with_scheme, path, headers=headers)
 
 
 def ids_in(frame: str) -> list[int]:
