@@ -98,7 +98,7 @@ def timeline_keys(html: str) -> list[str]:
     ``event-EV-<n>`` for the events of fill_thread (their text shows the tag EV-<n>)."""
     keys = []
     for match in TIMELINE_ITEM.finditer(html):
-        if match.group("id"):
+        if match.group("id") and not match.group("id").startswith("event-"):  # events: by their tag
             keys.append(match.group("id"))
         else:
             name = re.search(r"EV-\d+", match.group("body"))

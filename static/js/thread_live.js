@@ -18,6 +18,8 @@
     entries.forEach(function (entry) {
       var existing = entry.id ? document.getElementById(entry.id) : null;
       if (existing && timeline.contains(existing)) {
+        // The mark of the writer's own save (app.js) stays on the card.
+        if (existing.classList.contains("tl-just-saved")) entry.classList.add("tl-just-saved");
         existing.replaceWith(entry);
       } else if (!existing) {
         added.push(entry);

@@ -338,6 +338,12 @@ class Command(BaseCommand):
             occurred_at=now - datetime.timedelta(days=2),
         )
         services.communication_copy_to_task(communication=reply, actor=users["georgi"])
+        # Followers, besides those who take part: the manager follows both big threads, Петър the
+        # first one; Иван opened the first thread (so he follows it) and muted it.
+        services.thread_follow(thread=thread, user=users["stoyan"])
+        services.thread_follow(thread=thread, user=users["petar"])
+        services.thread_follow(thread=supply.thread, user=users["stoyan"])
+        services.thread_unfollow(thread=thread, user=users["ivan"])
 
         services.communication_create(
             author=users["maria"],
