@@ -32,9 +32,12 @@ def thread_live_push_on_commit(*, thread: Thread, since: datetime, items: list[t
     """After commit, tell the open pages of ``thread`` about ``items`` (("communication" | "task",
     pk) written) and its events since ``since``. Rendered once per language."""
     thread_id, items = thread.pk, list(items)
+    loaded: list = []  # read once (after commit), rendered once per language
 
     def render() -> str:
-        entries = selectors.thread_timeline_since(thread=Thread(pk=thread_id), since=since, items=items)
+        if not loaded:
+            loaded.append(selectors.thread_timeline_since(thread=Thread(pk=thread_id), since=since, items=items))
+        entries = loaded[0]
         if not entries:
             return ""
         return render_to_string("crm/_timeline_live.html", {"entries": entries})

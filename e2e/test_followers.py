@@ -96,6 +96,8 @@ def test_a_follower_sees_the_others_new_communication_live_on_the_thread_page_an
     expect(maria_page.locator(f"#timeline #communication-{communication.pk}")).to_have_count(1)
     expect(maria_page.locator(f"#timeline #task-{task.pk}")).to_have_count(1)
     assert_no_traceback(maria_page)
+    maria_page.locator("#timeline").scroll_into_view_if_needed()
+    screenshot(maria_page, "followers-live-timeline-1366", full_page=False)
 
     maria_page.set_viewport_size({"width": 390, "height": 844})
     card.scroll_into_view_if_needed()
