@@ -17,7 +17,9 @@ from e2e.helpers import assert_no_traceback, wait_for_socket
 
 pytestmark = pytest.mark.e2e
 
-LIVE_BUDGET_MS = 5000  # a loaded machine; seen well under a second
+# Generous: a two-core machine shared by many jobs (load 10-20) is slow at everything; on an idle
+# one the entry appears well under a second after the writer's click.
+LIVE_BUDGET_MS = 15_000
 BELL_COUNT = "#notification-bell-count"
 
 
@@ -47,7 +49,7 @@ def test_a_follower_sees_the_others_new_communication_live_on_the_thread_page_an
     card = maria_page.locator("#thread-followers")
     expect(card.locator("#followers-count")).to_have_text("1")  # Иван, the author
     card.locator("#follow-thread").click()
-    expect(card.locator("#unfollow-thread")).to_be_visible()
+    expect(card.locator("#unfollow-thread")).to_be_visible(timeout=LIVE_BUDGET_MS)
     expect(card.locator("#followers-count")).to_have_text("2")
     expect(card).to_contain_text("Мария Иванова")
     maria_page.evaluate("window.e2eSamePage = 'live'")
@@ -67,7 +69,9 @@ def test_a_follower_sees_the_others_new_communication_live_on_the_thread_page_an
     expect(form).to_be_visible()
     form.locator("#id_subject").fill("Клиентът потвърди количествата")
     form.locator("button[type=submit]").click()
-    expect(ivan_page.locator("#timeline > li.timeline-item").first).to_contain_text("Клиентът потвърди количествата")
+    expect(ivan_page.locator("#timeline > li.timeline-item").first).to_contain_text(
+        "Клиентът потвърди количествата", timeout=LIVE_BUDGET_MS
+    )
     communication = Communication.objects.get(subject="Клиентът потвърди количествата")
 
     first = maria_page.locator("#timeline > li.timeline-item").first
@@ -83,11 +87,10 @@ def test_a_follower_sees_the_others_new_communication_live_on_the_thread_page_an
     # Иван completes the task: her card changes status in place, the event comes in on top.
     ivan_page.goto(live_server_url + task.get_absolute_url())
     ivan_page.locator("#task-status-form select[name=status]").select_option("done")
-    submit = ivan_page.locator("#task-status-form button[type=submit]")
-    if submit.count():
-        submit.click()
-    task_card = maria_page.locator(f"#task-{task.pk}")
-    expect(task_card.locator(".status-badge, .badge").first).to_contain_text("Приключена", timeout=LIVE_BUDGET_MS)
+    ivan_page.locator("#task-status-form button[type=submit]").click()
+    badge = maria_page.locator(f"#task-{task.pk} .status-badge")
+    expect(badge).to_have_attribute("data-status", "done", timeout=LIVE_BUDGET_MS)
+    expect(badge).to_have_text("Приключена")
     expect(maria_page.locator("#timeline > li.timeline-item").first).to_have_attribute("data-event", "status_changed")
     expect(maria_page.locator(BELL_COUNT)).to_have_attribute("data-count", "2", timeout=LIVE_BUDGET_MS)
     expect(draft).to_have_value("Обади се на Петя за сроковете")
