@@ -250,3 +250,37 @@ def test_the_card_names_a_few_and_counts_the_rest(client_ivan, user, thread, dja
     assert panel.shown[0] == user  # the viewer first
     html = client_ivan.get(thread.get_absolute_url()).content.decode()
     assert f"и още {21 - selectors.FOLLOWERS_SHOWN}" in html
+
+
+def test_the_thread_page_with_its_followers_card_runs_a_fixed_number_of_queries(client_ivan, user, petar):
+    """5 or 200 followers, a department mentioned: the same queries. The session and its user; the
+    thread; the timeline's keys (4) and its one kind of row, their files; the thread's files, orders
+    and the order picker (2); the bell (2); "mentioned in"; the department chip of the description;
+    the followers card: assignees, mentions, the department's members, Follow/Mute rows, names."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for n in (5, 200):
+        department = DepartmentFactory(members=UserFactory.create_batch(3))
+        thread = services.thread_create(
+            author=user, subject=f"Нишка {n}", description=mention_token(obj=department), counterparty_name="Алфа"
+        )
+        services.communication_create(
+            author=user,
+            direction="in",
+            channel="phone",
+            subject="Обаждане",
+            thread=thread,
+            counterparty_name="Алфа",
+            assignee=petar,
+        )
+        for person in UserFactory.create_batch(n):
+            services.thread_follow(thread=thread, user=person)
+        services.thread_unfollow(thread=thread, user=petar)
+        client_ivan.get(thread.get_absolute_url())  # warm up
+        with CaptureQueriesContext(connection) as queries:
+            html = client_ivan.get(thread.get_absolute_url()).content.decode()
+        assert f'<span class="badge text-bg-secondary" id="followers-count">{n + 1 + 3}</span>' in html
+        counts.append(len(queries))
+    assert counts == [21, 21]
