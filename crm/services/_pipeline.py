@@ -5,7 +5,9 @@ rules the services share.
 values merged with the changes) → check the uploads → ``with stored_files()`` (removed again on
 any error) → ``transaction.atomic()`` → open a thread if needed → number → save (an edit writes
 only the fields that changed) → store attachments → timeline events → touch the thread →
-``effects_apply`` (mentions synced, ``crm.effects.decide`` says who is told, they are told).
+``effects_apply`` (mentions synced, the thread's followers read if the act is one they hear of,
+``crm.effects.decide`` says who is told, they are told) → the open thread pages are sent the new
+entries after commit (crm.live).
 """
 
 from __future__ import annotations
