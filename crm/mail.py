@@ -24,10 +24,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from crm.models import Attachment, Communication, Thread
+from crm.inputs import TEXT_MAX_LENGTH
+from crm.models import Attachment, Communication, ContactPerson, Counterparty, Thread
 from mentions.rendering import render_plain
 
 # One message's recipients (to and cc each): enough for a real distribution, not for a mass mailing.
@@ -109,6 +112,30 @@ def reply_token_number(address: str) -> str | None:
     return number if constant_time_compare(signature, _signature(number)) else None
 
 
+# --- the reply form -----------------------------------------------------------------------------
+
+# What a quoted message may take of a reply's description: the rest is left for the answer.
+QUOTE_MAX_LENGTH = TEXT_MAX_LENGTH - 4000
+
+
+def default_recipient(*, contact: ContactPerson | None, counterparty: Counterparty | None) -> str:
+    """Where an outgoing e-mail goes unless the user types otherwise: the contact's address, else
+    the counterparty's."""
+    return (contact.email if contact is not None else "") or (counterparty.email if counterparty is not None else "")
+
+
+def reply_quote(communication: Communication) -> str:
+    """The message a reply answers, quoted below the (empty) answer: who wrote it and when, its
+    text as plain text with "> " before each line. Mentions are quoted as their names, not as
+    tokens, so a reply never mentions (and notifies) anyone again by quoting."""
+    when = date_format(timezone.localtime(communication.occurred_at), "d.m.Y H:i")
+    who = communication.mail_from or communication.contact_label or communication.counterparty_label
+    text = render_plain(communication.description).strip()[:QUOTE_MAX_LENGTH]
+    quoted = "\n".join(f"> {line}" if line else ">" for line in text.splitlines())
+    header = _("On %(when)s, %(who)s wrote:") % {"when": when, "who": who}
+    return f"\n\n{header}\n{quoted}" if quoted else ""
+
+
 # --- the message ---------------------------------------------------------------------------------
 
 
@@ -125,6 +152,16 @@ def mail_body(communication: Communication) -> str:
     text = render_plain(communication.description).strip()
     author = communication.author.get_full_name() or communication.author.get_username()
     return f"{text}\n\n-- \n{author}\n" if text else f"-- \n{author}\n"
+
+
+def encoded_header(value: str, name: str) -> str:
+    """A non-ASCII header value as RFC 2047 encoded words short enough that the first one fits
+    on the header's own line. Left to Django, one long word is folded onto the next line, and
+    parsers then read the fold as a leading space (" Оферта …")."""
+    if value.isascii():
+        return value
+    # One line of space-separated words: the generator folds between them (where decoders drop the space).
+    return Header(value, "utf-8", header_name=name).encode(maxlinelen=76).replace("\n ", " ")
 
 
 def attachment_part(*, name: str, content: bytes, content_type: str) -> MIMEBase:
@@ -164,7 +201,7 @@ def mail_message(
         headers["In-Reply-To"] = references[-1]
         headers["References"] = " ".join(references)
     message = EmailMessage(
-        subject=mail_subject(communication),
+        subject=encoded_header(mail_subject(communication), "Subject"),
         body=mail_body(communication),
         from_email=mail_from(),
         to=parse_addresses(communication.mail_to, field="to"),
