@@ -264,9 +264,8 @@ def _communication_initial(request: HtmxHttpRequest) -> dict:
         if source.channel == "email" and source.direction == "in":
             # "Отговори" on an incoming e-mail: back to its sender, quoting it, sent on saving.
             initial.update(to=source.mail_from, description=reply_quote(source), send=True)
-    initial.setdefault(
-        "to", default_recipient(contact=initial.get("contact"), counterparty=initial.get("counterparty"))
-    )
+    if not initial.get("to"):
+        initial["to"] = default_recipient(contact=initial.get("contact"), counterparty=initial.get("counterparty"))
     return initial
 
 
