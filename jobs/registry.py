@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-
 logger = logging.getLogger(__name__)
 
 
