@@ -14,6 +14,15 @@ class CrmConfig(AppConfig):
         db.connect_signals()
         _register_mentionables()
         _register_notification_kinds()
+        _register_due_passes()
+
+
+def _register_due_passes() -> None:
+    from crm.services.mail import mail_due_pass
+    from jobs import registry
+
+    # Before the outbox (order 1000): a thread's e-mail and the notifications it causes.
+    registry.register_due_pass(name="crm_mail", run=mail_due_pass, order=500)
 
 
 def _register_notification_kinds() -> None:

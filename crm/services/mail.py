@@ -18,7 +18,6 @@ rolled-back save sends nothing.
 
 from __future__ import annotations
 
-import logging
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,8 +33,7 @@ from django.utils.translation import gettext as _
 from crm import selectors
 from crm.mail import join_addresses, mail_message, new_message_id, parse_addresses
 from crm.models import Communication
-
-logger = logging.getLogger(__name__)
+from jobs.runner import enqueue_on_commit, job
 
 # The reason kept for the user is what the server said, cut to a readable length.
 REASON_MAX = 2000
@@ -103,15 +101,9 @@ def mail_queue(*, communication: Communication, order: MailOrder) -> None:
 
 
 def _enqueue_on_commit(communication_id: int) -> None:
-    """The one place a send is scheduled. The queued row is the queue: ``mail_send_due`` (run by
-    the job runner's due pass) sends it even if this enqueue is lost."""
-    transaction.on_commit(lambda: _enqueue(communication_id))
-
-
-def _enqueue(communication_id: int) -> None:
-    # Until the job runner is merged, the due pass (mail_send_due) is what sends: nothing to do
-    # here but leave the row queued and due now.
-    logger.debug("mail of communication %s queued", communication_id)
+    """The one place a send is scheduled: the job, once the transaction commits. The queued row
+    is the real queue: the due pass (``mail_send_due``) sends it even if this job is lost."""
+    enqueue_on_commit(communication_email_send_job, communication_id=communication_id)
 
 
 def communication_email_retry(*, communication: Communication, actor) -> Communication:
@@ -212,6 +204,15 @@ def communication_email_send(*, communication_id: int) -> str:
     return Communication.MailStatus.SENT
 
 
+# No retries by the queue: a temporary SMTP failure is kept on the communication (queued again
+# with its own backoff, above) and sent by the "crm_mail" due pass; a crash after the claim leaves
+# the row "sending", which the due pass marks failed later, never sends twice.
+@job(retries=0)
+def communication_email_send_job(*, communication_id: int) -> str:
+    """The job enqueued on commit (``_enqueue_on_commit``)."""
+    return communication_email_send(communication_id=communication_id)
+
+
 def _retry_later(communication_id: int, *, attempts: int, reason: str, now: datetime) -> str:
     delays = settings.MAIL_RETRY_DELAYS_SECONDS
     if attempts > len(delays):
@@ -225,6 +226,11 @@ def _retry_later(communication_id: int, *, attempts: int, reason: str, now: date
         mail_next_attempt_at=now + timedelta(seconds=delays[attempts - 1]),
     )
     return Communication.MailStatus.QUEUED
+
+
+def mail_due_pass(*, now: datetime) -> int:
+    """The job runner's due pass "crm_mail" (crm.apps): how many mails it handled."""
+    return sum(mail_send_due(now=now).values())
 
 
 def mail_send_due(*, now: datetime | None = None, limit: int = 100) -> dict[str, int]:
