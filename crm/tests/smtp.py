@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import socket
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import policy
 
@@ -55,8 +56,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def smtp_server(settings):
+@contextmanager
+def smtp_server_running(settings):
+    """A started server, Django's SMTP backend (``settings``: pytest-django's fixture) pointed at it."""
     recorder = Recorder()
     port = free_port()
     controller = Controller(recorder, hostname="127.0.0.1", port=port)
@@ -69,8 +71,13 @@ def smtp_server(settings):
     settings.EMAIL_HOST_USER = ""
     settings.EMAIL_HOST_PASSWORD = ""
     settings.EMAIL_TIMEOUT = 10
-    recorder.port = port
     try:
         yield recorder
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server(settings):
+    with smtp_server_running(settings) as recorder:
+        yield recorder
