@@ -78,25 +78,24 @@ def check_sendable(*, direction: str, channel: str, mail_status: str = "") -> No
 
 def mail_queue(*, communication: Communication, order: MailOrder) -> None:
     """In the caller's transaction: the communication's mail queued for ``order``'s addresses, a
-    Message-ID given (kept if it has one: a resend is the same message), the job enqueued on commit."""
-    communication.mail_status = Communication.MailStatus.QUEUED
-    communication.mail_to = join_addresses(order.to)
-    communication.mail_cc = join_addresses(order.cc)
-    communication.mail_error = ""
-    communication.mail_attempts = 0
-    communication.mail_next_attempt_at = timezone.now()
-    communication.message_id = communication.message_id or new_message_id()
-    communication.save(
-        update_fields=[
-            "mail_status",
-            "mail_to",
-            "mail_cc",
-            "mail_error",
-            "mail_attempts",
-            "mail_next_attempt_at",
-            "message_id",
-        ]
-    )
+    Message-ID given (kept if it has one: a resend is the same message), the job enqueued on commit.
+
+    Compare-and-set from "never sent" or "failed" only: two saves racing to send one e-mail
+    queue it once (the other gets the message on ``send``)."""
+    fields = {
+        "mail_status": Communication.MailStatus.QUEUED,
+        "mail_to": join_addresses(order.to),
+        "mail_cc": join_addresses(order.cc),
+        "mail_error": "",
+        "mail_attempts": 0,
+        "mail_next_attempt_at": timezone.now(),
+        "message_id": communication.message_id or new_message_id(),
+    }
+    sendable = [Communication.MailStatus.NONE, Communication.MailStatus.FAILED]
+    if not Communication.objects.filter(pk=communication.pk, mail_status__in=sendable).update(**fields):
+        raise ValidationError({"send": _("This e-mail is already on its way.")})
+    for name, value in fields.items():
+        setattr(communication, name, value)
     _enqueue_on_commit(communication.pk)
 
 

@@ -363,3 +363,15 @@ def test_subject_decodes_exactly_short_or_long(smtp_server, user, alfa, subject)
     communication = send_email(user, counterparty=alfa, subject=subject)
     services.communication_email_send(communication_id=communication.pk)
     assert smtp_server.received[0].message["Subject"] == f"{subject} [{communication.thread.number}]"
+
+
+def test_two_saves_racing_to_send_queue_once(user, alfa):
+    communication = services.communication_create(
+        author=user, direction="out", channel="email", subject="Тема", counterparty=alfa
+    )
+    stale_copy = stored(communication)  # what a second request loaded before the first saved
+    services.communication_edit(item=communication, actor=user, changes={}, send=True, to="a@alfa.bg")
+    with pytest.raises(ValidationError) as error:
+        services.communication_edit(item=stale_copy, actor=user, changes={}, send=True, to="b@alfa.bg")
+    assert "send" in error.value.error_dict
+    assert stored(communication).mail_to == "a@alfa.bg"
