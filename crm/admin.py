@@ -231,7 +231,7 @@ class ThreadAdmin(ReadOnlyDocumentAdmin):
 @admin.register(Communication)
 class CommunicationAdmin(ReadOnlyDocumentAdmin):
     list_display = ["number", "direction", "channel", "subject", "counterparty_display", "status", "assignee"]
-    list_filter = ["direction", "channel", "status"]
+    list_filter = ["direction", "channel", "status", "mail_status"]
     search_fields = ["number", "subject", "counterparty__name", "counterparty_name"]
     list_select_related = ["counterparty", "assignee"]
 

@@ -15,6 +15,15 @@ class CrmConfig(AppConfig):
         _register_mentionables()
         _register_notification_kinds()
         _register_live_topics()
+        _register_due_passes()
+
+
+def _register_due_passes() -> None:
+    from crm.services.mail import mail_due_pass
+    from jobs import registry
+
+    # Before the outbox (order 1000): a thread's e-mail and the notifications it causes.
+    registry.register_due_pass(name="crm_mail", run=mail_due_pass, order=500)
 
 
 def _register_notification_kinds() -> None:

@@ -238,8 +238,24 @@ class CommunicationForm(_AttachmentsFieldsMixin, _CounterpartyFieldsMixin):
         error_messages={"invalid": _("Enter a date and time, e.g. 2026-12-31 17:00.")},
     )
     attachments = MultipleFileField(label=_("Attachments"))
+    # DESIGN.md "E-mail in and out of threads": an outgoing e-mail goes out when ``send`` is checked,
+    # to the comma-separated ``to`` (and ``cc``); the addresses are checked by the service.
+    send = forms.BooleanField(
+        label=_("Send this e-mail"),
+        required=False,
+        help_text=_("It goes out after saving, with its attachments; the timeline shows whether it was sent."),
+    )
+    to = forms.CharField(
+        label=_("To"),
+        required=False,
+        max_length=5000,
+        help_text=_("E-mail addresses, separated by commas."),
+    )
+    cc = forms.CharField(label=_("Cc"), required=False, max_length=5000)
     # A random token per rendered form: a second submit of the same form creates nothing new.
     form_token = FormTokenField()
+
+    mail_fields = ("send", "to", "cc")
 
     edit_fields = (
         "channel",
@@ -266,6 +282,15 @@ class CommunicationForm(_AttachmentsFieldsMixin, _CounterpartyFieldsMixin):
         if editing:
             # DESIGN.md: the direction never changes after creation.
             self.fields["direction"].disabled = True
+        for name in ("to", "cc"):
+            self.fields[name].widget.attrs.update(inputmode="email", autocomplete="off", spellcheck="false")
+
+    def service_kwargs(self) -> dict:
+        return super().service_kwargs() | self.mail_kwargs()
+
+    def mail_kwargs(self) -> dict:
+        """``send``, ``to`` and ``cc`` as typed: checked by crm.services (messages on these fields)."""
+        return {name: self.cleaned_data[name] for name in self.mail_fields}
 
 
 class TaskForm(_AttachmentsFieldsMixin, _CounterpartyFieldsMixin):

@@ -272,6 +272,33 @@ class Communication(models.Model):
     # set on mail we send and mail we file, so a reply finds its thread and a message is filed once.
     message_id = models.CharField(_("Message-ID"), max_length=998, blank=True, editable=False)
 
+    class MailStatus(models.TextChoices):
+        # "" (no mail): not sent by the CRM (typed in by hand, or filed from the mailbox).
+        NONE = "", _("not sent")
+        QUEUED = "queued", _("queued")
+        # Claimed by one worker (crm.services.mail.communication_email_send): nobody else sends it.
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    # The outgoing e-mail the CRM sends for this communication (DESIGN.md "E-mail in and out of
+    # threads"); written by crm.services.mail only.
+    mail_status = models.CharField(
+        _("e-mail status"), max_length=10, choices=MailStatus.choices, blank=True, default="", editable=False
+    )
+    # Comma-separated addresses as checked by crm.mail.parse_addresses ("a@b.bg, c@d.bg").
+    mail_to = models.TextField(_("to"), blank=True, editable=False)
+    mail_cc = models.TextField(_("cc"), blank=True, editable=False)
+    # An incoming e-mail's sender address (set when it is filed): where a reply goes.
+    mail_from = models.CharField(_("from"), max_length=254, blank=True, editable=False)
+    # The mail server's (or a bounce's) reason for the last failure, as it said it: shown escaped.
+    mail_error = models.TextField(_("e-mail error"), blank=True, editable=False)
+    mail_attempts = models.PositiveSmallIntegerField(_("send attempts"), default=0, editable=False)
+    mail_attempted_at = models.DateTimeField(_("last send attempt"), null=True, blank=True, editable=False)
+    # When a queued mail is due (now, or later after a temporary failure: the backoff).
+    mail_next_attempt_at = models.DateTimeField(_("next send attempt"), null=True, blank=True, editable=False)
+    mail_sent_at = models.DateTimeField(_("sent at"), null=True, blank=True, editable=False)
+
     class Meta:
         verbose_name = _("communication")
         verbose_name_plural = _("communications")
@@ -298,6 +325,12 @@ class Communication(models.Model):
             models.Index(fields=["-created_at", "-id"], name="comm_created"),
             models.Index(fields=["assignee", "status"], name="comm_assignee_status"),
             models.Index(fields=["author", "-created_at"], name="comm_author_created"),
+            # The due pass: only the few mails waiting to go out, whatever the table holds.
+            models.Index(
+                fields=["mail_next_attempt_at"],
+                condition=Q(mail_status__in=["queued", "sending"]),
+                name="comm_mail_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("communications/new/", views.communication_create, name="communication_create"),
     path("communications/<int:pk>/", views.communication_detail, name="communication_detail"),
     path("communications/<int:pk>/edit/", views.communication_edit, name="communication_edit"),
+    path("communications/<int:pk>/retry-email/", views.communication_email_retry, name="communication_email_retry"),
     path("communications/<int:pk>/to-task/", views.communication_to_task, name="communication_to_task"),
     path("tasks/", list_views.task_list, name="task_list"),
     path("tasks/export.csv", list_views.task_export, name="task_export"),

@@ -32,6 +32,7 @@ from crm.forms import (
     add_bootstrap_classes,
 )
 from crm.inputs import parse_id
+from crm.mail import default_recipient, reply_quote
 from crm.models import Status, Thread
 from crm.submissions import submit_token_claim
 
@@ -270,20 +271,27 @@ def _communication_initial(request: HtmxHttpRequest) -> dict:
     initial.update(_thread_initial(request))
     if "thread" in initial:
         initial["subject"] = initial["thread"].subject
+    # The thread page's "E-mail" button: an outgoing e-mail, to be sent.
+    if request.GET.get("channel") == "email" and request.GET.get("direction") == "out":
+        initial.update(channel="email", direction="out", send=True)
     reply_to = parse_id(request.GET.get("reply_to"))
-    if reply_to is not None:
-        source = access.communication_or_none_for_user(request.user, reply_to)
-        if source is not None:
-            initial.update(
-                thread=source.thread,
-                counterparty=source.counterparty,
-                counterparty_name=source.counterparty_label,
-                contact=source.contact,
-                contact_name=source.contact_name,
-                subject=source.subject if source.subject.startswith("Re:") else f"Re: {source.subject}",
-                direction="out" if source.direction == "in" else "in",
-                channel=source.channel,
-            )
+    source = access.communication_or_none_for_user(request.user, reply_to) if reply_to is not None else None
+    if source is not None:
+        initial.update(
+            thread=source.thread,
+            counterparty=source.counterparty,
+            counterparty_name=source.counterparty_label,
+            contact=source.contact,
+            contact_name=source.contact_name,
+            subject=source.subject if source.subject.startswith("Re:") else f"Re: {source.subject}",
+            direction="out" if source.direction == "in" else "in",
+            channel=source.channel,
+        )
+        if source.channel == "email" and source.direction == "in":
+            # "Отговори" on an incoming e-mail: back to its sender, quoting it, sent on saving.
+            initial.update(to=source.mail_from, description=reply_quote(source), send=True)
+    if not initial.get("to"):
+        initial["to"] = default_recipient(contact=initial.get("contact"), counterparty=initial.get("counterparty"))
     return initial
 
 
@@ -311,16 +319,38 @@ def communication_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 def communication_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     communication = access.communication_for_edit(request.user, pk)
-    initial = CommunicationForm.initial_for(communication)
+    initial = CommunicationForm.initial_for(communication) | {
+        "to": communication.mail_to
+        or default_recipient(contact=communication.contact, counterparty=communication.counterparty),
+        "cc": communication.mail_cc,
+    }
     stored = selectors.item_attachments(item=communication)
     if request.method == "POST":
         form = CommunicationForm(request.POST, request.FILES, editing=True, initial=initial, stored_attachments=stored)
-        if form.is_valid() and (done := _edit(request, form, communication, services.item_edit)):
+        if form.is_valid() and (done := _edit(request, form, communication, _communication_edit(form))):
             return done
     else:
         form = CommunicationForm(editing=True, initial=initial, stored_attachments=stored)
     context = {"form": form, "communication": communication, "thread": communication.thread}
     return render(request, "crm/communication_form.html", context)
+
+
+def _communication_edit(form: CommunicationForm):
+    """The edit service with the form's send/to/cc (``_edit`` hands it the fields changed)."""
+    return lambda **edit: services.communication_edit(**edit, **form.mail_kwargs())
+
+
+@require_POST
+def communication_email_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The Retry button of a failed e-mail (timeline, communication page)."""
+    communication = access.communication_for_edit(request.user, pk)
+    try:
+        services.communication_email_retry(communication=communication, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("%(number)s is queued to be sent again.") % {"number": communication.number})
+    return redirect(_safe_next(request, communication.get_absolute_url()))
 
 
 def communication_to_task(request: HtmxHttpRequest, pk: int) -> HttpResponse:

@@ -8,6 +8,7 @@ from crm.tests.factories import (
     TaskFactory,
     ThreadFactory,
 )
+from crm.tests.smtp import smtp_server  # noqa: F401 - a real SMTP server for the mail tests
 
 
 @pytest.fixture

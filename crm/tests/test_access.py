@@ -245,6 +245,19 @@ CASES = [
         everyone(302),
         copy_form_post,
     ),
+    # Sending a failed e-mail again is editing it: author, assignee, manager (crm/services/mail.py).
+    Case(
+        "communication-email-retry-get",
+        "GET",
+        lambda w: f"/communications/{w.communication.pk}/retry-email/",
+        everyone(405),
+    ),
+    Case(
+        "communication-email-retry",
+        "POST",
+        lambda w: f"/communications/{w.communication.pk}/retry-email/",
+        editors(302),
+    ),
     Case("communication-export", "GET", lambda w: "/communications/export.csv", everyone(200)),
     Case("task-list", "GET", lambda w: "/tasks/", everyone(200)),
     Case("task-export", "GET", lambda w: "/tasks/export.csv", everyone(200)),
@@ -473,6 +486,7 @@ def test_attachment_whose_file_is_gone_is_404(client_ivan, world):
         ("POST", f"/communications/{MISSING}/edit/"),
         ("GET", f"/communications/{MISSING}/to-task/"),
         ("POST", f"/communications/{MISSING}/to-task/"),
+        ("POST", f"/communications/{MISSING}/retry-email/"),
         ("GET", f"/tasks/{MISSING}/"),
         ("GET", f"/tasks/{MISSING}/edit/"),
         ("POST", f"/tasks/{MISSING}/edit/"),

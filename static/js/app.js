@@ -155,3 +155,26 @@
     window.bootstrap.Modal.getOrCreateInstance(dialog).show();
   });
 })();
+
+// The communication form's e-mail fields (send, to, cc) matter for an outgoing e-mail only: shown
+// when direction "out" and channel "email" are chosen (without JavaScript they are always shown).
+(function () {
+  "use strict";
+  function sync(form) {
+    var fields = form.querySelector("[data-mail-fields]");
+    if (!fields) return;
+    var direction = form.querySelector("input[name=direction]:checked");
+    var channel = form.querySelector("input[name=channel]:checked");
+    fields.hidden = !(direction && direction.value === "out" && channel && channel.value === "email");
+  }
+  function syncAll() {
+    document.querySelectorAll("#communication-form").forEach(sync);
+  }
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest && event.target.closest("#communication-form");
+    if (form && (event.target.name === "direction" || event.target.name === "channel")) sync(form);
+  });
+  document.addEventListener("DOMContentLoaded", syncAll);
+  document.body.addEventListener("htmx:afterSettle", syncAll);
+  syncAll();
+})();
