@@ -433,6 +433,10 @@ LIST_SORTS = {
         "subject": _subject_sort(),
         "status": _status_sort(),
     },
+    "counterparty": {
+        # The counterparty_name index (the model's Meta) serves it.
+        "name": Sort("name", "name", is_datetime=False),
+    },
     "thread": {
         # The thread_last_activity index (the model's Meta) serves it: the default, as before.
         "activity": Sort("activity", "last_activity_at"),
@@ -442,7 +446,12 @@ LIST_SORTS = {
     },
 }
 LIST_DEFAULT_SORT = "-created"
-LIST_DEFAULT_SORTS = {"communication": LIST_DEFAULT_SORT, "task": LIST_DEFAULT_SORT, "thread": "-activity"}
+LIST_DEFAULT_SORTS = {
+    "communication": LIST_DEFAULT_SORT,
+    "task": LIST_DEFAULT_SORT,
+    "thread": "-activity",
+    "counterparty": "name",
+}
 
 
 def list_default_sort(kind: str) -> str:
@@ -534,6 +543,46 @@ def _list_page(kind: str, *, filters: ListFilters, rows: QuerySet, after: str | 
         if count_kind == "estimate":  # never less than what is known to exist
             total = max(total, len(page) + (1 if page.has_next else 0))
     return ListPage(page=page, total=total, count_kind=count_kind, sort=sort, descending=descending)
+
+
+def counterparty_filter_queryset() -> QuerySet[Counterparty]:
+    return Counterparty.objects.all()
+
+
+def counterparty_list_queryset() -> QuerySet[Counterparty]:
+    """The rows of the counterparty list: what a row shows (not the long texts)."""
+    return Counterparty.objects.defer("address", "notes").annotate(contact_total=Count("contacts"))
+
+
+def counterparty_list_page(*, filters: ListFilters, after: str | None = None, before: str | None = None) -> ListPage:
+    """The page of counterparties after/before a cursor, by name (``filters``: a CounterpartyFilter)."""
+    return _list_page("counterparty", filters=filters, rows=counterparty_list_queryset(), after=after, before=before)
+
+
+DUPLICATE_LIMIT = 5
+
+
+def counterparty_duplicates(
+    *, name: str = "", company_id: str = "", email: str = "", exclude_pk: int | None = None
+) -> list[Counterparty]:
+    """Counterparties that look like the one being saved: the same name (ignoring case and
+    spacing, Cyrillic too), ЕИК or e-mail (ignoring case). One query; what the form warns about."""
+    conditions = Q()
+    name = " ".join((name or "").split())
+    if name:
+        conditions |= Q(folded_name=name.lower())
+    if company_id:
+        conditions |= Q(company_id=company_id)
+    if email:
+        conditions |= Q(folded_email=email.strip().lower())
+    if not conditions:
+        return []
+    qs = Counterparty.objects.alias(folded_name=UnicodeLower("name"), folded_email=UnicodeLower("email")).filter(
+        conditions
+    )
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return list(qs.defer("address", "notes").order_by("name", "pk")[:DUPLICATE_LIMIT])
 
 
 def counterparty_ids_named(text: str, *, limit: int = COUNTERPARTY_ID_LIMIT) -> list[int] | None:
