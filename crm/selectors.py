@@ -551,7 +551,17 @@ def counterparty_filter_queryset() -> QuerySet[Counterparty]:
 
 def counterparty_list_queryset() -> QuerySet[Counterparty]:
     """The rows of the counterparty list: what a row shows (not the long texts)."""
-    return Counterparty.objects.defer("address", "notes").annotate(contact_total=Count("contacts"))
+    contacts = (
+        ContactPerson.objects.filter(counterparty=OuterRef("pk"))
+        .order_by()
+        .values("counterparty")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    # A subquery, not a join: the page's rows only, no GROUP BY over the counterparty's columns.
+    return Counterparty.objects.defer("address", "notes").annotate(
+        contact_total=Coalesce(Subquery(contacts, output_field=IntegerField()), 0)
+    )
 
 
 def counterparty_list_page(*, filters: ListFilters, after: str | None = None, before: str | None = None) -> ListPage:
