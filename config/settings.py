@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "notifications",
     "crm",
     "savedfilters",
+    "import_export",  # admin import/export of counterparties and contacts (crm/admin_import.py)
 ]
 
 MIDDLEWARE = [
@@ -273,3 +274,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# django-import-export: importing needs the model's add permission, exporting its view permission.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"

@@ -569,6 +569,27 @@ def counterparty_list_page(*, filters: ListFilters, after: str | None = None, be
     return _list_page("counterparty", filters=filters, rows=counterparty_list_queryset(), after=after, before=before)
 
 
+def counterparty_merge_counts(*, counterparty: Counterparty) -> dict[str, int]:
+    """What a merge would move of ``counterparty``, counted in one query (a subquery per kind:
+    joining them all would multiply the rows)."""
+
+    def count(model) -> Coalesce:
+        sub = (
+            model.objects.filter(counterparty=OuterRef("pk"))
+            .order_by()
+            .values("counterparty")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return Coalesce(Subquery(sub, output_field=IntegerField()), 0)
+
+    kinds = {"threads": Thread, "communications": Communication, "tasks": Task, "orders": Order}
+    kinds["contacts"] = ContactPerson
+    # The names of the reverse relations are taken: the values are aliased n_<kind>.
+    row = Counterparty.objects.filter(pk=counterparty.pk).values(**{f"n_{k}": count(m) for k, m in kinds.items()}).get()
+    return {k: row[f"n_{k}"] for k in kinds}
+
+
 DUPLICATE_LIMIT = 5
 
 
