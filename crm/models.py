@@ -487,7 +487,11 @@ class ThreadEvent(models.Model):
         verbose_name = _("thread event")
         verbose_name_plural = _("thread events")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["thread", "created_at"], name="event_thread_created")]
+        indexes = [
+            models.Index(fields=["thread", "created_at"], name="event_thread_created"),
+            # /reports/: tasks done per week reads the status changes of a period (crm/reports.py).
+            models.Index(fields=["kind", "created_at"], name="event_kind_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.thread_id} {self.kind}"

@@ -154,6 +154,8 @@ def reports_page(request: HtmxHttpRequest) -> HttpResponse:
     access.reports_check(request.user)
     form = ReportForm(request.GET or None)
     report = reports.report(form.period())
+    if not form.is_bound:  # the inputs show the period the charts are of
+        form = ReportForm(initial={"start": report.period.start, "end": report.period.end})
     query = request.GET.urlencode()
     context = {
         "form": form,

@@ -28,7 +28,11 @@
         responsive: true,
         maintainAspectRatio: false,
         animation: false,
-        scales: { x: { stacked: stacked, beginAtZero: true }, y: { stacked: stacked, beginAtZero: true } },
+        // Counts are whole numbers: no 0,5 ticks (the response times are hours, fractions allowed).
+        scales: {
+          x: { stacked: stacked, beginAtZero: true, ticks: horizontal && canvas.dataset.chart !== "responses" ? { precision: 0 } : {} },
+          y: { stacked: stacked, beginAtZero: true, ticks: !horizontal ? { precision: 0 } : {} },
+        },
         plugins: { legend: { position: "bottom" } },
         onHover: function (event, elements) {
           event.native.target.style.cursor = elements.length ? "pointer" : "default";
