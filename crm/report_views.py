@@ -153,7 +153,7 @@ def _chart_data(report: reports.Report) -> dict:
 def reports_page(request: HtmxHttpRequest) -> HttpResponse:
     access.reports_check(request.user)
     form = ReportForm(request.GET or None)
-    report = reports.report(form.period())
+    report = reports.report_cached(form.period())
     if not form.is_bound:  # the inputs show the period the charts are of
         form = ReportForm(initial={"start": report.period.start, "end": report.period.end})
     query = request.GET.urlencode()
@@ -169,7 +169,7 @@ def reports_page(request: HtmxHttpRequest) -> HttpResponse:
 def reports_export(request: HtmxHttpRequest) -> HttpResponse:
     """The same numbers as CSV (``;`` and a BOM, like the lists' exports: Excel with Bulgarian settings)."""
     access.reports_check(request.user)
-    report = reports.report(ReportForm(request.GET or None).period())
+    report = reports.report_cached(ReportForm(request.GET or None).period())
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="reports-{report.period.start}-{report.period.end}.csv"'
     response.write("\ufeff")

@@ -25,6 +25,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
@@ -216,6 +217,7 @@ def response_times(period: Period) -> list[dict]:
 
 @dataclass(frozen=True)
 class Report:
+    computed_at: datetime
     period: Period
     open_tasks: list[AssigneeRow]
     communications: list[dict]
@@ -223,8 +225,21 @@ class Report:
     tasks_done: list[dict]
 
 
+def report_cached(period: Period) -> Report:
+    """``report(period)``, kept for REPORTS_CACHE_SECONDS (default 300) in Django's cache: the
+    response-time query reads every communication of the period (a year of the 1M-row bench set
+    takes seconds, docs/benchmarks.md), and a manager's chart may be five minutes old. The page
+    says when it was computed. 0 turns the cache off (the tests)."""
+    seconds = settings.REPORTS_CACHE_SECONDS
+    if not seconds:
+        return report(period)
+    key = f"crm:reports:v1:{period.start}:{period.end}:{period.department_id or ''}"
+    return cache.get_or_set(key, lambda: report(period), seconds)
+
+
 def report(period: Period) -> Report:
     return Report(
+        computed_at=timezone.now(),
         period=period,
         open_tasks=open_tasks(period),
         communications=communications_per_week(period),

@@ -178,3 +178,19 @@ def test_csv_has_the_same_numbers(client, manager, team):
     body = client.get("/reports/export.csv?start=2026-11-02&end=2026-11-22").content.decode("utf-8-sig")
     lines = body.splitlines()
     assert any(line.startswith("Отворени задачи;Ана Иванова;Нова;1") for line in lines), lines[:5]
+
+
+def test_report_is_cached_per_period_and_department(team, django_assert_num_queries, settings):
+    from django.core.cache import cache
+
+    sales, ana, _bob, _outsider = team
+    settings.REPORTS_CACHE_SECONDS = 60
+    cache.clear()
+    TaskFactory(thread=ThreadFactory(), assignee=ana, status=Status.NEW, created_at=at(1))
+    first = reports.report_cached(PERIOD)
+    with django_assert_num_queries(0):
+        again = reports.report_cached(PERIOD)
+    assert [r.open for r in again.open_tasks] == [r.open for r in first.open_tasks] == [1]
+    with django_assert_num_queries(4):  # another department: its own entry
+        reports.report_cached(reports.Period(PERIOD.start, PERIOD.end, sales.pk))
+    cache.clear()
