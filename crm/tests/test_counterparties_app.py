@@ -16,7 +16,7 @@ from crm.tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-LAYOUT = 4  # session, user, the bell's count and rows (test_query_counts.py)
+LAYOUT = 6  # session, user, the navbar's permissions (2), the bell's count and rows (test_query_counts.py)
 VALID_EIK = "131234568"  # seed_demo's Алфа Трейд
 OTHER_VALID_EIK = "201987657"
 
@@ -100,8 +100,8 @@ def test_list_runs_a_pinned_number_of_queries(client, user, rows, django_assert_
     client.force_login(user)
     client.get("/counterparties/")  # the content types and permissions cached
     # The keyset window and the filtered keys (paging), the rows with their contact counts, the
-    # sidebar's saved filters, and the user's permissions (user and group: the "New" button).
-    with django_assert_num_queries(LAYOUT + 6):
+    # sidebar's saved filters.
+    with django_assert_num_queries(LAYOUT + 4):
         response = client.get("/counterparties/?q=фирма")
     assert len(response.context["page"]) == rows
 
@@ -252,8 +252,8 @@ def test_edit_form_query_count(client, manager, django_assert_num_queries):
         ContactPersonFactory(counterparty=counterparty, name=f"Лице {i}")
     client.force_login(manager)
     client.get(f"/counterparties/{counterparty.pk}/edit/")
-    # + the permission check's two (user and group permissions), the counterparty, its contacts
-    with django_assert_num_queries(LAYOUT + 4):
+    # The counterparty and its contacts (the permission check reuses the layout's).
+    with django_assert_num_queries(LAYOUT + 2):
         client.get(f"/counterparties/{counterparty.pk}/edit/")
 
 
