@@ -84,6 +84,12 @@ class _ServiceResource(resources.ModelResource):
     def get_diff_class(self):
         return CspDiff
 
+    def get_instance(self, instance_loader, row):
+        # A row without an id is a new one: no query to look it up (one per row of a big file).
+        if not str(row.get("id") or "").strip():
+            return None
+        return super().get_instance(instance_loader, row)
+
     def import_instance(self, instance, row, **kwargs):
         # Empty cells are blank texts, not None (the services strip them).
         super().import_instance(instance, row, **kwargs)
