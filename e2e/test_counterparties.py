@@ -248,3 +248,15 @@ def test_only_managers_see_reports(page, users, login):
     expect(page.locator("a.nav-link", has_text="Контрагенти")).to_have_count(1)
     response = page.goto("/reports/")
     assert response.status == 403
+
+
+def test_admin_export_page_select_all_works_under_csp(page, admin_user, login):
+    page.set_viewport_size(DESKTOP)
+    login(page.context, admin_user)
+    page.goto("/admin/crm/counterparty/export/")
+    boxes = page.locator(".selectable-field-export-row input[type=checkbox]")
+    expect(boxes.first).to_be_checked()
+    page.locator("input.select-toggle").uncheck()
+    expect(boxes.first).not_to_be_checked()
+    page.locator("input.select-toggle").check()
+    expect(boxes.first).to_be_checked()
