@@ -23,7 +23,16 @@ def manager(db):
 
     manager = UserFactory(username="manager", first_name="Стоян", last_name="Колев")
     manager.user_permissions.add(
-        *Permission.objects.filter(codename__in=["change_communication", "change_task"], content_type__app_label="crm")
+        *Permission.objects.filter(
+            codename__in=[
+                "change_communication",
+                "change_task",
+                "add_counterparty",
+                "change_counterparty",
+                "view_reports",
+            ],
+            content_type__app_label="crm",
+        )
     )
     return manager
 

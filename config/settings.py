@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "notifications",
     "crm",
     "savedfilters",
+    "import_export",  # admin import/export of counterparties and contacts (crm/admin_import.py)
 ]
 
 MIDDLEWARE = [
@@ -318,3 +319,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# /reports/: how long a computed report is reused (crm/reports.py report_cached); 0: never.
+REPORTS_CACHE_SECONDS = env_int("REPORTS_CACHE_SECONDS", 300, minimum=0)
+
+# django-import-export: importing needs the model's add permission, exporting its view permission.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"

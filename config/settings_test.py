@@ -32,6 +32,7 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 MEDIA_ROOT = tempfile.mkdtemp(prefix="crm-test-media-")
 LANGUAGE_CODE = "bg"
+REPORTS_CACHE_SECONDS = 0  # every test computes its report (crm/tests/test_reports.py tests the cache)
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not :memory:, so the browser tests' live server (another process) sees the data.

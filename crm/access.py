@@ -5,7 +5,7 @@ A helper 404s when the user may not see the object (a missing one looks the same
 one may not see are not confirmed) and otherwise returns it with what the user may do with it,
 ``(obj, can_edit)``, as Healthchecks' ``_get_check_for_user`` returns ``(check, rw)``.
 ``<kind>_for_edit`` is the same but 403s when the user may see and not change it. Kinds the app
-only shows (counterparties, products, orders, files) return the object alone: reading is all
+only shows (products, orders, files) return the object alone: reading is all
 one does with them here; they change in the Django admin.
 
 The rules (DESIGN.md "Pages"):
@@ -14,6 +14,8 @@ The rules (DESIGN.md "Pages"):
 - every employee adds to every thread (communications, tasks, order links);
 - a communication or task is edited by its author, its assignee, or a manager (a user with the
   model's change permission);
+- counterparties are created by users with ``crm.add_counterparty`` and edited by those with
+  ``crm.change_counterparty`` (admins, managers), in the app or the admin;
 - deleting is for the Django admin only.
 """
 
@@ -128,8 +130,36 @@ def task_for_edit(user: User | AnonymousUser, pk: int) -> Task:
 # --- what the app only shows ---------------------------------------------------------------------
 
 
-def counterparty_for_user(user: User | AnonymousUser, pk: int) -> Counterparty:
-    return _visible(user, Counterparty.objects.all(), pk)
+def _can_change_counterparty(user: User | AnonymousUser) -> bool:
+    return _is_employee(user) and user.has_perm("crm.change_counterparty")
+
+
+def counterparty_for_user(user: User | AnonymousUser, pk: int) -> tuple[Counterparty, bool]:
+    """Every employee reads a counterparty; those with ``crm.change_counterparty`` edit it
+    (admins and managers: seed_demo gives it to the demo manager)."""
+    return _visible(user, Counterparty.objects.all(), pk), _can_change_counterparty(user)
+
+
+def counterparty_for_edit(user: User | AnonymousUser, pk: int) -> Counterparty:
+    return _editable(counterparty_for_user(user, pk))
+
+
+def counterparty_check_add(user: User | AnonymousUser) -> None:
+    """``/counterparties/new/``: for users with ``crm.add_counterparty`` (403 for the others)."""
+    if not _is_employee(user):
+        raise Http404
+    if not user.has_perm("crm.add_counterparty"):
+        raise PermissionDenied
+
+
+def counterparty_or_none_for_user(user: User | AnonymousUser, pk: int | None) -> Counterparty | None:
+    """For a form prefilled from ``?counterparty=``: as thread_or_none_for_user."""
+    if pk is None:
+        return None
+    try:
+        return counterparty_for_user(user, pk)[0]
+    except Http404:
+        return None
 
 
 def product_for_user(user: User | AnonymousUser, pk: int) -> Product:
@@ -142,3 +172,11 @@ def order_for_user(user: User | AnonymousUser, pk: int) -> Order:
 
 def attachment_for_user(user: User | AnonymousUser, pk: int) -> Attachment:
     return _visible(user, Attachment.objects.all(), pk)
+
+
+def reports_check(user: User | AnonymousUser) -> None:
+    """``/reports/``: for managers, users with ``crm.view_reports`` (403 for other employees)."""
+    if not _is_employee(user):
+        raise Http404
+    if not user.has_perm("crm.view_reports"):
+        raise PermissionDenied

@@ -5,13 +5,17 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from import_export.admin import ImportExportMixin
+from import_export.formats import base_formats
 
 from config.admin_search import FoldedSearchMixin
-from crm import services
+from crm import selectors, services
+from crm.admin_import import ContactPersonResource, CounterpartyResource
 from crm.identifiers import company_id_clean, vat_number_clean
 from crm.models import (
     Attachment,
@@ -22,6 +26,7 @@ from crm.models import (
     NumberSequence,
     Order,
     Product,
+    Status,
     Task,
     Thread,
 )
@@ -75,11 +80,72 @@ class ContactPersonInline(admin.TabularInline):
         css = {"all": ["css/admin.css"]}
 
 
+class OpenTasksFilter(admin.SimpleListFilter):
+    title = _("open tasks")
+    parameter_name = "open_tasks"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Has open tasks")), ("no", _("No open tasks"))]
+
+    def queryset(self, request, queryset):
+        open_tasks = Exists(
+            Task.objects.filter(
+                counterparty=OuterRef("pk"), status__in=[Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS]
+            )
+        )
+        if self.value() == "yes":
+            return queryset.filter(open_tasks)
+        if self.value() == "no":
+            return queryset.filter(~open_tasks)
+        return queryset
+
+
+@admin.action(description=_("Merge two duplicate counterparties"))
+def merge_counterparties(modeladmin, request, queryset):
+    """An intermediate page: the two side by side, the user picks the one that stays; its POST
+    (``confirm``) merges through the service, in one transaction."""
+    chosen = list(queryset.order_by("pk")[:3])
+    if len(chosen) != 2:
+        modeladmin.message_user(request, _("Select exactly two counterparties to merge."), messages.ERROR)
+        return None
+    if request.POST.get("confirm") == "yes":
+        survivor_id = request.POST.get("survivor")
+        survivor = next((c for c in chosen if str(c.pk) == survivor_id), None)
+        if survivor is None:
+            modeladmin.message_user(request, _("Choose the counterparty that stays."), messages.ERROR)
+            return None
+        duplicate = next(c for c in chosen if c.pk != survivor.pk)
+        name = duplicate.name
+        try:
+            services.counterparty_merge(survivor=survivor, duplicate=duplicate, actor=request.user)
+        except ValidationError as error:
+            modeladmin.message_user(request, " ".join(error.messages), messages.ERROR)
+            return None
+        modeladmin.message_user(
+            request,
+            _("“%(duplicate)s” was merged into “%(survivor)s”.") % {"duplicate": name, "survivor": survivor.name},
+            messages.SUCCESS,
+        )
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": _("Merge two duplicate counterparties"),
+        "opts": modeladmin.model._meta,
+        "counterparties": [(c, selectors.counterparty_merge_counts(counterparty=c)) for c in chosen],
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/crm/counterparty/merge.html", context)
+
+
 @admin.register(Counterparty)
-class CounterpartyAdmin(FoldedSearchMixin, admin.ModelAdmin):
+class CounterpartyAdmin(ImportExportMixin, FoldedSearchMixin, admin.ModelAdmin):
     form = CounterpartyAdminForm
+    resource_classes = [CounterpartyResource]
+    import_formats = [base_formats.CSV, base_formats.XLSX]
+    export_formats = [base_formats.CSV, base_formats.XLSX]
+    actions = [merge_counterparties]
     list_display = ["name", "roles_display", "company_id", "vat_number", "phone", "thread_count"]
-    list_filter = [RoleFilter]
+    list_filter = [RoleFilter, OpenTasksFilter]
     search_fields = ["name", "company_id", "vat_number"]
     # Explicit: with the thread count's GROUP BY the model's default ordering does not count as
     # one, and the autocomplete of orders' counterparty field paginates an "unordered" list.
@@ -129,6 +195,26 @@ class CounterpartyAdmin(FoldedSearchMixin, admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         obj.delete()
+
+
+@admin.register(ContactPerson)
+class ContactPersonAdmin(ImportExportMixin, FoldedSearchMixin, admin.ModelAdmin):
+    resource_classes = [ContactPersonResource]
+    import_formats = [base_formats.CSV, base_formats.XLSX]
+    export_formats = [base_formats.CSV, base_formats.XLSX]
+    list_display = ["name", "counterparty", "position", "email", "phone"]
+    list_select_related = ["counterparty"]
+    search_fields = ["name", "email", "counterparty__name"]
+    autocomplete_fields = ["counterparty"]
+    fields = ["counterparty", "name", "position", "email", "phone"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.contact_person_save(contact=obj)
+        else:
+            data = {name: form.cleaned_data[name] for name in ("name", "position", "email", "phone")}
+            created = services.contact_person_create(counterparty=form.cleaned_data["counterparty"], **data)
+            obj.pk = created.pk
 
 
 @admin.register(Product)

@@ -12,7 +12,8 @@ The query string is the contract: a filtered list is a link. Names:
   ``created`` only) and ``sort`` (crm.selectors.LIST_SORTS: ``created``, ``number``,
   ``subject``; communications also ``occurred`` and ``status``, tasks ``deadline`` and
   ``status``, threads ``activity``; ``-`` in front for descending);
-  tasks: ``overdue=1`` (deadline passed, not done).
+  tasks: ``overdue=1`` (deadline passed, not done);
+  communications and tasks: ``department=<id>`` (assigned to its members: the links of /reports/).
 - ``thread`` takes the number users see (``TH-2026-00005``) or the id.
 
 A malformed value (a bad date, an unknown status, a non-numeric id) is a form error on that
@@ -42,12 +43,13 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts.models import Department
 from accounts.selectors import employee_list
 from crm import selectors
 from crm.db import UnicodeLower
 from crm.forms import BootstrapForm
 from crm.inputs import parse_id, validate_date_in_range
-from crm.models import Communication, Status, Task, Thread
+from crm.models import Communication, ContactPerson, Counterparty, CounterpartyRole, Status, Task, Thread
 from crm.widgets import DatePickerInput, LocalizedInputMixin
 
 # Every language's form, whatever the language of the page: a filtered list is a link that a
@@ -315,7 +317,21 @@ class ListFilterSet(df.FilterSet):
         return self.cleaned("sort", selectors.list_default_sort(self.kind))
 
 
-class CommunicationFilter(ListFilterSet):
+class DepartmentFilterMixin(df.FilterSet):
+    """``department=<id>``: work assigned to its members (the links of /reports/ carry it)."""
+
+    department = df.ModelChoiceFilter(
+        label=_("Department"),
+        queryset=Department.objects.all(),
+        method="filter_department",
+        widget=forms.HiddenInput,
+    )
+
+    def filter_department(self, qs: QuerySet, name: str, value) -> QuerySet:
+        return qs.filter(assignee__departments=value)
+
+
+class CommunicationFilter(DepartmentFilterMixin, ListFilterSet):
     kind = "communication"
 
     direction = df.ChoiceFilter(label=_("Direction"), choices=Communication.Direction.choices, widget=forms.HiddenInput)
@@ -330,7 +346,7 @@ class CommunicationFilter(ListFilterSet):
         model = Communication
 
 
-class TaskFilter(ListFilterSet):
+class TaskFilter(DepartmentFilterMixin, ListFilterSet):
     kind = "task"
 
     deadline_after = ListDateFilter(field_name="deadline", bound="after", label=_("Deadline from"))
@@ -378,3 +394,60 @@ class ThreadFilter(ListFilterSet):
         qs = super().filter_queryset(queryset)
         # No (valid) state: the default list is the open threads.
         return qs if self.form.cleaned_data.get("state") else qs.filter(closed=False)
+
+
+class CounterpartyFilter(ListFilterSet):
+    """``/counterparties/``: ``q`` (a part of the name, ЕИК, VAT number, e-mail, phone or a contact
+    person's name, case folded, Cyrillic too), ``role`` (client, supplier, distributor) and ``sort``."""
+
+    kind = "counterparty"
+
+    number = None
+    created_after = None
+    created_before = None
+    counterparty = None
+    thread = None
+    subject = None
+    author = None
+    assignee = None
+    status = None
+    mine = None
+    q = df.CharFilter(
+        label=_("Search"),
+        method="filter_q",
+        max_length=255,
+        widget=forms.TextInput(attrs={"type": "search", **TEXT}),
+    )
+    role = df.ChoiceFilter(
+        label=_("Role"), choices=CounterpartyRole.choices, method="filter_role", widget=forms.HiddenInput
+    )
+
+    class Meta(ListFilterSet.Meta):
+        model = Counterparty
+
+    def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        needle = " ".join(value.split()).lower()
+        if not needle:
+            return qs
+        # Identifiers are stored without spaces (crm.identifiers): "131 234 568" finds 131234568.
+        compact = needle.replace(" ", "").replace("-", "").replace(".", "")
+        contacts = (
+            ContactPerson.objects.alias(folded=UnicodeLower("name"))
+            .filter(folded__contains=needle)
+            .values("counterparty_id")
+        )
+        return qs.alias(
+            folded_name=UnicodeLower("name"), folded_email=UnicodeLower("email"), folded_vat=UnicodeLower("vat_number")
+        ).filter(
+            Q(folded_name__contains=needle)
+            | Q(company_id__contains=compact)
+            | Q(folded_vat__contains=compact)
+            | Q(folded_email__contains=needle)
+            | Q(phone__contains=value.strip())
+            | Q(pk__in=contacts)
+        )
+
+    def filter_role(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        # roles is a JSON list such as ["client","supplier"]: the quoted value, on every database
+        # (SQLite has no JSON containment lookup). Role codes are ASCII, so case folding is moot.
+        return qs.filter(roles__icontains=f'"{value}"')

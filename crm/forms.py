@@ -432,3 +432,127 @@ class PromoteForm(BootstrapForm):
 
 class TaskStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
+
+
+# --- counterparties in the app (/counterparties/new/, /<pk>/edit/) --------------------------------
+
+
+class CounterpartyForm(BootstrapForm):
+    """The counterparty's own fields, checked as the services check them (ЕИК and VAT with their
+    check digits: crm.identifiers); the contact people are ContactFormSet.
+
+    Look-alikes (crm.selectors.counterparty_duplicates) are a warning, not an error: a second
+    company of the same name exists, and the user knows it. The first submit that finds some
+    shows them with links and puts their ids in ``duplicates_seen``; a submit whose look-alikes
+    were all shown already saves."""
+
+    name = forms.CharField(label=_("Name"), max_length=255, error_messages={"required": _("Enter a name.")})
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"), choices=CounterpartyRole.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    company_id = forms.CharField(label=_("Company ID (EIK/BULSTAT)"), max_length=30, required=False)
+    vat_number = forms.CharField(label=_("VAT number"), max_length=30, required=False)
+    email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=50, required=False)
+    address = DescriptionField(label=_("Address"), rows=2)
+    notes = DescriptionField(label=_("Notes"), rows=3)
+    duplicates_seen = forms.CharField(required=False, widget=forms.HiddenInput, max_length=200)
+
+    service_fields = ("name", "roles", "company_id", "vat_number", "email", "phone", "address", "notes")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.duplicates: list[Counterparty] = []
+        self.fields["company_id"].widget.attrs.update(inputmode="numeric", autocomplete="off")
+        self.fields["vat_number"].widget.attrs.update(placeholder="BG175074752", autocomplete="off")
+        self.fields["phone"].widget.attrs.update(type="tel")
+        self.fields["roles"].widget.attrs["class"] = "form-check-input"
+
+    @classmethod
+    def initial_for(cls, counterparty: Counterparty) -> dict:
+        return {name: getattr(counterparty, name) for name in cls.service_fields}
+
+    def clean_company_id(self):
+        value = self.cleaned_data["company_id"]
+        # A value kept as stored is not checked again (as the services): older rows stay editable.
+        return value if value and value == self.initial.get("company_id") else company_id_clean(value)
+
+    def clean_vat_number(self):
+        value = self.cleaned_data["vat_number"]
+        return value if value and value == self.initial.get("vat_number") else vat_number_clean(value)
+
+    def service_kwargs(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.service_fields}
+
+    def service_changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.service_fields if name in self.changed_data}
+
+    def duplicate_keys(self) -> dict:
+        return {name: self.cleaned_data[name] for name in ("name", "company_id", "email")}
+
+    def duplicates_acknowledged(self, duplicates: list[Counterparty]) -> bool:
+        seen = {parse_id(part) for part in self.cleaned_data["duplicates_seen"].split(",")}
+        return all(d.pk in seen for d in duplicates)
+
+    def warn_duplicates(self, duplicates: list[Counterparty]) -> None:
+        """Show the look-alikes; the same submit again is the user's "save anyway"."""
+        self.duplicates = duplicates
+        data = self.data.copy()
+        data["duplicates_seen"] = ",".join(str(d.pk) for d in duplicates)
+        self.data = data
+
+
+class ContactForm(BootstrapForm):
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(label=_("Name"), max_length=255, required=False)
+    position = forms.CharField(label=_("Position"), max_length=255, required=False)
+    email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=50, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        deleting = cleaned.get("DELETE")
+        filled = any(cleaned.get(k) for k in ("position", "email", "phone"))
+        if not deleting and (filled or cleaned.get("id")) and not (cleaned.get("name") or "").strip():
+            self.add_error("name", _("Enter a name."))
+        return cleaned
+
+
+class BaseContactFormSet(forms.BaseFormSet):
+    """Contact people inline: rows with an ``id`` are the counterparty's (changed or ticked for
+    removal), rows without one and with a name are new; blank rows are ignored."""
+
+    @classmethod
+    def initial_for(cls, counterparty: Counterparty) -> list[dict]:
+        return [
+            {"id": c.pk, "name": c.name, "position": c.position, "email": c.email, "phone": c.phone}
+            for c in counterparty.contacts.order_by("name", "pk")
+        ]
+
+    def _rows(self):
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if data:
+                yield form, data
+
+    def added(self) -> list[dict]:
+        return [
+            {k: data[k] for k in ("name", "position", "email", "phone")}
+            for form, data in self._rows()
+            if not data.get("id") and not data.get("DELETE") and (data.get("name") or "").strip()
+        ]
+
+    def changed(self) -> dict[int, dict]:
+        return {
+            data["id"]: {k: data[k] for k in ("name", "position", "email", "phone")}
+            for form, data in self._rows()
+            if data.get("id") and not data.get("DELETE") and form.has_changed()
+        }
+
+    def removed(self) -> list[int]:
+        return [data["id"] for form, data in self._rows() if data.get("id") and data.get("DELETE")]
+
+
+ContactFormSet = forms.formset_factory(
+    ContactForm, formset=BaseContactFormSet, extra=1, can_delete=True, max_num=100, validate_max=True
+)

@@ -44,8 +44,8 @@ import paging
 from config.http import HtmxHttpRequest
 from config.views import release_db_connections
 from crm import selectors
-from crm.filters import CommunicationFilter, ListFilterSet, TaskFilter, ThreadFilter
-from crm.models import Communication, Task, Thread
+from crm.filters import CommunicationFilter, CounterpartyFilter, ListFilterSet, TaskFilter, ThreadFilter
+from crm.models import Communication, Counterparty, CounterpartyRole, Task, Thread
 from savedfilters import selectors as saved_filter_selectors
 from savedfilters import services as saved_filter_services
 
@@ -100,7 +100,7 @@ COMMUNICATIONS = ListSpec(
         ("assignee",),
         ("author",),
     ),
-    state_fields=("direction", "mine", "sort"),
+    state_fields=("direction", "mine", "department", "sort"),
     first_click={
         "created": "-created",
         "number": "number",
@@ -130,7 +130,7 @@ TASKS = ListSpec(
         ("assignee",),
         ("author",),
     ),
-    state_fields=("mine", "overdue", "sort"),
+    state_fields=("mine", "overdue", "department", "sort"),
     first_click={
         "created": "-created",
         "number": "number",
@@ -162,7 +162,23 @@ THREADS = ListSpec(
     first_click={"activity": "-activity", "created": "-created", "number": "number", "subject": "subject"},
 )
 
-SPECS = {spec.kind: spec for spec in (COMMUNICATIONS, TASKS, THREADS)}
+COUNTERPARTIES = ListSpec(
+    kind="counterparty",
+    filterset=CounterpartyFilter,
+    queryset=selectors.counterparty_filter_queryset,
+    rows=selectors.counterparty_list_queryset,
+    select=selectors.counterparty_list_page,
+    template="crm/counterparty_list.html",
+    url_name="crm:counterparty_list",
+    export_url_name="crm:counterparty_export",
+    export_filename="counterparties",
+    title=gettext_lazy("Counterparties"),
+    layout=(("q",),),
+    state_fields=("role", "sort"),
+    first_click={"name": "name"},
+)
+
+SPECS = {spec.kind: spec for spec in (COMMUNICATIONS, TASKS, THREADS, COUNTERPARTIES)}
 
 
 # --- query strings -------------------------------------------------------------------------------
@@ -207,6 +223,10 @@ def thread_list(request: HtmxHttpRequest) -> HttpResponse:
     return _list(request, THREADS)
 
 
+def counterparty_list(request: HtmxHttpRequest) -> HttpResponse:
+    return _list(request, COUNTERPARTIES)
+
+
 def _filterset(request: HtmxHttpRequest, spec: ListSpec) -> ListFilterSet:
     return spec.filterset(request.GET, queryset=spec.queryset(), request=request)
 
@@ -234,7 +254,8 @@ def _context(request: HtmxHttpRequest, spec, filterset, page, total, count_kind,
     path = request.path
     query = clean_query(request.GET)
     cleaned = form.cleaned_data
-    state = {name: cleaned.get(name) or "" for name in spec.state_fields}
+    # A model choice (department) is carried by its id.
+    state = {name: getattr(cleaned.get(name), "pk", cleaned.get(name)) or "" for name in spec.state_fields}
     active = [
         name for name, value in cleaned.items() if name != "sort" and value not in (None, "", [])
     ]  # valid, non-empty filters
@@ -326,6 +347,27 @@ def _quick_links(request: HtmxHttpRequest, spec: ListSpec, state: dict) -> list[
                 )
             ]
         )
+    if spec.kind == "counterparty":
+        roles = [("", _("All"), "bi-buildings")] + [
+            (value, label, icon)
+            for (value, label), icon in zip(
+                CounterpartyRole.choices, ("bi-person-badge", "bi-truck", "bi-diagram-3"), strict=True
+            )
+        ]
+        groups.append(
+            [
+                {
+                    "label": label,
+                    "icon": icon,
+                    "url": _url(path, clean_query(request.GET, role=value or None)),
+                    "active": state["role"] == value,
+                    "id": f"quick-role-{value or 'all'}",
+                }
+                for value, label, icon in roles
+            ]
+        )
+    if "mine" not in spec.state_fields:
+        return groups
     mine = []
     choices = (
         ("assigned", _("Assigned to me"), "bi-person-check"),
@@ -485,12 +527,21 @@ def _thread_header() -> list[str]:
     ]
 
 
+def _counterparty_row(c: Counterparty) -> list:
+    return [c.name, ", ".join(c.get_roles_display()), c.company_id, c.vat_number, c.email, c.phone, c.contact_total]
+
+
+def _counterparty_header() -> list[str]:
+    return [_("Name"), _("Roles"), _("EIK"), _("VAT"), _("E-mail"), _("Phone"), _("Contact people")]
+
+
 def _csv_columns(kind: str) -> tuple[Callable, Callable]:
     """The header and the row of a list's CSV (looked up when called: tests replace a row function)."""
     return {
         "communication": (_communication_header, _communication_row),
         "task": (_task_header, _task_row),
         "thread": (_thread_header, _thread_row),
+        "counterparty": (_counterparty_header, _counterparty_row),
     }[kind]
 
 
@@ -564,6 +615,10 @@ def task_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
 
 def thread_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
     return _export(request, THREADS)
+
+
+def counterparty_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
+    return _export(request, COUNTERPARTIES)
 
 
 # --- saved filters ---------------------------------------------------------------------------------

@@ -48,6 +48,8 @@ class Counterparty(models.Model):
         verbose_name_plural = _("counterparties")
         ordering = ["name"]
         indexes = [models.Index(fields=["name"], name="counterparty_name")]
+        # Not about counterparties, but a permission needs a model: the manager charts (/reports/).
+        permissions = [("view_reports", _("Can see the manager reports"))]
 
     def __str__(self) -> str:
         return self.name
@@ -522,6 +524,7 @@ class ThreadEvent(models.Model):
         ORDER_LINKED = "order_linked", _("Order linked")
         TASK_COPIED = "task_copied", _("Task copied from a communication")
         COUNTERPARTY_PROMOTED = "counterparty_promoted", _("Counterparty promoted")
+        COUNTERPARTY_MERGED = "counterparty_merged", _("Counterparty merged")
         THREAD_CLOSED = "thread_closed", _("Thread closed")
         THREAD_REOPENED = "thread_reopened", _("Thread reopened")
 
@@ -541,7 +544,11 @@ class ThreadEvent(models.Model):
         verbose_name = _("thread event")
         verbose_name_plural = _("thread events")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["thread", "created_at"], name="event_thread_created")]
+        indexes = [
+            models.Index(fields=["thread", "created_at"], name="event_thread_created"),
+            # /reports/: tasks done per week reads the status changes of a period (crm/reports.py).
+            models.Index(fields=["kind", "created_at"], name="event_kind_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.thread_id} {self.kind}"

@@ -458,6 +458,10 @@ LIST_SORTS = {
         "subject": _subject_sort(),
         "status": _status_sort(),
     },
+    "counterparty": {
+        # The counterparty_name index (the model's Meta) serves it.
+        "name": Sort("name", "name", is_datetime=False),
+    },
     "thread": {
         # The thread_last_activity index (the model's Meta) serves it: the default, as before.
         "activity": Sort("activity", "last_activity_at"),
@@ -467,7 +471,12 @@ LIST_SORTS = {
     },
 }
 LIST_DEFAULT_SORT = "-created"
-LIST_DEFAULT_SORTS = {"communication": LIST_DEFAULT_SORT, "task": LIST_DEFAULT_SORT, "thread": "-activity"}
+LIST_DEFAULT_SORTS = {
+    "communication": LIST_DEFAULT_SORT,
+    "task": LIST_DEFAULT_SORT,
+    "thread": "-activity",
+    "counterparty": "name",
+}
 
 
 def list_default_sort(kind: str) -> str:
@@ -559,6 +568,77 @@ def _list_page(kind: str, *, filters: ListFilters, rows: QuerySet, after: str | 
         if count_kind == "estimate":  # never less than what is known to exist
             total = max(total, len(page) + (1 if page.has_next else 0))
     return ListPage(page=page, total=total, count_kind=count_kind, sort=sort, descending=descending)
+
+
+def counterparty_filter_queryset() -> QuerySet[Counterparty]:
+    return Counterparty.objects.all()
+
+
+def counterparty_list_queryset() -> QuerySet[Counterparty]:
+    """The rows of the counterparty list: what a row shows (not the long texts)."""
+    contacts = (
+        ContactPerson.objects.filter(counterparty=OuterRef("pk"))
+        .order_by()
+        .values("counterparty")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    # A subquery, not a join: the page's rows only, no GROUP BY over the counterparty's columns.
+    return Counterparty.objects.defer("address", "notes").annotate(
+        contact_total=Coalesce(Subquery(contacts, output_field=IntegerField()), 0)
+    )
+
+
+def counterparty_list_page(*, filters: ListFilters, after: str | None = None, before: str | None = None) -> ListPage:
+    """The page of counterparties after/before a cursor, by name (``filters``: a CounterpartyFilter)."""
+    return _list_page("counterparty", filters=filters, rows=counterparty_list_queryset(), after=after, before=before)
+
+
+def counterparty_merge_counts(*, counterparty: Counterparty) -> dict[str, int]:
+    """What a merge would move of ``counterparty``, counted in one query (a subquery per kind:
+    joining them all would multiply the rows)."""
+
+    def count(model) -> Coalesce:
+        sub = (
+            model.objects.filter(counterparty=OuterRef("pk"))
+            .order_by()
+            .values("counterparty")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return Coalesce(Subquery(sub, output_field=IntegerField()), 0)
+
+    kinds = {"threads": Thread, "communications": Communication, "tasks": Task, "orders": Order}
+    kinds["contacts"] = ContactPerson
+    # The names of the reverse relations are taken: the values are aliased n_<kind>.
+    row = Counterparty.objects.filter(pk=counterparty.pk).values(**{f"n_{k}": count(m) for k, m in kinds.items()}).get()
+    return {k: row[f"n_{k}"] for k in kinds}
+
+
+DUPLICATE_LIMIT = 5
+
+
+def counterparty_duplicates(
+    *, name: str = "", company_id: str = "", email: str = "", exclude_pk: int | None = None
+) -> list[Counterparty]:
+    """Counterparties that look like the one being saved: the same name (ignoring case and
+    spacing, Cyrillic too), ЕИК or e-mail (ignoring case). One query; what the form warns about."""
+    conditions = Q()
+    name = " ".join((name or "").split())
+    if name:
+        conditions |= Q(folded_name=name.lower())
+    if company_id:
+        conditions |= Q(company_id=company_id)
+    if email:
+        conditions |= Q(folded_email=email.strip().lower())
+    if not conditions:
+        return []
+    qs = Counterparty.objects.alias(folded_name=UnicodeLower("name"), folded_email=UnicodeLower("email")).filter(
+        conditions
+    )
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return list(qs.defer("address", "notes").order_by("name", "pk")[:DUPLICATE_LIMIT])
 
 
 def counterparty_ids_named(text: str, *, limit: int = COUNTERPARTY_ID_LIMIT) -> list[int] | None:

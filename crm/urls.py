@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm import list_views, views
+from crm import list_views, report_views, views
 
 app_name = "crm"
 
@@ -29,10 +29,16 @@ urlpatterns = [
     path("tasks/new/", views.task_create, name="task_create"),
     path("tasks/<int:pk>/", views.task_detail, name="task_detail"),
     path("tasks/<int:pk>/edit/", views.task_edit, name="task_edit"),
+    path("counterparties/", list_views.counterparty_list, name="counterparty_list"),
+    path("counterparties/export.csv", list_views.counterparty_export, name="counterparty_export"),
+    path("counterparties/new/", views.counterparty_create, name="counterparty_create"),
+    path("counterparties/<int:pk>/edit/", views.counterparty_edit, name="counterparty_edit"),
     path("counterparties/<int:pk>/", views.counterparty_detail, name="counterparty_detail"),
     path("counterparties/search/", views.counterparty_search, name="counterparty_search"),
     path("counterparties/contacts/", views.contact_options, name="contact_options"),
     path("counterparties/promote/", views.counterparty_promote, name="counterparty_promote"),
+    path("reports/", report_views.reports_page, name="reports"),
+    path("reports/export.csv", report_views.reports_export, name="reports_export"),
     path("products/<int:pk>/", views.product_detail, name="product_detail"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),

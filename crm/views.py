@@ -21,7 +21,9 @@ from config.http import HtmxHttpRequest
 from crm import access, selectors, services
 from crm.forms import (
     CommunicationForm,
+    ContactFormSet,
     CopyToTaskForm,
+    CounterpartyForm,
     LinkOrderForm,
     PromoteForm,
     TaskForm,
@@ -127,11 +129,14 @@ def _edit(request, form, item, edit):
 
 
 def _thread_initial(request: HtmxHttpRequest) -> dict:
-    """A create form opened from a thread (?thread=): its thread and counterparty."""
+    """A create form opened from a thread (?thread=): its thread and counterparty; or from a
+    counterparty (?counterparty=): that counterparty."""
     thread_id = parse_id(request.GET.get("thread"))
     thread = access.thread_or_none_for_user(request.user, thread_id) if thread_id is not None else None
     if thread is None:
-        return {}
+        # Opened from a counterparty's page (?counterparty=): that counterparty, a new thread.
+        counterparty = access.counterparty_or_none_for_user(request.user, parse_id(request.GET.get("counterparty")))
+        return {"counterparty": counterparty, "counterparty_name": counterparty.name} if counterparty else {}
     return {"thread": thread, "counterparty": thread.counterparty, "counterparty_name": thread.counterparty_label}
 
 
@@ -464,9 +469,69 @@ def _task_status_set(request, task):
 
 
 def counterparty_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    counterparty = access.counterparty_for_user(request.user, pk)
-    context = {"counterparty": counterparty, **selectors.counterparty_overview(counterparty=counterparty)}
+    counterparty, can_edit = access.counterparty_for_user(request.user, pk)
+    context = {
+        "counterparty": counterparty,
+        "can_edit": can_edit,
+        **selectors.counterparty_overview(counterparty=counterparty),
+    }
     return render(request, "crm/counterparty_detail.html", context)
+
+
+def counterparty_create(request: HtmxHttpRequest) -> HttpResponse:
+    access.counterparty_check_add(request.user)
+    form = CounterpartyForm(request.POST or None)
+    contacts = ContactFormSet(request.POST or None, prefix="contacts")
+    if request.method == "POST" and (done := _counterparty_save(request, form, contacts, counterparty=None)):
+        return done
+    return render(request, "crm/counterparty_form.html", _counterparty_form_context(form, contacts, None))
+
+
+def counterparty_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    counterparty = access.counterparty_for_edit(request.user, pk)
+    form = CounterpartyForm(request.POST or None, initial=CounterpartyForm.initial_for(counterparty))
+    initial_contacts = ContactFormSet.initial_for(counterparty)
+    contacts = ContactFormSet(request.POST or None, initial=initial_contacts, prefix="contacts")
+    if request.method == "POST" and (done := _counterparty_save(request, form, contacts, counterparty=counterparty)):
+        return done
+    return render(request, "crm/counterparty_form.html", _counterparty_form_context(form, contacts, counterparty))
+
+
+def _counterparty_save(request, form, contacts, *, counterparty) -> HttpResponse | None:
+    """A valid form and contact rows: saved, unless it looks like a counterparty that exists and
+    the user has not seen that warning yet (then None: the form shows the look-alikes, and the
+    same submit again saves). None too when the service refuses: the form shows why."""
+    if not (form.is_valid() and contacts.is_valid()):
+        add_bootstrap_classes(form)
+        return None
+    duplicates = selectors.counterparty_duplicates(
+        **form.duplicate_keys(), exclude_pk=counterparty.pk if counterparty else None
+    )
+    if not form.duplicates_acknowledged(duplicates):
+        form.warn_duplicates(duplicates)
+        return None
+    try:
+        if counterparty is None:
+            counterparty = services.counterparty_create_with_contacts(
+                fields=form.service_kwargs(), contacts=contacts.added()
+            )
+        else:
+            services.counterparty_edit(
+                counterparty=counterparty,
+                changes=form.service_changes(),
+                contacts_added=contacts.added(),
+                contacts_changed=contacts.changed(),
+                contacts_removed=contacts.removed(),
+            )
+    except ValidationError as error:
+        _apply_errors(form, error)
+        return None
+    messages.success(request, _("“%(name)s” saved.") % {"name": counterparty.name})
+    return redirect(counterparty)
+
+
+def _counterparty_form_context(form, contacts, counterparty) -> dict:
+    return {"form": form, "contacts": contacts, "counterparty": counterparty, "duplicates": form.duplicates}
 
 
 @require_http_methods(["GET", "POST"])

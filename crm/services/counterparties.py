@@ -12,7 +12,16 @@ from django.utils.translation import gettext as _
 
 from crm.db import UnicodeLower, name_lock
 from crm.identifiers import company_id_clean, vat_number_clean
-from crm.models import Communication, ContactPerson, Counterparty, CounterpartyRole, Task, Thread, ThreadEvent
+from crm.models import (
+    Communication,
+    ContactPerson,
+    Counterparty,
+    CounterpartyRole,
+    Order,
+    Task,
+    Thread,
+    ThreadEvent,
+)
 from crm.services._pipeline import check_texts, require_text
 
 
@@ -27,6 +36,7 @@ def counterparty_create(
     address: str = "",
     notes: str = "",
 ) -> Counterparty:
+    check_texts(Counterparty, name=name, email=email, phone=phone, address=address, notes=notes)
     identifiers = _clean_identifiers({"company_id": company_id, "vat_number": vat_number})
     counterparty = Counterparty(
         name=require_text(name, "name", _("Enter a name.")),
@@ -44,6 +54,8 @@ def counterparty_create(
 
 
 def counterparty_update(*, counterparty: Counterparty, **fields) -> Counterparty:
+    texts = {k: v for k, v in fields.items() if k in ("name", "email", "phone", "address", "notes")}
+    check_texts(Counterparty, unchanged_from=counterparty, **texts)
     if "name" in fields:
         fields["name"] = require_text(fields["name"], "name", _("Enter a name."))
     if "roles" in fields:
@@ -90,6 +102,7 @@ def _clean_roles(roles: Iterable[str]) -> list[str]:
 def contact_person_create(
     *, counterparty: Counterparty, name: str, position: str = "", email: str = "", phone: str = ""
 ) -> ContactPerson:
+    check_texts(ContactPerson, name=name, position=position, email=email, phone=phone)
     contact = ContactPerson(
         counterparty=counterparty,
         name=require_text(name, "name", _("Enter a name.")),
@@ -187,7 +200,117 @@ def contact_promote(*, counterparty: Counterparty, name: str, actor, **fields) -
 
 
 def contact_person_save(*, contact: ContactPerson) -> ContactPerson:
+    check_texts(ContactPerson, name=contact.name, position=contact.position, email=contact.email, phone=contact.phone)
     contact.name = require_text(contact.name, "name", _("Enter a name."))
     contact.full_clean()
     contact.save()
     return contact
+
+
+# --- the app's counterparty form (/counterparties/new/, /<pk>/edit/) ------------------------------
+
+CONTACT_FIELDS = ("name", "position", "email", "phone")
+
+
+@transaction.atomic
+def counterparty_create_with_contacts(*, fields: dict, contacts: Iterable[dict] = ()) -> Counterparty:
+    """A new counterparty and its contact people, in one transaction: any error (a bad ЕИК, a
+    contact without a name) saves nothing. ``fields``: counterparty_create's keywords."""
+    counterparty = counterparty_create(**fields)
+    _contacts_create(counterparty=counterparty, contacts=contacts)
+    return counterparty
+
+
+@transaction.atomic
+def counterparty_edit(
+    *,
+    counterparty: Counterparty,
+    changes: dict,
+    contacts_added: Iterable[dict] = (),
+    contacts_changed: dict[int, dict] | None = None,
+    contacts_removed: Iterable[int] = (),
+) -> Counterparty:
+    """The edit form's one command: the fields the user changed, and the contact people added,
+    changed (by id) and removed (by id). Ids of contacts of another counterparty are ignored
+    (a tampered form changes nothing that is not this counterparty's). All or nothing."""
+    if changes:
+        counterparty_update(counterparty=counterparty, **changes)
+    own = {c.pk: c for c in counterparty.contacts.all()}
+    removed = [pk for pk in contacts_removed if pk in own]
+    if removed:
+        # Communications that named them keep the name as free text (DESIGN: exactly one of the pair).
+        for pk in removed:
+            Communication.objects.filter(contact_id=pk).update(contact=None, contact_name=own[pk].name)
+        ContactPerson.objects.filter(pk__in=removed).delete()
+    for pk, values in (contacts_changed or {}).items():
+        contact = own.get(pk)
+        if contact is None or pk in removed:
+            continue
+        for key in CONTACT_FIELDS:
+            if key in values:
+                setattr(contact, key, (values[key] or "").strip())
+        contact_person_save(contact=contact)
+    _contacts_create(counterparty=counterparty, contacts=contacts_added)
+    return counterparty
+
+
+def _contacts_create(*, counterparty: Counterparty, contacts: Iterable[dict]) -> None:
+    for values in contacts:
+        contact_person_create(counterparty=counterparty, **{k: values.get(k, "") for k in CONTACT_FIELDS})
+
+
+# --- merging two duplicates (the admin's merge page) ---------------------------------------------
+
+_MERGE_FILLED = ("company_id", "vat_number", "email", "phone", "address")
+
+
+@transaction.atomic
+def counterparty_merge(*, survivor: Counterparty, duplicate: Counterparty, actor) -> Counterparty:
+    """Fold ``duplicate`` into ``survivor`` and delete it, in one transaction.
+
+    Every thread, communication, task, order and contact person of the duplicate moves to the
+    survivor; each affected thread gets a COUNTERPARTY_MERGED event. The survivor keeps its own
+    values; an empty field of it takes the duplicate's, roles are the union, notes are joined.
+    Both rows are locked first (PostgreSQL), so two merges of the same pair cannot interleave.
+    """
+    if survivor.pk == duplicate.pk:
+        raise ValidationError(_("Choose two different counterparties to merge."))
+    locked = {c.pk: c for c in Counterparty.objects.select_for_update().filter(pk__in=[survivor.pk, duplicate.pk])}
+    if len(locked) != 2:
+        raise ValidationError(_("One of these counterparties no longer exists."))
+    survivor, duplicate = locked[survivor.pk], locked[duplicate.pk]
+
+    thread_ids = (
+        set(Thread.objects.filter(counterparty=duplicate).values_list("pk", flat=True))
+        | set(Communication.objects.filter(counterparty=duplicate).values_list("thread_id", flat=True))
+        | set(Task.objects.filter(counterparty=duplicate).values_list("thread_id", flat=True))
+    )
+    for model in (Thread, Communication, Task, Order, ContactPerson):
+        model.objects.filter(counterparty=duplicate).update(counterparty=survivor)
+    changes: dict = {}
+    for field in _MERGE_FILLED:
+        if not getattr(survivor, field) and getattr(duplicate, field):
+            changes[field] = getattr(duplicate, field)
+    roles = _clean_roles([*survivor.roles, *duplicate.roles])
+    if roles != survivor.roles:
+        changes["roles"] = roles
+    if duplicate.notes.strip() and duplicate.notes.strip() not in survivor.notes:
+        changes["notes"] = "\n\n".join(n for n in (survivor.notes.strip(), duplicate.notes.strip()) if n)
+    name, duplicate_id = duplicate.name, duplicate.pk
+    duplicate.delete()
+    for key, value in changes.items():
+        setattr(survivor, key, value)
+    if changes:
+        survivor.save(update_fields=list(changes))
+    moment = timezone.now()
+    ThreadEvent.objects.bulk_create(
+        ThreadEvent(
+            thread_id=thread_id,
+            kind=ThreadEvent.Kind.COUNTERPARTY_MERGED,
+            actor=actor,
+            created_at=moment,
+            data={"name": name, "counterparty_id": survivor.pk, "into": survivor.name, "merged_id": duplicate_id},
+        )
+        for thread_id in sorted(thread_ids)
+    )
+    return survivor

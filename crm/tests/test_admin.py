@@ -39,7 +39,17 @@ pytestmark = pytest.mark.django_db
 
 XSS = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
-CRM_MODELS = ["counterparty", "product", "order", "thread", "communication", "task", "attachment", "numbersequence"]
+CRM_MODELS = [
+    "counterparty",
+    "contactperson",
+    "product",
+    "order",
+    "thread",
+    "communication",
+    "task",
+    "attachment",
+    "numbersequence",
+]
 
 
 @pytest.fixture
@@ -84,7 +94,7 @@ def make_rows(n: int, *, author) -> dict:
     rows = {}
     for i in range(n):
         counterparty = CounterpartyFactory(roles=["client", "supplier"] if i % 2 else ["distributor"])
-        ContactPersonFactory(counterparty=counterparty)
+        contact = ContactPersonFactory(counterparty=counterparty)
         thread = ThreadFactory(counterparty=counterparty, author=author)
         communication = CommunicationFactory(thread=thread, author=author, assignee=author, contact=None)
         task = TaskFactory(thread=thread, author=author, assignee=author)
@@ -100,6 +110,7 @@ def make_rows(n: int, *, author) -> dict:
         attachment.save()
         rows.update(
             counterparty=counterparty,
+            contactperson=contact,
             product=ProductFactory(),
             order=OrderFactory(counterparty=counterparty),
             thread=thread,

@@ -3,7 +3,7 @@ lot of data (no N+1). The thread page and the dashboard are pinned in test_views
 communication and task lists in test_lists.py, the thread list in test_thread_list.py.
 
 Each count includes the layout's own: the session, its user, the bell's unread count and latest
-rows (4).
+rows, and the navbar's permission check (6).
 """
 
 from collections.abc import Callable
@@ -27,7 +27,9 @@ from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
-LAYOUT = 4
+# The layout: session, user, the navbar's permission check (user and group permissions: the
+# Reports entry is for crm.view_reports only), the bell's unread count and latest rows.
+LAYOUT = 6
 
 
 @pytest.fixture

@@ -229,7 +229,7 @@ def test_saved_filter_of_the_thread_list(client_ivan, threads):
 
 # --- a fixed number of queries -------------------------------------------------------------------
 
-LAYOUT = 4  # session, user, the bell's unread count and latest rows
+LAYOUT = 6  # session, user, the navbar's permissions (2), the bell's unread count and latest rows
 HTMX_LAYOUT = 2  # a fragment: session and user, no bell
 EDGE, KEYS, ROWS, SAVED, EMPLOYEES, COUNTERPARTIES = 1, 1, 1, 1, 1, 1
 # PostgreSQL: the plan's estimate, then a count in a savepoint with its own time budget (savepoint,

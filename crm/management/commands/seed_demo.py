@@ -165,10 +165,18 @@ class Command(BaseCommand):
                 Department.objects.get_or_create(name=name)[0].members.add(user)
             users[username] = user
         Department.objects.get_or_create(name="Счетоводство")
-        # A manager edits every communication and task.
+        # A manager edits every communication and task, keeps counterparties and sees the reports
+        # (also with DEBUG off, where the demo manager is no superuser).
         users["stoyan"].user_permissions.add(
             *Permission.objects.filter(
-                content_type__app_label="crm", codename__in=["change_communication", "change_task"]
+                content_type__app_label="crm",
+                codename__in=[
+                    "change_communication",
+                    "change_task",
+                    "add_counterparty",
+                    "change_counterparty",
+                    "view_reports",
+                ],
             )
         )
         return users, new_passwords

@@ -1,0 +1,248 @@
+"""The numbers of ``/reports/`` (managers): one SQL query per chart, over a period and a department.
+
+- ``open_tasks``: open tasks created in the period, per assignee and status, and how many of
+  them are overdue now (stacked bars: the three open statuses, overdue as a bar of its own).
+- ``communications_per_week``: communications recorded (``created_at``) in the period, per week
+  (Monday, Europe/Sofia) and direction.
+- ``response_times``: per assignee of an incoming communication (occurred in the period), the
+  median time until the next outgoing communication of the same thread; incoming ones that
+  were never answered are counted apart. PostgreSQL: a window over the thread (the next outgoing
+  moment is the running MIN over the later rows) and ``percentile_cont(0.5)``. SQLite has no
+  percentile aggregate: ``config.db`` registers ``median()`` (a Python aggregate) on every SQLite
+  connection, so the SQL is the same shape there.
+- ``tasks_done_per_week``: tasks whose status was set to done in the period (their
+  STATUS_CHANGED timeline events), per week.
+
+The department narrows every chart to its members' work (the assignee). Weeks start on Monday
+in ``settings.TIME_ZONE``. Each query reads only the period's rows through the indexes on
+(created_at), (occurred_at) and (kind, created_at) of the tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count, Q
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from crm.models import Communication, Status, Task, ThreadEvent
+
+OPEN_STATUSES = [Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS]
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date  # first day, included
+    end: date  # last day, included
+    department_id: int | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(settings.TIME_ZONE)
+
+    @property
+    def since(self) -> datetime:
+        return datetime.combine(self.start, time.min, tzinfo=self.zone)
+
+    @property
+    def until(self) -> datetime:
+        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=self.zone)
+
+    def weeks(self) -> list[date]:
+        """Every Monday from the period's first week to its last (empty weeks are shown too)."""
+        monday = self.start - timedelta(days=self.start.weekday())
+        weeks = []
+        while monday <= self.end:
+            weeks.append(monday)
+            monday += timedelta(days=7)
+        return weeks
+
+
+@dataclass
+class AssigneeRow:
+    assignee_id: int
+    name: str
+    by_status: dict[str, int] = field(default_factory=dict)
+    overdue: int = 0
+
+    @property
+    def open(self) -> int:
+        return sum(self.by_status.values())
+
+
+def _name(first: str, last: str, username: str) -> str:
+    return f"{first} {last}".strip() or username
+
+
+def _department_q(period: Period, column: str = "assignee") -> Q:
+    if period.department_id is None:
+        return Q()
+    return Q(**{f"{column}__departments": period.department_id})
+
+
+def open_tasks(period: Period) -> list[AssigneeRow]:
+    now = timezone.now()
+    rows = (
+        Task.objects.filter(
+            _department_q(period),
+            status__in=OPEN_STATUSES,
+            assignee__isnull=False,
+            created_at__gte=period.since,
+            created_at__lt=period.until,
+        )
+        .values("assignee_id", "assignee__first_name", "assignee__last_name", "assignee__username", "status")
+        .annotate(n=Count("id"), overdue=Count("id", filter=Q(deadline__lt=now)))
+        .order_by()
+    )
+    by_assignee: dict[int, AssigneeRow] = {}
+    for row in rows:
+        name = _name(row["assignee__first_name"], row["assignee__last_name"], row["assignee__username"])
+        item = by_assignee.setdefault(row["assignee_id"], AssigneeRow(row["assignee_id"], name))
+        item.by_status[row["status"]] = row["n"]
+        item.overdue += row["overdue"]
+    return sorted(by_assignee.values(), key=lambda r: (-r.open, r.name))
+
+
+def _week_of(value) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def communications_per_week(period: Period) -> list[dict]:
+    rows = (
+        Communication.objects.filter(_department_q(period), created_at__gte=period.since, created_at__lt=period.until)
+        .annotate(week=TruncWeek("created_at", tzinfo=period.zone))
+        .values("week", "direction")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts = {(_week_of(r["week"]), r["direction"]): r["n"] for r in rows}
+    return [
+        {"week": week, "in": counts.get((week, "in"), 0), "out": counts.get((week, "out"), 0)}
+        for week in period.weeks()
+    ]
+
+
+def tasks_done_per_week(period: Period) -> list[dict]:
+    events = ThreadEvent.objects.filter(
+        kind=ThreadEvent.Kind.STATUS_CHANGED,
+        task__isnull=False,
+        data__new=Status.DONE,
+        created_at__gte=period.since,
+        created_at__lt=period.until,
+    )
+    if period.department_id is not None:
+        events = events.filter(task__assignee__departments=period.department_id)
+    rows = (
+        events.annotate(week=TruncWeek("created_at", tzinfo=period.zone))
+        .values("week")
+        .annotate(n=Count("task_id", distinct=True))
+        .order_by()
+    )
+    counts = {_week_of(r["week"]): r["n"] for r in rows}
+    return [{"week": week, "done": counts.get(week, 0)} for week in period.weeks()]
+
+
+# The next outgoing moment of the same thread for each incoming communication: the running MIN
+# over the thread's later rows (ordered backwards, so the frame is "everything before me"). Only
+# threads with an incoming communication in the period are read, and only their rows from the
+# period's start on (an answer is never earlier than its question).
+_RESPONSE_SQL = """
+WITH in_period AS (
+    SELECT DISTINCT thread_id FROM crm_communication
+    WHERE direction = 'in' AND occurred_at >= %(since)s AND occurred_at < %(until)s
+), ordered AS (
+    SELECT c.direction, c.assignee_id, c.occurred_at,
+           MIN(CASE WHEN c.direction = 'out' THEN c.occurred_at END) OVER (
+               PARTITION BY c.thread_id ORDER BY c.occurred_at DESC, c.id DESC
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+           ) AS answered_at
+    FROM crm_communication c JOIN in_period p ON p.thread_id = c.thread_id
+    WHERE c.occurred_at >= %(since)s
+)
+SELECT o.assignee_id, u.first_name, u.last_name, u.username,
+       {median} AS median_seconds,
+       COUNT(o.answered_at) AS answered,
+       COUNT(*) - COUNT(o.answered_at) AS unanswered
+FROM ordered o JOIN accounts_user u ON u.id = o.assignee_id
+WHERE o.direction = 'in' AND o.occurred_at < %(until)s AND o.assignee_id IS NOT NULL {department}
+GROUP BY o.assignee_id, u.first_name, u.last_name, u.username
+ORDER BY median_seconds
+"""
+
+_SECONDS = {
+    "postgresql": "EXTRACT(EPOCH FROM (o.answered_at - o.occurred_at))",
+    # Django stores SQLite datetimes as ISO text: julianday() reads it (days, as a float).
+    "sqlite": "(julianday(o.answered_at) - julianday(o.occurred_at)) * 86400.0",
+}
+_MEDIAN = {
+    "postgresql": "percentile_cont(0.5) WITHIN GROUP (ORDER BY {seconds})",
+    "sqlite": "median({seconds})",  # config.db.register_sqlite_functions
+}
+
+
+def response_times(period: Period) -> list[dict]:
+    vendor = connection.vendor
+    median = _MEDIAN[vendor].format(seconds=_SECONDS[vendor])
+    department = ""
+    # Raw SQL gets the values the ORM would send (SQLite stores UTC text without an offset).
+    adapt = connection.ops.adapt_datetimefield_value
+    params: dict = {"since": adapt(period.since), "until": adapt(period.until)}
+    if period.department_id is not None:
+        department = (
+            "AND o.assignee_id IN "
+            "(SELECT user_id FROM accounts_department_members WHERE department_id = %(department)s)"
+        )
+        params["department"] = period.department_id
+    sql = _RESPONSE_SQL.format(median=median, department=department)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        {
+            "assignee_id": assignee_id,
+            "name": _name(first, last, username),
+            "median_hours": round(float(seconds) / 3600, 1) if seconds is not None else None,
+            "answered": answered,
+            "unanswered": unanswered,
+        }
+        for assignee_id, first, last, username, seconds, answered, unanswered in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Report:
+    computed_at: datetime
+    period: Period
+    open_tasks: list[AssigneeRow]
+    communications: list[dict]
+    response_times: list[dict]
+    tasks_done: list[dict]
+
+
+def report_cached(period: Period) -> Report:
+    """``report(period)``, kept for REPORTS_CACHE_SECONDS (default 300) in Django's cache: the
+    response-time query reads every communication of the period (a year of the 1M-row bench set
+    takes seconds, docs/benchmarks.md), and a manager's chart may be five minutes old. The page
+    says when it was computed. 0 turns the cache off (the tests)."""
+    seconds = settings.REPORTS_CACHE_SECONDS
+    if not seconds:
+        return report(period)
+    key = f"crm:reports:v1:{period.start}:{period.end}:{period.department_id or ''}"
+    return cache.get_or_set(key, lambda: report(period), seconds)
+
+
+def report(period: Period) -> Report:
+    return Report(
+        computed_at=timezone.now(),
+        period=period,
+        open_tasks=open_tasks(period),
+        communications=communications_per_week(period),
+        response_times=response_times(period),
+        tasks_done=tasks_done_per_week(period),
+    )
