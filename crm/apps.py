@@ -14,6 +14,7 @@ class CrmConfig(AppConfig):
         db.connect_signals()
         _register_mentionables()
         _register_notification_kinds()
+        _register_reminders()
 
 
 def _register_notification_kinds() -> None:
@@ -22,6 +23,24 @@ def _register_notification_kinds() -> None:
     kinds.register(key="assignment", label=_("Assignment"), icon="bi-person-check")
     # crm.effects' third reason (followers of an item it changed): registered before followers exist.
     kinds.register(key="activity", label=_("Activity"), icon="bi-activity")
+    # crm/services/reminders.py: before a deadline, at it, and an e-mail nobody answered.
+    kinds.register(key="reminder", label=_("Deadline reminder"), icon="bi-alarm")
+    kinds.register(key="overdue", label=_("Overdue task"), icon="bi-exclamation-triangle")
+    kinds.register(key="follow_up", label=_("Follow-up"), icon="bi-reply")
+
+
+def _register_reminders() -> None:
+    """The reminder pass runs with the job runner's due passes; its lead time is a section of
+    the notification settings page."""
+    from crm.forms import ReminderLeadForm
+    from crm.services.reminders import reminders_pass
+    from jobs.registry import register_due_pass
+    from notifications import sections
+
+    # Before the e-mail pass (order 500): a reminder for someone who chose e-mail at once is
+    # made in the same round that later mails it.
+    register_due_pass(name="crm_reminders", run=reminders_pass, order=100)
+    sections.register(key="reminders", title=_("Task reminders"), form=ReminderLeadForm)
 
 
 def _register_mentionables() -> None:

@@ -21,6 +21,8 @@ from crm.models import (
     ContactPerson,
     Counterparty,
     Order,
+    Reminder,
+    ReminderSettings,
     Status,
     Task,
     Thread,
@@ -580,4 +582,26 @@ def thread_search(*, query: str, limit: int = THREAD_SEARCH_LIMIT) -> list[Threa
         .select_related("counterparty")
         .only("pk", "number", "subject", "closed", "counterparty_name", "counterparty__name")
         .order_by("-last_activity_at", "-id")[:limit]
+    )
+
+
+# --- reminders (crm/services/reminders.py) ----------------------------------------------------
+
+DEFAULT_LEAD_MINUTES = 24 * 60
+
+
+def reminder_lead_minutes(*, user_id: int) -> int | None:
+    """How long before a deadline ``user_id`` is reminded (None: never)."""
+    rows = list(ReminderSettings.objects.filter(user_id=user_id).values_list("lead_minutes", flat=True)[:1])
+    return rows[0] if rows else DEFAULT_LEAD_MINUTES
+
+
+def reminder_snoozable(*, task: Task, user) -> Reminder | None:
+    """The told reminder or overdue notice of ``task`` that ``user`` may snooze (one query)."""
+    if task.status == Status.DONE or task.assignee_id != getattr(user, "pk", None):
+        return None
+    return (
+        Reminder.objects.filter(task=task, recipient=user, notified_at__isnull=False, due_at__isnull=True)
+        .order_by("-notified_at")
+        .first()
     )

@@ -26,6 +26,7 @@ urlpatterns = [
     path("tasks/new/", views.task_create, name="task_create"),
     path("tasks/<int:pk>/", views.task_detail, name="task_detail"),
     path("tasks/<int:pk>/edit/", views.task_edit, name="task_edit"),
+    path("tasks/<int:pk>/snooze/", views.task_snooze, name="task_snooze"),
     path("counterparties/<int:pk>/", views.counterparty_detail, name="counterparty_detail"),
     path("counterparties/search/", views.counterparty_search, name="counterparty_search"),
     path("counterparties/contacts/", views.contact_options, name="contact_options"),

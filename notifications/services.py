@@ -18,6 +18,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -33,6 +34,7 @@ from notifications import kinds
 from notifications.bell import render_bell, render_bell_count
 from notifications.groups import BROADCAST_GROUP, user_group_name
 from notifications.models import Notification
+from notifications.preferences import delivery_plan
 from notifications.selectors import bell_version, notification_unread_counts
 
 logger = logging.getLogger(__name__)
@@ -75,27 +77,58 @@ def notification_send(
         raise ValueError(f"unknown notification kind {kind!r} (register it: notifications.kinds)")
     if url and not is_local_path(url):
         raise ValueError(f"a notification links to a local path only, not {url!r}")
-    actor_id = getattr(actor, "pk", None)
-    recipients = sorted({int(pk) for pk in recipient_ids if pk is not None})
-    if not recipients:
-        return []
-    if len(text) > TEXT_MAX_CHARS:
-        text = text[: TEXT_MAX_CHARS - 1] + "…"
-    target_type = ContentType.objects.get_for_model(target) if target is not None else None
-    rows = Notification.objects.bulk_create(
+    return notification_send_many(
         [
-            Notification(
-                recipient_id=pk,
-                actor_id=actor_id,
-                kind=kind,
-                target_type=target_type,
-                target_id=getattr(target, "pk", None),
-                text=text,
-                url=url,
-            )
-            for pk in recipients
+            NewNotification(recipient_id=pk, actor=actor, kind=kind, target=target, text=text, url=url)
+            for pk in {int(pk) for pk in recipient_ids if pk is not None}
         ]
     )
+
+
+@dataclass(frozen=True)
+class NewNotification:
+    recipient_id: int
+    kind: str
+    target: object
+    text: str
+    url: str = ""
+    actor: object = None
+
+
+def notification_send_many(items: Sequence[NewNotification]) -> list[Notification]:
+    """Many notifications, of any kinds and texts, in one bulk insert (a due pass tells thousands
+    at once): a query per kind for the recipients' preferences ("off" drops them, e-mail and
+    digest set ``mail_due_at``), then one push per row after commit."""
+    now = timezone.now()
+    plans: dict[str, dict] = {}
+    rows = []
+    for item in sorted(items, key=lambda i: (i.kind, i.recipient_id)):
+        if not kinds.is_registered(item.kind):
+            raise ValueError(f"unknown notification kind {item.kind!r} (register it: notifications.kinds)")
+        if item.url and not is_local_path(item.url):
+            raise ValueError(f"a notification links to a local path only, not {item.url!r}")
+        if item.kind not in plans:
+            recipients = {i.recipient_id for i in items if i.kind == item.kind}
+            plans[item.kind] = delivery_plan(user_ids=recipients, kind=item.kind, now=now)
+        if item.recipient_id not in plans[item.kind]:
+            continue  # this recipient switched the kind off
+        text = item.text if len(item.text) <= TEXT_MAX_CHARS else item.text[: TEXT_MAX_CHARS - 1] + "…"
+        target = item.target
+        rows.append(
+            Notification(
+                recipient_id=item.recipient_id,
+                actor_id=getattr(item.actor, "pk", None),
+                kind=item.kind,
+                target_type=ContentType.objects.get_for_model(target) if target is not None else None,
+                target_id=getattr(target, "pk", None),
+                text=text,
+                url=item.url,
+                mail_due_at=plans[item.kind][item.recipient_id],
+            )
+        )
+    if not rows:
+        return []
+    rows = Notification.objects.bulk_create(rows)
     transaction.on_commit(lambda: notification_push(notifications=rows))
     return rows
 
@@ -218,7 +251,10 @@ def notification_mark_read(*, notification: Notification) -> Notification:
     """Mark one notification read (idempotent: the first read time is kept)."""
     if notification.read_at is None:
         now = timezone.now()
-        updated = Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
+        # Read in time: never e-mailed (mail_due_at cleared with it).
+        updated = Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=now, mail_due_at=None
+        )
         notification.read_at = now
         if updated:
             _push_bell_refresh_on_commit(user_id=notification.recipient_id)
@@ -228,7 +264,9 @@ def notification_mark_read(*, notification: Notification) -> Notification:
 @transaction.atomic
 def notification_mark_all_read(*, user) -> int:
     """Mark every unread notification of ``user`` read; returns how many were unread."""
-    updated = Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+    updated = Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now(), mail_due_at=None
+    )
     if updated:
         _push_bell_refresh_on_commit(user_id=user.pk)
     return updated

@@ -24,10 +24,13 @@ from crm.services.counterparties import (
     counterparty_update,
 )
 from crm.services.items import item_assign, item_edit
+from crm.services.reminders import reminder_lead_set, reminder_snooze
 from crm.services.tasks import task_create, task_delete, task_status_set
 from crm.services.threads import thread_create, thread_delete, thread_edit, thread_link_order
 
 __all__ = [
+    "reminder_lead_set",
+    "reminder_snooze",
     "AlreadyCopied",
     "attachment_delete",
     "attachment_delete_many",
