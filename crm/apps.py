@@ -18,15 +18,22 @@ class CrmConfig(AppConfig):
 
 
 def _register_notification_kinds() -> None:
+    from crm.notification_texts import (
+        activity_text,
+        assignment_text,
+        follow_up_text,
+        overdue_text,
+        reminder_text,
+    )
     from notifications import kinds
 
-    kinds.register(key="assignment", label=_("Assignment"), icon="bi-person-check")
-    # crm.effects' third reason (followers of an item it changed): registered before followers exist.
-    kinds.register(key="activity", label=_("Activity"), icon="bi-activity")
+    kinds.register(key="assignment", label=_("Assignment"), icon="bi-person-check", render=assignment_text)
+    # crm.effects' third reason: what happened in a thread its followers follow.
+    kinds.register(key="activity", label=_("Activity"), icon="bi-activity", render=activity_text)
     # crm/services/reminders.py: before a deadline, at it, and an e-mail nobody answered.
-    kinds.register(key="reminder", label=_("Deadline reminder"), icon="bi-alarm")
-    kinds.register(key="overdue", label=_("Overdue task"), icon="bi-exclamation-triangle")
-    kinds.register(key="follow_up", label=_("Follow-up"), icon="bi-reply")
+    kinds.register(key="reminder", label=_("Deadline reminder"), icon="bi-alarm", render=reminder_text)
+    kinds.register(key="overdue", label=_("Overdue task"), icon="bi-exclamation-triangle", render=overdue_text)
+    kinds.register(key="follow_up", label=_("Follow-up"), icon="bi-reply", render=follow_up_text)
 
 
 def _register_reminders() -> None:

@@ -27,20 +27,15 @@ from django.utils.translation import ngettext
 
 from jobs.mail import mail_queue
 from notifications import kinds
+from notifications.languages import user_language
 from notifications.models import Notification
 
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
 
 
-def reader_language(user) -> str:
-    """The language a user reads mail in: their own if the project knows it, else the site's."""
-    language = getattr(user, "language", "") or settings.LANGUAGE_CODE
-    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
-
-
 def notification_text(notification: Notification) -> str:
-    """The one line a notification says, in the active language (the one place mail reads it)."""
-    return notification.text
+    """The one line a notification says, in the active language (the reader's, set by the caller)."""
+    return notification.display_text
 
 
 def unsubscribe_token(*, user_id: int, kinds_: list[str]) -> str:
@@ -68,7 +63,7 @@ def _unsubscribe_url(*, user_id: int, kinds_: list[str]) -> str:
 def notifications_mail(*, recipient, notifications: list[Notification]) -> None:
     """Queue one message telling ``recipient`` of ``notifications`` (in their language)."""
     kinds_ = sorted({n.kind for n in notifications})
-    with translation.override(reader_language(recipient)):
+    with translation.override(user_language(recipient)):
         unsubscribe_all = _unsubscribe_url(user_id=recipient.pk, kinds_=kinds_)
         context = {
             "recipient": recipient,

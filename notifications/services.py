@@ -6,8 +6,8 @@ change notifies no one, and a push that fails (Redis down) loses nothing: the be
 from the database on the next page load or websocket (re)connect.
 
 A push is one websocket frame per recipient: HTML fragments the page swaps out of band (the
-bell count, a row for the dropdown, a toast), rendered once per notification in
-``settings.LANGUAGE_CODE`` and personalised per recipient (notification id, unread count).
+bell count, a row for the dropdown, a toast), rendered once per notification and reader
+language (notifications.languages) and personalised per recipient (notification id, unread count).
 A few recipients get an event each in their user group; many (a department) share one event
 in the broadcast group, personalised by each consumer (see ``_push_messages``).
 """
@@ -15,10 +15,12 @@ in the broadcast group, personalised by each consumer (see ``_push_messages``).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -33,13 +35,15 @@ from django.utils.safestring import mark_safe
 from notifications import kinds
 from notifications.bell import render_bell, render_bell_count
 from notifications.groups import BROADCAST_GROUP, user_group_name
-from notifications.models import Notification
+from notifications.languages import user_language, user_languages
+from notifications.models import TEXT_MAX_CHARS, Notification
 from notifications.preferences import delivery_plan
 from notifications.selectors import bell_version, notification_unread_counts
 
 logger = logging.getLogger(__name__)
 
-TEXT_MAX_CHARS = 500
+# A kind's parameters are a few names and numbers, not documents.
+PARAMS_MAX_CHARS = 4000
 # From this many recipients of one notification on, one event to BROADCAST_GROUP replaces an
 # event per recipient: 2 Redis messages (one per server process) instead of 1,000, none dropped
 # by a full channel (channels_redis' capacity counts per process, default 100).
@@ -66,20 +70,29 @@ def is_local_path(url: str) -> bool:
 
 
 def notification_send(
-    *, recipient_ids: Iterable[int], actor, kind: str, target, text: str, url: str = ""
+    *,
+    recipient_ids: Iterable[int],
+    actor,
+    kind: str,
+    target,
+    params: Mapping[str, Any] | None = None,
+    text: str = "",
+    url: str = "",
 ) -> list[Notification]:
     """One row per recipient (one bulk insert), then one push to each after commit.
 
     Who is told is the caller's decision (in the CRM: crm.effects, which never tells the actor);
-    this only writes and pushes. ``url`` is where opening the notification leads: a local path only.
+    this only writes and pushes. ``params`` (JSON-serialisable, plain values: names, numbers,
+    keys — never translated text) are stored, and the kind's renderer makes the text of them in
+    each reader's language when shown; ``text`` is only needed for a kind without a renderer
+    (otherwise it is rendered in ``settings.LANGUAGE_CODE`` and stored as the fallback).
+    ``url`` is where opening the notification leads: a local path only.
     """
     if not kinds.is_registered(kind):
         raise ValueError(f"unknown notification kind {kind!r} (register it: notifications.kinds)")
-    if url and not is_local_path(url):
-        raise ValueError(f"a notification links to a local path only, not {url!r}")
     return notification_send_many(
         [
-            NewNotification(recipient_id=pk, actor=actor, kind=kind, target=target, text=text, url=url)
+            NewNotification(recipient_id=pk, actor=actor, kind=kind, target=target, params=params, text=text, url=url)
             for pk in {int(pk) for pk in recipient_ids if pk is not None}
         ]
     )
@@ -87,12 +100,36 @@ def notification_send(
 
 @dataclass(frozen=True)
 class NewNotification:
+    """One notification to write (see ``notification_send`` for what each field means)."""
+
     recipient_id: int
     kind: str
     target: object
-    text: str
+    params: Mapping[str, Any] | None = field(default=None)
+    text: str = ""
     url: str = ""
     actor: object = None
+
+
+def _checked(item: NewNotification) -> tuple[dict, str]:
+    """The item's params (checked) and its stored text (rendered in the site language)."""
+    if not kinds.is_registered(item.kind):
+        raise ValueError(f"unknown notification kind {item.kind!r} (register it: notifications.kinds)")
+    if item.url and not is_local_path(item.url):
+        raise ValueError(f"a notification links to a local path only, not {item.url!r}")
+    params = dict(item.params or {})
+    encoded = json.dumps(params, ensure_ascii=False)  # TypeError for anything JSON cannot hold
+    if len(encoded) > PARAMS_MAX_CHARS:
+        raise ValueError(f"notification parameters are limited to {PARAMS_MAX_CHARS} characters of JSON")
+    text = item.text
+    if params and kinds.get(item.kind).render is not None:
+        with translation.override(settings.LANGUAGE_CODE):
+            text = kinds.render_text(item.kind, params, fallback=text)
+    if not text:
+        raise ValueError(f"a {item.kind!r} notification needs a text (its kind has no renderer) or params")
+    if len(text) > TEXT_MAX_CHARS:
+        text = text[: TEXT_MAX_CHARS - 1] + "…"
+    return params, text
 
 
 def notification_send_many(items: Sequence[NewNotification]) -> list[Notification]:
@@ -102,17 +139,17 @@ def notification_send_many(items: Sequence[NewNotification]) -> list[Notificatio
     now = timezone.now()
     plans: dict[str, dict] = {}
     rows = []
+    checked: dict[tuple, tuple[dict, str]] = {}  # one send to many: rendered once
     for item in sorted(items, key=lambda i: (i.kind, i.recipient_id)):
-        if not kinds.is_registered(item.kind):
-            raise ValueError(f"unknown notification kind {item.kind!r} (register it: notifications.kinds)")
-        if item.url and not is_local_path(item.url):
-            raise ValueError(f"a notification links to a local path only, not {item.url!r}")
+        key = (item.kind, json.dumps(item.params or {}, sort_keys=True, default=str), item.text, item.url)
+        if key not in checked:
+            checked[key] = _checked(item)
+        params, text = checked[key]
         if item.kind not in plans:
             recipients = {i.recipient_id for i in items if i.kind == item.kind}
             plans[item.kind] = delivery_plan(user_ids=recipients, kind=item.kind, now=now)
         if item.recipient_id not in plans[item.kind]:
             continue  # this recipient switched the kind off
-        text = item.text if len(item.text) <= TEXT_MAX_CHARS else item.text[: TEXT_MAX_CHARS - 1] + "…"
         target = item.target
         rows.append(
             Notification(
@@ -122,6 +159,7 @@ def notification_send_many(items: Sequence[NewNotification]) -> list[Notificatio
                 target_type=ContentType.objects.get_for_model(target) if target is not None else None,
                 target_id=getattr(target, "pk", None),
                 text=text,
+                params=params,
                 url=item.url,
                 mail_due_at=plans[item.kind][item.recipient_id],
             )
@@ -149,25 +187,35 @@ def _push_messages(notifications: Sequence[Notification]) -> list[tuple[str, dic
     """The (group, event) pairs that tell every recipient, in order.
 
     Rows of one send share everything but the recipient and the id, so the dropdown row and the
-    toast are rendered once (with ID_MARKER for the id) and the bell once per distinct count.
+    toast are rendered once per reader language (with ID_MARKER for the id) and the bell once per
+    distinct count and language.
     Up to BROADCAST_MIN_RECIPIENTS - 1 recipients get an event each in their own group; a send to
     more (a department) is one event to BROADCAST_GROUP carrying each recipient's id and count,
     which every socket reads and only its own user's part leaves the server (consumers.py).
     """
     version = bell_version()
-    counts = notification_unread_counts(user_ids=[n.recipient_id for n in notifications])
+    user_ids = [n.recipient_id for n in notifications]
+    counts = notification_unread_counts(user_ids=user_ids)
+    languages = user_languages(user_ids)
     shapes: dict[tuple, list[Notification]] = {}
     for notification in notifications:
-        shape = (notification.kind, notification.text, notification.url, notification.actor_id)
+        shape = (
+            notification.kind,
+            notification.text,
+            json.dumps(notification.params, sort_keys=True),
+            notification.url,
+            notification.actor_id,
+            languages.get(notification.recipient_id, settings.LANGUAGE_CODE),
+        )
         shapes.setdefault(shape, []).append(notification)
-    bells: dict[int, str] = {}
     messages = []
-    with translation.override(settings.LANGUAGE_CODE):
-        for rows in shapes.values():
+    for shape, rows in shapes.items():
+        with translation.override(shape[-1]):
             shared = render_to_string(
                 "notifications/_push.html",
                 {"n": rows[0], "notification_id": _ID_MARKER_SAFE, "open_url": _marker_open_url()},
             )
+            bells: dict[int, str] = {}
             for row in rows:
                 count = counts.get(row.recipient_id, 0)
                 if count not in bells:
@@ -229,7 +277,8 @@ def _group_send_many(messages: list[tuple[str, dict]]) -> None:
 
 def _bell_refresh_message(*, user_id: int) -> tuple[str, dict]:
     """The bell of one user as the database has it now: count and the dropdown's rows."""
-    return user_group_name(user_id), {"type": "notification.push", "html": render_bell(user=user_id)}
+    html = render_bell(user=user_id, language=user_language(user_id))
+    return user_group_name(user_id), {"type": "notification.push", "html": html}
 
 
 def _push_bell_refresh_on_commit(*, user_id: int) -> None:

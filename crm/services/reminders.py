@@ -26,8 +26,7 @@ from collections.abc import Collection
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
-from django.utils import formats, timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import formats, timezone
 
 from crm.models import Communication, Reminder, ReminderSettings, Status
 from crm.selectors import reminder_lead_minutes
@@ -76,6 +75,8 @@ def task_reminders_sync(*, item, created: bool, changed: Collection[str]) -> Non
     task = item
     if not created and not (_TASK_FIELDS & set(changed)):
         return
+    if task.deadline is None and "deadline" not in changed:
+        return  # never had one armed: removing a deadline disarms in the edit that removes it
     existing = {} if created else {r.kind: r for r in Reminder.objects.filter(task=task)}
     if task.status == Status.DONE or task.deadline is None or task.assignee_id is None:
         armed = [r.pk for r in existing.values() if r.due_at is not None]
@@ -157,25 +158,15 @@ def shown_moment(moment: datetime.datetime) -> str:
 
 
 def _notification_for(reminder: Reminder) -> NewNotification:
-    """What one reminder says. The one place reminder texts are made (rendered in the site's
-    language until notifications render per reader)."""
-    with translation.override(settings.LANGUAGE_CODE):
-        if reminder.kind == Reminder.Kind.FOLLOW_UP:
-            item = reminder.communication
-            text = _("No reply yet to %(number)s “%(subject)s” sent on %(when)s") % {
-                "number": item.number,
-                "subject": item.subject,
-                "when": shown_moment(reminder.armed_for),
-            }
-        else:
-            item = reminder.task
-            if reminder.kind == Reminder.Kind.OVERDUE:
-                template = _("Overdue: %(number)s “%(subject)s” was due at %(when)s")
-            else:
-                template = _("Reminder: %(number)s “%(subject)s” is due at %(when)s")
-            text = template % {"number": item.number, "subject": item.subject, "when": shown_moment(reminder.armed_for)}
+    """What one reminder says: parameters only, its text is made in each reader's language when
+    shown (crm/notification_texts.py)."""
+    item = reminder.communication if reminder.kind == Reminder.Kind.FOLLOW_UP else reminder.task
     return NewNotification(
-        recipient_id=reminder.recipient_id, kind=reminder.kind, target=item, text=text, url=item.get_absolute_url()
+        recipient_id=reminder.recipient_id,
+        kind=reminder.kind,
+        target=item,
+        params={"number": item.number, "subject": item.subject, "when": reminder.armed_for.isoformat()},
+        url=item.get_absolute_url(),
     )
 
 

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('notifications', '0002_kinds_registered_by_apps'),
+        ('notifications', '0003_notification_params'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
