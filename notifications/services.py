@@ -132,10 +132,12 @@ def _checked(item: NewNotification) -> tuple[dict, str]:
     return params, text
 
 
-def notification_send_many(items: Sequence[NewNotification]) -> list[Notification]:
+def notification_send_many(items: Sequence[NewNotification], *, toasts: bool = True) -> list[Notification]:
     """Many notifications, of any kinds and texts, in one bulk insert (a due pass tells thousands
     at once): a query per kind for the recipients' preferences ("off" drops them, e-mail and
-    digest set ``mail_due_at``), then one push per row after commit."""
+    digest set ``mail_due_at``), then after commit one push per row — or, ``toasts=False``, only
+    each recipient's bell count (a due pass: thousands of different texts, each rendered for a
+    toast, would cost more than the rows; the dropdown shows them when opened)."""
     now = timezone.now()
     plans: dict[str, dict] = {}
     rows = []
@@ -167,8 +169,29 @@ def notification_send_many(items: Sequence[NewNotification]) -> list[Notificatio
     if not rows:
         return []
     rows = Notification.objects.bulk_create(rows)
-    transaction.on_commit(lambda: notification_push(notifications=rows))
+    if toasts:
+        transaction.on_commit(lambda: notification_push(notifications=rows))
+    else:
+        transaction.on_commit(lambda: notification_push_counts(user_ids=[row.recipient_id for row in rows]))
     return rows
+
+
+def notification_push_counts(*, user_ids: Iterable[int]) -> None:
+    """After commit: each user's open pages redraw their bell count (one query, one render per
+    distinct count). Failures are logged, never raised."""
+    try:
+        counts = notification_unread_counts(user_ids=sorted(set(user_ids)))
+        version = bell_version()
+        rendered: dict[int, str] = {}
+        messages = []
+        for user_id, count in counts.items():
+            if count not in rendered:
+                rendered[count] = render_bell_count(count, version)
+            messages.append((user_group_name(user_id), {"type": "notification.push", "html": rendered[count]}))
+    except Exception:
+        logger.exception("rendering bell counts failed")
+        return
+    _group_send_many(messages)
 
 
 def notification_push(*, notifications: Sequence[Notification]) -> None:

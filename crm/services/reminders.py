@@ -205,9 +205,11 @@ def reminders_pass(*, now: datetime.datetime) -> int:
                 return told_total
             told = [r for r in batch if _still_wanted(r, now=now)]
             if told:
-                notification_send_many([_notification_for(r) for r in told])
+                # Bell counts pushed, not a toast each: a pass may tell thousands at once.
+                notification_send_many([_notification_for(r) for r in told], toasts=False)
                 Reminder.objects.filter(pk__in=[r.pk for r in told]).update(due_at=None, notified_at=now)
-            dropped = [r.pk for r in batch if r not in told]
+            told_ids = {r.pk for r in told}
+            dropped = [r.pk for r in batch if r.pk not in told_ids]
             if dropped:
                 Reminder.objects.filter(pk__in=dropped).update(due_at=None)
             told_total += len(told)
