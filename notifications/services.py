@@ -182,12 +182,22 @@ def notification_push_counts(*, user_ids: Iterable[int]) -> None:
     try:
         counts = notification_unread_counts(user_ids=sorted(set(user_ids)))
         version = bell_version()
-        rendered: dict[int, str] = {}
-        messages = []
-        for user_id, count in counts.items():
-            if count not in rendered:
-                rendered[count] = render_bell_count(count, version)
-            messages.append((user_group_name(user_id), {"type": "notification.push", "html": rendered[count]}))
+        rendered = {count: render_bell_count(count, version) for count in set(counts.values())}
+        if len(counts) >= BROADCAST_MIN_RECIPIENTS:
+            # One event for all, as for a department (consumers.notification_broadcast): each
+            # socket takes its own user's count; no fragment beside the bell.
+            event = {
+                "type": "notification.broadcast",
+                "html": "",
+                "bells": {str(count): html for count, html in rendered.items()},
+                "recipients": {str(user_id): [0, count] for user_id, count in counts.items()},
+            }
+            messages = [(BROADCAST_GROUP, event)]
+        else:
+            messages = [
+                (user_group_name(user_id), {"type": "notification.push", "html": rendered[count]})
+                for user_id, count in counts.items()
+            ]
     except Exception:
         logger.exception("rendering bell counts failed")
         return
