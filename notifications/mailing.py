@@ -21,11 +21,12 @@ from django.core import signing
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from jobs.mail import mail_queue
+from jobs.runner import job
 from notifications import kinds
 from notifications.languages import user_language
 from notifications.models import Notification
@@ -133,3 +134,10 @@ def email_pass(*, now: datetime) -> int:
             if recipient.email and recipient.is_active:
                 notifications_mail(recipient=recipient, notifications=rows)
     return claimed
+
+
+@job()
+def email_pass_job() -> int:
+    """The e-mail pass at once, queued when a notification is due for mail the moment it is made
+    (NOTIFY_EMAIL_DELAY_MINUTES=0), instead of waiting for a worker's next due round."""
+    return email_pass(now=timezone.now())

@@ -32,10 +32,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
+from jobs.runner import enqueue_on_commit
 from notifications import kinds
 from notifications.bell import render_bell, render_bell_count
 from notifications.groups import BROADCAST_GROUP, user_group_name
 from notifications.languages import user_language, user_languages
+from notifications.mailing import email_pass_job
 from notifications.models import TEXT_MAX_CHARS, Notification
 from notifications.preferences import delivery_plan
 from notifications.selectors import bell_version, notification_unread_counts
@@ -169,6 +171,8 @@ def notification_send_many(items: Sequence[NewNotification], *, toasts: bool = T
     if not rows:
         return []
     rows = Notification.objects.bulk_create(rows)
+    if any(row.mail_due_at is not None and row.mail_due_at <= now for row in rows):
+        enqueue_on_commit(email_pass_job)
     if toasts:
         transaction.on_commit(lambda: notification_push(notifications=rows))
     else:

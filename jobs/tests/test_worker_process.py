@@ -1,6 +1,6 @@
-"""A real worker process (``manage.py jobs_worker``) runs the work a request caused — a task
-assigned to someone who chose "e-mail at once" — and, killed in the middle of sending, loses
-nothing and sends nothing twice once a worker runs again."""
+"""A real worker process (``manage.py jobs_worker``) runs the job a request queued — a task
+assigned to someone who chose "e-mail at once", with no delay: the job that mails it — and,
+killed in the middle of sending, loses nothing and sends nothing twice once a worker runs again."""
 
 import os
 import signal
@@ -12,6 +12,8 @@ from urllib.parse import quote
 
 import pytest
 from django.db import connection
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from jobs.models import OutgoingMail
 from notifications.models import Channel, Preference
@@ -69,6 +71,9 @@ def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(client, user, pet
         {"subject": "Обади се на клиента", "assignee": petar.pk, "status": "assigned", "counterparty_name": ""},
     )
     assert response.status_code == 302
+    # The request queued the job that mails it (e-mail at once, no delay here).
+    [queued] = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
+    assert queued.task_path == "notifications.mailing.email_pass_job"
 
     first = start_worker(tmp_path, slow_seconds=120)
     try:
