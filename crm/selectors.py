@@ -596,9 +596,9 @@ def reminder_lead_minutes(*, user_id: int) -> int | None:
     return rows[0] if rows else DEFAULT_LEAD_MINUTES
 
 
-def reminder_snoozable(*, task: Task, user) -> Reminder | None:
+def reminder_snoozable(*, task: Task, user: User) -> Reminder | None:
     """The told reminder or overdue notice of ``task`` that ``user`` may snooze (one query)."""
-    if task.status == Status.DONE or task.assignee_id != getattr(user, "pk", None):
+    if task.status == Status.DONE or task.assignee_id != user.pk:
         return None
     return (
         Reminder.objects.filter(task=task, recipient=user, notified_at__isnull=False, due_at__isnull=True)

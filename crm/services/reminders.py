@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import formats, timezone
 
+from accounts.models import User
 from crm.models import Communication, Reminder, ReminderSettings, Status
 from crm.selectors import reminder_lead_minutes
 from notifications.services import NewNotification, notification_send_many
@@ -129,7 +130,7 @@ def communication_follow_up_sync(*, item: Communication, created: bool, changed:
 
 
 @transaction.atomic
-def reminder_lead_set(*, user, lead_minutes: int | None) -> None:
+def reminder_lead_set(*, user: User, lead_minutes: int | None) -> None:
     """Save how long before a deadline ``user`` is reminded; their untold reminders move with it."""
     ReminderSettings.objects.update_or_create(user=user, defaults={"lead_minutes": lead_minutes})
     untold = Reminder.objects.filter(
