@@ -48,3 +48,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# jobs/tests/test_worker_process.py runs `manage.py jobs_worker` with a mail backend that stalls,
+# so the worker can be killed in the middle of a send.
+if os.environ.get("TEST_EMAIL_BACKEND"):
+    EMAIL_BACKEND = os.environ["TEST_EMAIL_BACKEND"]

@@ -16,6 +16,7 @@ class CrmConfig(AppConfig):
         _register_notification_kinds()
         _register_live_topics()
         _register_due_passes()
+        _register_reminders()
 
 
 def _register_due_passes() -> None:
@@ -27,12 +28,36 @@ def _register_due_passes() -> None:
 
 
 def _register_notification_kinds() -> None:
-    from crm.notification_texts import activity_text, assignment_text
+    from crm.notification_texts import (
+        activity_text,
+        assignment_text,
+        follow_up_text,
+        overdue_text,
+        reminder_text,
+    )
     from notifications import kinds
 
     kinds.register(key="assignment", label=_("Assignment"), icon="bi-person-check", render=assignment_text)
     # crm.effects' third reason: what happened in a thread its followers follow.
     kinds.register(key="activity", label=_("Activity"), icon="bi-activity", render=activity_text)
+    # crm/services/reminders.py: before a deadline, at it, and an e-mail nobody answered.
+    kinds.register(key="reminder", label=_("Deadline reminder"), icon="bi-alarm", render=reminder_text)
+    kinds.register(key="overdue", label=_("Overdue task"), icon="bi-exclamation-triangle", render=overdue_text)
+    kinds.register(key="follow_up", label=_("Follow-up"), icon="bi-reply", render=follow_up_text)
+
+
+def _register_reminders() -> None:
+    """The reminder pass runs with the job runner's due passes; its lead time is a section of
+    the notification settings page."""
+    from crm.forms import ReminderLeadForm
+    from crm.services.reminders import reminders_pass
+    from jobs.registry import register_due_pass
+    from notifications import sections
+
+    # Before the e-mail pass (order 500): a reminder for someone who chose e-mail at once is
+    # made in the same round that later mails it.
+    register_due_pass(name="crm_reminders", run=reminders_pass, order=100)
+    sections.register(key="reminders", title=_("Task reminders"), form=ReminderLeadForm)
 
 
 def _register_live_topics() -> None:

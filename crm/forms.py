@@ -14,6 +14,8 @@ from accounts.selectors import employee_list
 from crm.identifiers import company_id_clean, vat_number_clean
 from crm.inputs import DATE_MAX_YEAR, DATE_MIN_YEAR, TEXT_MAX_LENGTH, parse_id, validate_date_in_range
 from crm.models import Attachment, Communication, ContactPerson, Counterparty, CounterpartyRole, Order, Status, Thread
+from crm.selectors import reminder_lead_minutes
+from crm.services.reminders import reminder_lead_set
 from crm.widgets import DateTimePickerInput, LocalizedInputMixin
 
 User = get_user_model()
@@ -556,3 +558,28 @@ class BaseContactFormSet(forms.BaseFormSet):
 ContactFormSet = forms.formset_factory(
     ContactForm, formset=BaseContactFormSet, extra=1, can_delete=True, max_num=100, validate_max=True
 )
+
+
+class ReminderLeadForm(forms.Form):
+    """How long before a deadline the assignee is reminded (a section of the notification settings)."""
+
+    OFF = "off"
+    lead = forms.ChoiceField(
+        label=_("Remind me of a task's deadline"),
+        choices=[
+            ("15", _("15 minutes before")),
+            ("60", _("1 hour before")),
+            ("1440", _("1 day before")),
+            (OFF, _("Never")),
+        ],
+        help_text=_("When the deadline passes you are told it is overdue."),
+    )
+
+    def __init__(self, *, user, data=None, **kwargs) -> None:
+        lead = reminder_lead_minutes(user_id=user.pk)
+        super().__init__(data=data, initial={"lead": self.OFF if lead is None else str(lead)}, **kwargs)
+        self.user = user
+
+    def save(self) -> None:
+        lead = self.cleaned_data["lead"]
+        reminder_lead_set(user=self.user, lead_minutes=None if lead == self.OFF else int(lead))

@@ -561,3 +561,59 @@ class ThreadEvent(models.Model):
         if self.communication_id:
             return self.communication.number
         return ""
+
+
+class Reminder(models.Model):
+    """Something the CRM tells one person at a time of its own (crm/services/reminders.py).
+
+    ``reminder`` and ``overdue`` belong to a task (its assignee, before and at the deadline),
+    ``follow_up`` to an outgoing e-mail (its author, if the client has not answered). A row is
+    *armed* while ``due_at`` is set; the due pass claims it, tells, and clears ``due_at``.
+    ``armed_for`` is the deadline (or the e-mail's time) it was armed for: the same value never
+    tells twice, a new one arms it again."""
+
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", _("Reminder")
+        OVERDUE = "overdue", _("Overdue")
+        FOLLOW_UP = "follow_up", _("Follow-up")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders")
+    communication = models.ForeignKey(
+        Communication, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
+    )
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    armed_for = models.DateTimeField(_("armed for"))
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "kind"], condition=Q(task__isnull=False), name="reminder_task_kind"
+            ),
+            models.UniqueConstraint(
+                fields=["communication", "kind"], condition=Q(communication__isnull=False), name="reminder_comm_kind"
+            ),
+        ]
+        # The due pass: only armed rows are in it (a partial index on PostgreSQL and SQLite).
+        indexes = [models.Index(fields=["due_at"], condition=Q(due_at__isnull=False), name="reminder_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.task_id or self.communication_id} {self.due_at}"
+
+
+class ReminderSettings(models.Model):
+    """How long before a deadline a user's task reminders come (no row: 24 hours; NULL: never)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_settings")
+    lead_minutes = models.PositiveIntegerField(_("remind me"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reminder settings")
+        verbose_name_plural = _("reminder settings")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.lead_minutes}"

@@ -9,9 +9,11 @@ A parameter an older row lacks falls back to a plainer sentence, never to an err
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Status
@@ -66,3 +68,29 @@ def activity_text(params: Mapping[str, Any]) -> str:
     if event == "reopened":
         return _("%(actor)s reopened the thread %(number)s “%(subject)s”") % values
     return _("%(actor)s changed %(number)s “%(subject)s”") % values
+
+
+def _moment(params: Mapping[str, Any]) -> str:
+    """``when`` (an ISO moment) as the UI shows it: Sofia time, дд.мм.гггг чч:мм."""
+    try:
+        moment = datetime.datetime.fromisoformat(str(params.get("when", "")))
+    except ValueError:
+        return ""
+    return formats.date_format(timezone.localtime(moment), "d.m.Y H:i")
+
+
+def reminder_text(params: Mapping[str, Any]) -> str:
+    """A task's deadline is near (crm/services/reminders.py); ``when`` is the deadline."""
+    return _("Reminder: %(number)s “%(subject)s” is due at %(when)s") % {**_common(params), "when": _moment(params)}
+
+
+def overdue_text(params: Mapping[str, Any]) -> str:
+    return _("Overdue: %(number)s “%(subject)s” was due at %(when)s") % {**_common(params), "when": _moment(params)}
+
+
+def follow_up_text(params: Mapping[str, Any]) -> str:
+    """An outgoing e-mail nobody answered; ``when`` is when it was sent."""
+    return _("No reply yet to %(number)s “%(subject)s” sent on %(when)s") % {
+        **_common(params),
+        "when": _moment(params),
+    }

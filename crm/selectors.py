@@ -23,6 +23,8 @@ from crm.models import (
     ContactPerson,
     Counterparty,
     Order,
+    Reminder,
+    ReminderSettings,
     Status,
     Task,
     Thread,
@@ -794,6 +796,8 @@ def thread_follower_panel(*, thread: Thread, user: User) -> FollowerPanel:
         active_ids=frozenset(person.pk for person in people),
     )
     return FollowerPanel(shown=people[:FOLLOWERS_SHOWN], count=len(people), state=followers.state_of(user.pk))
+
+
 # --- e-mail --------------------------------------------------------------------------------------
 
 
@@ -819,3 +823,25 @@ def thread_mail_references(*, communication: Communication) -> list[str]:
         .values_list("message_id", flat=True)[:REFERENCES_MAX]
     )
     return list(reversed(earlier))
+
+
+# --- reminders (crm/services/reminders.py) ----------------------------------------------------
+
+DEFAULT_LEAD_MINUTES = 24 * 60
+
+
+def reminder_lead_minutes(*, user_id: int) -> int | None:
+    """How long before a deadline ``user_id`` is reminded (None: never)."""
+    rows = list(ReminderSettings.objects.filter(user_id=user_id).values_list("lead_minutes", flat=True)[:1])
+    return rows[0] if rows else DEFAULT_LEAD_MINUTES
+
+
+def reminder_snoozable(*, task: Task, user: User) -> Reminder | None:
+    """The told reminder or overdue notice of ``task`` that ``user`` may snooze (one query)."""
+    if task.status == Status.DONE or task.assignee_id != user.pk:
+        return None
+    return (
+        Reminder.objects.filter(task=task, recipient=user, notified_at__isnull=False, due_at__isnull=True)
+        .order_by("-notified_at")
+        .first()
+    )

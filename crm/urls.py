@@ -33,6 +33,7 @@ urlpatterns = [
     path("counterparties/export.csv", list_views.counterparty_export, name="counterparty_export"),
     path("counterparties/new/", views.counterparty_create, name="counterparty_create"),
     path("counterparties/<int:pk>/edit/", views.counterparty_edit, name="counterparty_edit"),
+    path("tasks/<int:pk>/snooze/", views.task_snooze, name="task_snooze"),
     path("counterparties/<int:pk>/", views.counterparty_detail, name="counterparty_detail"),
     path("counterparties/search/", views.counterparty_search, name="counterparty_search"),
     path("counterparties/contacts/", views.contact_options, name="contact_options"),

@@ -36,6 +36,7 @@ from crm.forms import (
 from crm.inputs import parse_id
 from crm.mail import default_recipient, reply_quote
 from crm.models import Status, Thread
+from crm.services.reminders import shown_moment, snooze_until
 from crm.submissions import submit_token_claim
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -435,8 +436,23 @@ def task_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "attachments": selectors.task_attachments(task=task),
         "can_edit": can_edit,
         "status_form": TaskStatusForm(initial={"status": task.status}),
+        "snoozable": selectors.reminder_snoozable(task=task, user=request.user),
     }
     return render(request, "crm/task_detail.html", context)
+
+
+@require_POST
+def task_snooze(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Snooze the reminder (or overdue notice) the assignee was told: an hour, or tomorrow 09:00."""
+    task, _can_edit = access.task_for_user(request.user, pk)
+    reminder = selectors.reminder_snoozable(task=task, user=request.user)
+    until = snooze_until(choice=request.POST.get("until", ""), now=timezone.now())
+    if reminder is None or until is None:
+        messages.error(request, _("There is no reminder to snooze."))
+        return redirect(task)
+    services.reminder_snooze(reminder=reminder, until=until)
+    messages.success(request, _("You will be reminded again at %(when)s.") % {"when": shown_moment(until)})
+    return redirect(task)
 
 
 def task_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:

@@ -72,11 +72,17 @@ def requeue_stale(*, now: datetime) -> int:
     )
 
 
-def run_queued(*, worker_id: str = "run_due", max_tasks: int | None = None) -> None:
-    """Run every queued job that is ready, then return (db_worker's batch mode, in process)."""
-    from django_tasks_db.management.commands.db_worker import Worker
+def run_queued(*, worker_id: str = "run_due", max_tasks: int | None = None) -> int:
+    """Run every queued job that is ready, then return how many ran.
 
-    Worker(
+    db_worker's own claim (``select_for_update(skip_locked=True)`` in an exclusive transaction)
+    and its ``run_task``, without its loop: the loop closes "old" connections, which would close
+    the connection of a caller inside a transaction (a test, a management command in atomic)."""
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.utils import exclusive_transaction
+
+    worker = Worker(
         queue_names=["*"],
         interval=0,
         batch=True,
@@ -85,7 +91,19 @@ def run_queued(*, worker_id: str = "run_due", max_tasks: int | None = None) -> N
         max_tasks=max_tasks,
         worker_id=worker_id,
         excluded_queue_names=[],
-    ).run()
+    )
+    ran = 0
+    while max_tasks is None or ran < max_tasks:
+        ready = DBTaskResult.objects.ready().filter(backend_name="default")
+        with exclusive_transaction(ready.db):
+            task_result = ready.get_locked()
+            if task_result is not None:
+                task_result.claim(worker_id)
+        if task_result is None:
+            return ran
+        worker.run_task(task_result)
+        ran += 1
+    return ran
 
 
 def run_due(*, now: datetime | None = None) -> dict[str, int]:

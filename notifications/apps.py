@@ -10,6 +10,11 @@ class NotificationsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_out
 
+        from jobs.registry import register_due_pass
+        from notifications.mailing import email_pass
+
+        register_due_pass(name="notification_email", run=email_pass, order=500)
+
         user_logged_out.connect(close_sockets_on_logout, dispatch_uid="notifications.close_sockets_on_logout")
 
 

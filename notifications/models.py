@@ -42,6 +42,11 @@ class Notification(models.Model):
     url = models.CharField(_("link"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # When it is e-mailed if still unread (the recipient chose e-mail or a digest for its kind);
+    # NULL: never, or done. Reading it clears this: read in time, never mailed.
+    mail_due_at = models.DateTimeField(_("e-mail due at"), null=True, blank=True)
+    # The claim of the e-mail pass that mailed it (notifications/mailing.py).
+    mail_batch = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("notification")
@@ -50,6 +55,8 @@ class Notification(models.Model):
         indexes = [
             # The bell: unread count and latest for one user.
             models.Index(fields=["recipient", "read_at", "-created_at"], name="notif_recipient_unread"),
+            # The e-mail pass: what is due, one index range (NULL for nearly every row).
+            models.Index(fields=["mail_due_at"], name="notif_mail_due"),
         ]
 
     def __str__(self) -> str:
@@ -76,3 +83,49 @@ class Notification(models.Model):
     @property
     def icon(self) -> str:
         return kinds.icon(self.kind)
+
+
+class Channel(models.TextChoices):
+    """How a user hears of one kind of notification."""
+
+    APP = "app", _("In the app")
+    EMAIL = "email", _("E-mail at once")
+    DIGEST = "digest", _("Daily digest")
+    OFF = "off", _("Off")
+
+
+DEFAULT_CHANNEL = Channel.APP
+
+
+class Preference(models.Model):
+    """A user's choice for one kind; no row means DEFAULT_CHANNEL."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(_("kind"), max_length=32)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, default=DEFAULT_CHANNEL)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notif_pref_user_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}: {self.channel}"
+
+
+class DeliverySettings(models.Model):
+    """When a user's daily digest leaves (Europe/Sofia time of day). No row: DEFAULT_DIGEST_HOUR."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_delivery"
+    )
+    digest_time = models.TimeField(_("daily digest at"))
+
+    class Meta:
+        verbose_name = _("notification delivery")
+        verbose_name_plural = _("notification deliveries")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.digest_time}"

@@ -19,6 +19,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -31,11 +32,14 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
+from jobs.runner import enqueue_on_commit
 from notifications import kinds, topics
 from notifications.bell import render_bell, render_bell_count
 from notifications.groups import BROADCAST_GROUP, user_group_name
 from notifications.languages import user_language, user_languages
+from notifications.mailing import email_pass_job
 from notifications.models import TEXT_MAX_CHARS, Notification
+from notifications.preferences import delivery_plan
 from notifications.selectors import bell_version, notification_unread_counts
 
 logger = logging.getLogger(__name__)
@@ -88,41 +92,120 @@ def notification_send(
     """
     if not kinds.is_registered(kind):
         raise ValueError(f"unknown notification kind {kind!r} (register it: notifications.kinds)")
-    if url and not is_local_path(url):
-        raise ValueError(f"a notification links to a local path only, not {url!r}")
-    params = dict(params or {})
+    return notification_send_many(
+        [
+            NewNotification(recipient_id=pk, actor=actor, kind=kind, target=target, params=params, text=text, url=url)
+            for pk in {int(pk) for pk in recipient_ids if pk is not None}
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class NewNotification:
+    """One notification to write (see ``notification_send`` for what each field means)."""
+
+    recipient_id: int
+    kind: str
+    target: object
+    params: Mapping[str, Any] | None = field(default=None)
+    text: str = ""
+    url: str = ""
+    actor: object = None
+
+
+def _checked(item: NewNotification) -> tuple[dict, str]:
+    """The item's params (checked) and its stored text (rendered in the site language)."""
+    if not kinds.is_registered(item.kind):
+        raise ValueError(f"unknown notification kind {item.kind!r} (register it: notifications.kinds)")
+    if item.url and not is_local_path(item.url):
+        raise ValueError(f"a notification links to a local path only, not {item.url!r}")
+    params = dict(item.params or {})
     encoded = json.dumps(params, ensure_ascii=False)  # TypeError for anything JSON cannot hold
     if len(encoded) > PARAMS_MAX_CHARS:
         raise ValueError(f"notification parameters are limited to {PARAMS_MAX_CHARS} characters of JSON")
-    if params and kinds.get(kind).render is not None:
+    text = item.text
+    if params and kinds.get(item.kind).render is not None:
         with translation.override(settings.LANGUAGE_CODE):
-            text = kinds.render_text(kind, params, fallback=text)
+            text = kinds.render_text(item.kind, params, fallback=text)
     if not text:
-        raise ValueError(f"a {kind!r} notification needs a text (its kind has no renderer) or params")
-    actor_id = getattr(actor, "pk", None)
-    recipients = sorted({int(pk) for pk in recipient_ids if pk is not None})
-    if not recipients:
-        return []
+        raise ValueError(f"a {item.kind!r} notification needs a text (its kind has no renderer) or params")
     if len(text) > TEXT_MAX_CHARS:
         text = text[: TEXT_MAX_CHARS - 1] + "…"
-    target_type = ContentType.objects.get_for_model(target) if target is not None else None
-    rows = Notification.objects.bulk_create(
-        [
+    return params, text
+
+
+def notification_send_many(items: Sequence[NewNotification], *, toasts: bool = True) -> list[Notification]:
+    """Many notifications, of any kinds and texts, in one bulk insert (a due pass tells thousands
+    at once): a query per kind for the recipients' preferences ("off" drops them, e-mail and
+    digest set ``mail_due_at``), then after commit one push per row — or, ``toasts=False``, only
+    each recipient's bell count (a due pass: thousands of different texts, each rendered for a
+    toast, would cost more than the rows; the dropdown shows them when opened)."""
+    now = timezone.now()
+    plans: dict[str, dict] = {}
+    rows = []
+    checked: dict[tuple, tuple[dict, str]] = {}  # one send to many: rendered once
+    for item in sorted(items, key=lambda i: (i.kind, i.recipient_id)):
+        key = (item.kind, json.dumps(item.params or {}, sort_keys=True, default=str), item.text, item.url)
+        if key not in checked:
+            checked[key] = _checked(item)
+        params, text = checked[key]
+        if item.kind not in plans:
+            recipients = {i.recipient_id for i in items if i.kind == item.kind}
+            plans[item.kind] = delivery_plan(user_ids=recipients, kind=item.kind, now=now)
+        if item.recipient_id not in plans[item.kind]:
+            continue  # this recipient switched the kind off
+        target = item.target
+        rows.append(
             Notification(
-                recipient_id=pk,
-                actor_id=actor_id,
-                kind=kind,
-                target_type=target_type,
+                recipient_id=item.recipient_id,
+                actor_id=getattr(item.actor, "pk", None),
+                kind=item.kind,
+                target_type=ContentType.objects.get_for_model(target) if target is not None else None,
                 target_id=getattr(target, "pk", None),
                 text=text,
                 params=params,
-                url=url,
+                url=item.url,
+                mail_due_at=plans[item.kind][item.recipient_id],
             )
-            for pk in recipients
-        ]
-    )
-    transaction.on_commit(lambda: notification_push(notifications=rows))
+        )
+    if not rows:
+        return []
+    rows = Notification.objects.bulk_create(rows)
+    if any(row.mail_due_at is not None and row.mail_due_at <= now for row in rows):
+        enqueue_on_commit(email_pass_job)
+    if toasts:
+        transaction.on_commit(lambda: notification_push(notifications=rows))
+    else:
+        transaction.on_commit(lambda: notification_push_counts(user_ids=[row.recipient_id for row in rows]))
     return rows
+
+
+def notification_push_counts(*, user_ids: Iterable[int]) -> None:
+    """After commit: each user's open pages redraw their bell count (one query, one render per
+    distinct count). Failures are logged, never raised."""
+    try:
+        counts = notification_unread_counts(user_ids=sorted(set(user_ids)))
+        version = bell_version()
+        rendered = {count: render_bell_count(count, version) for count in set(counts.values())}
+        if len(counts) >= BROADCAST_MIN_RECIPIENTS:
+            # One event for all, as for a department (consumers.notification_broadcast): each
+            # socket takes its own user's count; no fragment beside the bell.
+            event = {
+                "type": "notification.broadcast",
+                "html": "",
+                "bells": {str(count): html for count, html in rendered.items()},
+                "recipients": {str(user_id): [0, count] for user_id, count in counts.items()},
+            }
+            messages = [(BROADCAST_GROUP, event)]
+        else:
+            messages = [
+                (user_group_name(user_id), {"type": "notification.push", "html": rendered[count]})
+                for user_id, count in counts.items()
+            ]
+    except Exception:
+        logger.exception("rendering bell counts failed")
+        return
+    _group_send_many(messages)
 
 
 def notification_push(*, notifications: Sequence[Notification]) -> None:
@@ -254,7 +337,10 @@ def notification_mark_read(*, notification: Notification) -> Notification:
     """Mark one notification read (idempotent: the first read time is kept)."""
     if notification.read_at is None:
         now = timezone.now()
-        updated = Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
+        # Read in time: never e-mailed (mail_due_at cleared with it).
+        updated = Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=now, mail_due_at=None
+        )
         notification.read_at = now
         if updated:
             _push_bell_refresh_on_commit(user_id=notification.recipient_id)
@@ -264,7 +350,9 @@ def notification_mark_read(*, notification: Notification) -> Notification:
 @transaction.atomic
 def notification_mark_all_read(*, user) -> int:
     """Mark every unread notification of ``user`` read; returns how many were unread."""
-    updated = Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+    updated = Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now(), mail_due_at=None
+    )
     if updated:
         _push_bell_refresh_on_commit(user_id=user.pk)
     return updated

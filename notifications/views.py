@@ -2,17 +2,24 @@
 the signed-in user's own notifications (LoginRequiredMiddleware signs everyone in first)."""
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.http import HtmxHttpRequest
+from notifications import kinds, sections
 from notifications.bell import render_bell
+from notifications.forms import PreferencesForm
+from notifications.mailing import unsubscribe_parse
 from notifications.models import Notification
+from notifications.preferences import preference_unsubscribe
 from notifications.selectors import notification_get_for_user, notification_list
 from notifications.services import is_local_path, notification_mark_all_read, notification_mark_read
 
@@ -79,3 +86,37 @@ def notification_mark_all_read_view(request: HtmxHttpRequest) -> HttpResponse:
 def _bell_response(request: HtmxHttpRequest) -> HttpResponse:
     """For htmx: the bell (count and dropdown rows) redrawn out of band, nothing else swapped."""
     return HttpResponse(render_bell(user=request.user))
+
+
+@require_http_methods(["GET", "POST"])
+def notification_settings(request: HtmxHttpRequest) -> HttpResponse:
+    """Per kind: in the app / e-mail at once / daily digest / off; and the apps' own sections."""
+    data = request.POST if request.method == "POST" else None
+    form = PreferencesForm(user=request.user, data=data)
+    extra = [
+        (section, section.form(user=request.user, data=data, prefix=section.key)) for section in sections.registered()
+    ]
+    if data is not None and form.is_valid() and all(section_form.is_valid() for _, section_form in extra):
+        with transaction.atomic():  # all of the page or nothing
+            form.save()
+            for _section, section_form in extra:
+                section_form.save()
+        messages.success(request, _("Your notification settings are saved."))
+        return redirect("notifications:settings")
+    return render(request, "notifications/settings.html", {"form": form, "sections": extra})
+
+
+@login_not_required  # the link in an e-mail: its signature is the authority, not a session
+@csrf_exempt  # RFC 8058: the mail client POSTs "List-Unsubscribe=One-Click" without a form of ours
+@require_http_methods(["GET", "POST"])
+def notification_unsubscribe(request: HtmxHttpRequest, token: str) -> HttpResponse:
+    """GET asks (a link scanner must not unsubscribe anyone); POST stops the e-mail for the kinds."""
+    parsed = unsubscribe_parse(token)
+    if parsed is None:
+        return render(request, "notifications/unsubscribe.html", {"invalid": True}, status=400)
+    user_id, kind_keys = parsed
+    labels = [kinds.label(key) for key in kind_keys]
+    if request.method == "POST":
+        preference_unsubscribe(user_id=user_id, kinds=kind_keys)
+        return render(request, "notifications/unsubscribe.html", {"done": True, "labels": labels})
+    return render(request, "notifications/unsubscribe.html", {"labels": labels, "token": token})

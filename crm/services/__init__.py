@@ -35,6 +35,7 @@ from crm.services.mail import (
     communication_email_send,
     mail_send_due,
 )
+from crm.services.reminders import reminder_lead_set, reminder_snooze
 from crm.services.tasks import task_create, task_delete, task_status_set
 from crm.services.threads import (
     thread_create,
@@ -46,6 +47,8 @@ from crm.services.threads import (
 )
 
 __all__ = [
+    "reminder_lead_set",
+    "reminder_snooze",
     "AlreadyCopied",
     "attachment_delete",
     "attachment_delete_many",

@@ -210,6 +210,9 @@ class ItemKind:
     editable: frozenset[str]
     # The kind of the thread a new item opens when none is given; None: the kind is a thread.
     thread_kind: ItemKind | None = None
+    # after_write(item=…, created=…, changed=…) in the write's transaction: what depends on the
+    # written fields (reminders re-armed by a new deadline, a follow-up armed by an e-mail sent).
+    after_write: Callable[..., None] | None = None
 
     @property
     def in_thread(self) -> bool:
@@ -280,6 +283,8 @@ def item_write(
         removed = _remove_attachments(item=item, attachments=remove_attachments) if not created else 0
         if on_saved is not None:
             on_saved(item)
+        if kind.after_write is not None:
+            kind.after_write(item=item, created=created, changed=changed)
         if not created:
             _record_changes(item=item, kind=kind, actor=actor, before=before, changed=changed)
         if kind.in_thread and (created or changed or checked or removed):

@@ -15,6 +15,7 @@ from crm.models import Communication, ContactPerson, Counterparty, Task, Thread
 from crm.services._pipeline import ItemKind, check_moment, clean_common, contact_fields, item_write, status_for
 from crm.services.attachments import delete_files_on_commit
 from crm.services.mail import check_sendable, mail_order_clean, mail_queue
+from crm.services.reminders import communication_follow_up_sync
 from crm.services.tasks import task_create
 from crm.services.threads import THREAD
 
@@ -66,6 +67,7 @@ COMMUNICATION = ItemKind(
         }
     ),
     thread_kind=THREAD,
+    after_write=communication_follow_up_sync,
 )
 
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from crm.models import Attachment, Communication, Counterparty, Task, Thread, ThreadEvent
 from crm.services._pipeline import ItemKind, check_moment, clean_common, item_write, record_event, status_for
 from crm.services.attachments import attachments_share, delete_files_on_commit
+from crm.services.reminders import task_reminders_sync
 from crm.services.threads import THREAD
 
 
@@ -29,6 +30,7 @@ TASK = ItemKind(
         {"subject", "description", "counterparty", "counterparty_name", "assignee", "deadline", "status"}
     ),
     thread_kind=THREAD,
+    after_write=task_reminders_sync,
 )
 
 

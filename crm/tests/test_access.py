@@ -299,6 +299,9 @@ CASES = [
     Case("task-create-post", "POST", lambda w: "/tasks/new/", everyone(302), task_post),
     Case("task-detail", "GET", lambda w: f"/tasks/{w.task.pk}/", everyone(200)),
     Case("task-edit", "GET", lambda w: f"/tasks/{w.task.pk}/edit/", editors(200)),
+    # Anyone who sees the task may ask; only a reminder told to them is snoozed (test_reminders.py).
+    Case("task-snooze", "POST", lambda w: f"/tasks/{w.task.pk}/snooze/", everyone(302), lambda w: {"until": "1h"}),
+    Case("task-snooze-get", "GET", lambda w: f"/tasks/{w.task.pk}/snooze/", everyone(405)),
     Case("task-edit-post", "POST", lambda w: f"/tasks/{w.task.pk}/edit/", editors(302), task_edit_post),
     Case(
         "task-status-post",

@@ -291,8 +291,8 @@ def test_syncing_a_description_runs_in_a_fixed_number_of_queries(people, django_
         task = create_source("task", author=ivan, description="")
         task.description = text(users) + " @maria @petar"
         # user, department, order, product lookups; stored rows; insert; members; active users;
-        # notification insert (its content type is cached).
-        with django_assert_num_queries(9):
+        # the recipients' notification preferences; notification insert (its content type is cached).
+        with django_assert_num_queries(10):
             _pipeline.effects_apply(item=task, actor=ivan, changed={"description"})
     # Unchanged text: lookups and the stored rows, nothing written, nobody told.
     with django_assert_num_queries(5):

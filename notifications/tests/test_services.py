@@ -177,7 +177,7 @@ def test_a_thousand_recipients_take_one_bulk_insert_and_two_push_queries(user, d
     fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
     # One INSERT on PostgreSQL; SQLite caps the parameters of a statement, so a few batches.
     inserts = math.ceil(1000 / connection.ops.bulk_batch_size(fields, [None] * 1000))
-    with django_assert_max_num_queries(inserts):
+    with django_assert_max_num_queries(inserts + 1):  # + the recipients' preferences for the kind
         rows = notification_send(recipient_ids=ids, actor=user, kind=KIND, target=None, text="x", url="/")
     assert len(rows) == 1000
     with django_assert_max_num_queries(2):  # the unread counts and the languages of all recipients
@@ -308,3 +308,26 @@ def test_logging_out_with_redis_down_still_logs_out(user, monkeypatch):
 
     assert response.status_code == 302
     assert client.get("/notifications/").status_code == 302  # to the login page
+
+
+def test_bell_counts_for_many_recipients_are_one_broadcast_event(user, sent):
+    from accounts.tests.factories import UserFactory
+    from notifications.services import NewNotification, notification_push_counts, notification_send_many
+
+    ids = [u.pk for u in UserFactory.create_batch(60)]
+    notification_send_many(
+        [NewNotification(recipient_id=pk, kind=KIND, target=None, text=f"№{pk}") for pk in ids], toasts=False
+    )
+    notification_push_counts(user_ids=ids)
+    [(group, event)] = sent
+    assert event["type"] == "notification.broadcast" and event["html"] == ""
+    assert event["recipients"][str(ids[0])] == [0, 1] and 'data-count="1"' in event["bells"]["1"]
+
+
+def test_bell_counts_for_a_few_go_to_each_user(user, other_user, sent):
+    from notifications.services import notification_push_counts
+
+    notification_send(recipient_ids=[other_user.pk], actor=user, kind=KIND, target=None, text="x")
+    notification_push_counts(user_ids=[other_user.pk])
+    [(group, event)] = sent
+    assert group == user_group_name(other_user.pk) and event["type"] == "notification.push"

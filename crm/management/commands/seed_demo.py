@@ -18,6 +18,8 @@ from PIL import Image, ImageDraw
 from accounts.models import Department, User
 from crm import services
 from crm.models import Communication, ContactPerson, Counterparty, Order, Product, Status, Thread
+from notifications.models import Channel
+from notifications.preferences import preferences_set
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - demo data, printed for the user
 
@@ -370,6 +372,22 @@ class Command(BaseCommand):
             assignee=users["ivan"],
             deadline=now + datetime.timedelta(days=6),
             description="Вътрешна задача: отчет за продажбите по клиенти за ноември.",
+        )
+        # An offer nobody answered for a week: its author gets a follow-up on the worker's first
+        # round; Maria hears of reminders and follow-ups by e-mail too (.eml files in var/outbox/).
+        services.communication_create(
+            author=users["maria"],
+            direction=Communication.Direction.OUT,
+            channel=Communication.Channel.EMAIL,
+            subject="Оферта за работни маси РМ-120",
+            counterparty_name="Бета Логистик ООД",
+            description="Изпращаме оферта за 15 работни маси РМ-120 с доставка до Варна.",
+            occurred_at=now - datetime.timedelta(days=7),
+        )
+        preferences_set(
+            user=users["maria"],
+            channels={"reminder": Channel.EMAIL, "overdue": Channel.EMAIL, "follow_up": Channel.EMAIL},
+            digest_time=datetime.time(8, 0),
         )
 
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0006_communication_message_id'),
+        ('crm', '0008_mail_in'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
