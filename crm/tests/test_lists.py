@@ -124,6 +124,35 @@ def test_communication_filters(client_ivan, comms, params, expected):
     assert shown(client_ivan.get("/communications/", params)) == [comms[k].pk for k in expected]
 
 
+@pytest.mark.parametrize(
+    ("path", "factory", "typed", "expected"),
+    [
+        ("/communications/", CommunicationFactory, "OUT-2025-01234", ["OUT-2025-01234"]),
+        ("/communications/", CommunicationFactory, "out-2025-01234", ["OUT-2025-01234"]),
+        ("/communications/", CommunicationFactory, "OUT-2025-012345", ["OUT-2025-012345"]),
+        ("/communications/", CommunicationFactory, "ИЗХ-2025-01234", ["ИЗХ-2025-01234"]),
+        ("/communications/", CommunicationFactory, "изх-2025-01234", ["ИЗХ-2025-01234"]),
+        ("/communications/", CommunicationFactory, "OUT-2025-01239", []),
+        ("/tasks/", TaskFactory, "T-2025-01234", ["T-2025-01234"]),
+        ("/tasks/", TaskFactory, "t-2025-01234", ["T-2025-01234"]),
+        # A part (four digits) still matches every number containing it.
+        ("/tasks/", TaskFactory, "T-2025-0123", ["T-2025-01234", "T-2025-012345"]),
+    ],
+)
+def test_a_whole_number_is_found_through_the_unique_index(client_ivan, path, factory, typed, expected):
+    """A whole number is that row (``number IN (…)``, the unique index), not a LIKE search: the
+    longer number that contains it is not shown; a part still is."""
+    prefix = "T" if factory is TaskFactory else "OUT"
+    for number in [f"{prefix}-2025-01234", f"{prefix}-2025-012345", "ИЗХ-2025-01234"]:
+        factory(number=number)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client_ivan.get(path, {"number": typed, "sort": "number"})
+    found = factory._meta.model.objects.in_bulk(shown(response))
+    assert sorted(item.number for item in found.values()) == expected
+    like = [q["sql"] for q in ctx.captured_queries if "LIKE" in q["sql"] and '"number"' in q["sql"]]
+    assert bool(like) == (typed == "T-2025-0123")
+
+
 def test_communication_id_filters(client_ivan, comms, user, other_user):
     def ids(params):
         return set(shown(client_ivan.get("/communications/", params)))
