@@ -621,12 +621,15 @@ def copy_form(html: str) -> dict:
     form = section(html, "copy-task-form")
     values = {}
     for tag in re.findall(r"<input [^>]*>", form):
-        name = re.search(r'name="(\w+)"', tag).group(1)
+        named = re.search(r'name="(\w+)"', tag)
+        if named is None:  # a box with no name (the employee picker's type-ahead) is not sent
+            continue
+        name = named.group(1)
         value = re.search(r'value="([^"]*)"', tag)
         values[name] = value.group(1) if value else ""
     textarea = re.search(r'<textarea name="description"[^>]*>(.*?)</textarea>', form, re.S)
     values["description"] = html_lib.unescape(textarea.group(1)).strip()
-    chosen = re.search(r'<select name="assignee".*?<option value="(\d*)" selected>', form, re.S)
+    chosen = re.search(r'<select[^>]* name="assignee".*?<option value="(\d*)" selected>', form, re.S)
     values["assignee"] = chosen.group(1) if chosen else ""
     return {k: html_lib.unescape(v) for k, v in values.items()}
 
