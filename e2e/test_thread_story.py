@@ -216,7 +216,7 @@ def test_call_from_a_new_company_grows_into_a_thread_with_everything_in_order(pa
     page.wait_for_url(f"**/communications/{call.pk}/to-task/")
     copy_form = page.locator("#copy-task-form")
     expect(copy_form.locator("#id_subject")).to_have_value(CALL_SUBJECT)
-    copy_form.locator("#id_assignee").select_option(str(ivan.pk))
+    pick_employee(copy_form, "id_assignee", ivan)
     copy_form.locator("#id_deadline").fill("2026-12-20T12:00")
     copy_form.locator("button[type=submit]").click()
     page.wait_for_url(THREAD_URL)
