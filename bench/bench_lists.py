@@ -363,7 +363,26 @@ def seed() -> list[list]:
     )
     user_ids = [u.pk for u in users]
     with connection.cursor() as cursor:
+        # The dropped indexes are written down first: a seed that dies half-way (a COPY that a
+        # new NOT NULL column breaks) leaves them listed, and the next seed rebuilds them instead
+        # of finding none to drop and rebuild (which left a bench database without its indexes).
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_seed_dropped_index (name text PRIMARY KEY, definition text, "
+            "statistics text[])"
+        )
+        cursor.execute("SELECT name, definition, statistics FROM bench_seed_dropped_index")
+        for name, definition, statistics in cursor.fetchall():
+            cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = %s", [name])
+            if cursor.fetchone() is None:
+                cursor.execute(definition)
+                for statement in statistics:
+                    cursor.execute(statement)
+        cursor.execute("DELETE FROM bench_seed_dropped_index")
         indexes = _secondary_indexes(cursor)
+        for name, definition, statistics in indexes:
+            cursor.execute(
+                "INSERT INTO bench_seed_dropped_index VALUES (%s, %s, %s)", [name, definition, list(statistics)]
+            )
         for name, _definition, _statistics in indexes:
             cursor.execute(f'DROP INDEX "{name}"')
         cursor.execute("SET session_replication_role = replica")  # no FK triggers while copying
@@ -516,6 +535,7 @@ def seed() -> list[list]:
                 cursor.execute(statement)
         for table in TABLES:
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        cursor.execute("DELETE FROM bench_seed_dropped_index")
         timings.append([f"rebuild {len(indexes)} indexes", "", round(time.perf_counter() - t0, 1)])
         t0 = time.perf_counter()
         for table in TABLES:

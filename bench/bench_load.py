@@ -397,7 +397,8 @@ def _run_layout(name: str, commands, sessions, targets) -> tuple[list[list], str
 # --- interleaved A/B of single pages -------------------------------------------------------------
 
 
-def _ab(base: Path, sessions: list[str], targets: dict) -> list[list]:
+def _ab(side_a: tuple[Path, dict], side_b: tuple[Path, dict], sessions: list[str], targets: dict) -> list[list]:
+    """Each side is (checkout, server environment): one gunicorn WSGI worker each."""
     import httpx
 
     thread = targets["top_thread"] - 5000
@@ -413,15 +414,16 @@ def _ab(base: Path, sessions: list[str], targets: dict) -> list[list]:
         "/tasks/new/",
     ]
 
-    def gunicorn(venv: Path) -> list[str]:
+    def gunicorn(tree: Path) -> list[str]:
+        venv = tree / ".venv" / "bin"
         return [str(venv / "gunicorn"), "config.wsgi:application", "-b", f"{LOOPBACK}:{{port}}", "-w", "1"]
 
     rows = []
-    env_base = {**_server_env(), "PYTHONPATH": str(base)}
     rounds = int(os.environ.get("BENCH_AB_ROUNDS", "25"))
+    (tree_a, env_a), (tree_b, env_b) = side_a, side_b
     with (
-        _servers([gunicorn(base / ".venv" / "bin")], base, env_base) as (_a, (url_a,)),
-        _servers([gunicorn(ROOT / ".venv" / "bin")], ROOT) as (_b, (url_b,)),
+        _servers([gunicorn(tree_a)], tree_a, env_a) as (_a, (url_a,)),
+        _servers([gunicorn(tree_b)], tree_b, env_b) as (_b, (url_b,)),
     ):
         cookies = {"sessionid": sessions[0]}
         with (
@@ -462,23 +464,30 @@ def run() -> list[Table]:
 
     assert connection.vendor == "postgresql", "the load bench needs PostgreSQL (DATABASE_URL)"
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
+    # A stopped bench (timeout, kill) still stops its servers: SIGTERM unwinds through _servers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     from crm.models import Communication
 
     assert Communication.objects.exists(), "seed first: bench/run.py lists"
     sessions = _sessions(16)
     targets = _targets()
     tables = []
+    ab_note = (
+        f"{os.environ.get('BENCH_AB_ROUNDS', '25')} requests per side and page, alternating A/B then B/A, "
+        "over loopback (wall time incl. HTTP); load: 1-minute load average during the page's rounds."
+    )
+    ab_columns = ["page", "A ms (median)", "B ms (median)", "A ÷ B", "A KB", "B KB", "load"]
     base = os.environ.get("BENCH_AB_BASE")
     if base:
-        tables.append(
-            Table(
-                "Load bench: interleaved A/B, one gunicorn WSGI worker per tree (before = BENCH_AB_BASE)",
-                ["page", "before ms (median)", "after ms (median)", "before ÷ after", "before KB", "after KB", "load"],
-                _ab(Path(base), sessions, targets),
-                f"{os.environ.get('BENCH_AB_ROUNDS', '25')} requests per side and page, alternating A/B then B/A, "
-                "over loopback (wall time incl. HTTP); load: 1-minute load average during the page's rounds.",
-            )
-        )
+        side_a = (Path(base), {**_server_env(), "PYTHONPATH": base})
+        rows = _ab(side_a, (ROOT, _server_env()), sessions, targets)
+        title = f"Load bench: interleaved A/B, A = {base} (before), B = this tree"
+        tables.append(Table(title, ab_columns, rows, ab_note))
+    options = os.environ.get("BENCH_AB_DB_OPTIONS")  # e.g. server_side_binding=true&prepare_threshold=5
+    if options:
+        env_b = {**_server_env(), "DATABASE_URL": os.environ["DATABASE_URL"] + "?" + options}
+        rows = _ab((ROOT, _server_env()), (ROOT, env_b), sessions, targets)
+        tables.append(Table(f"Load bench: interleaved A/B, A = default, B = `?{options}`", ab_columns, rows, ab_note))
     only = os.environ.get("BENCH_LOAD_LAYOUTS")
     layouts = _layouts(Path(sys.executable).parent)
     rows, crossings = [], []
