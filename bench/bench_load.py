@@ -7,7 +7,9 @@ communications, 300k tasks, 100k threads).
    settings (DEBUG=0; bench.settings only drops the static manifest), PostgreSQL and Redis of
    the bench: several daphne processes (the client spreads requests over them as a proxy would),
    uvicorn with as many workers, and gunicorn WSGI workers with threads (websockets would then
-   go to a separate daphne; no websocket traffic here).
+   go to a separate daphne; no websocket traffic here). All are started together, and each
+   offered rate runs on every layout in turn (the order reversed at each rate), so they share
+   the machine's other load alike.
 2. Signed-in sessions (one per bench employee, made with the session backend as a login would)
    send mixed traffic — 60 % list pages (communications, tasks, threads, with the filters people
    use), 30 % thread pages, 10 % creates through the real form (GET the form, POST it with its
@@ -41,7 +43,7 @@ import statistics
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from django.db import connection
@@ -223,6 +225,26 @@ def _delta(before: dict[int, float], after: dict[int, float]) -> float:
 # --- traffic -------------------------------------------------------------------------------------
 
 
+EMPLOYEES = 1_723  # as many as the issue's bench database held (the other bench modules add users)
+
+
+def _employees() -> None:
+    """At least EMPLOYEES users, so the pickers face the company size the issue measured."""
+    from accounts.models import User
+
+    missing = EMPLOYEES - User.objects.count()
+    if missing > 0:
+        User.objects.bulk_create(
+            User(
+                username=f"bench_staff_{i:04d}",
+                first_name=["Иван", "Мария", "Петър", "Елена"][i % 4],
+                last_name=f"Служител-{i}",
+                password="!",  # noqa: S106 - unusable password
+            )
+            for i in range(missing)
+        )
+
+
 def _sessions(n: int) -> list[str]:
     """Session keys of n active bench employees, made as a login makes them."""
     from django.test import Client
@@ -351,47 +373,66 @@ async def _step(urls: list[str], sessions: list[str], targets: dict, rate: float
     return latencies, kinds, errors, elapsed
 
 
-def _run_layout(name: str, commands, sessions, targets) -> tuple[list[list], str]:
-    rows, crossed = [], "not crossed"
-    with _servers(commands, ROOT) as (procs, urls):
-        asyncio.run(_step(urls, sessions, targets, rate=4, seconds=3, seed=0))  # warm up every worker
-        for rate in _steps():
-            app_pids = _tree([p.pid for p in procs])
-            pg_pids = _pg_backends()
-            app0, pg0 = _cpu_seconds(app_pids), _cpu_seconds(pg_pids)
-            load = os.getloadavg()[0]
-            latencies, kinds, errors, elapsed = asyncio.run(
-                _step(urls, sessions, targets, rate=rate, seconds=_seconds(), seed=rate)
-            )
-            app_pids |= _tree([p.pid for p in procs])
-            pg_pids |= _pg_backends()
-            app_cpu = _delta(app0, _cpu_seconds(app_pids))
-            pg_cpu = _delta(pg0, _cpu_seconds(pg_pids))
-            n = len(latencies)
-            p95 = percentile(latencies, 95)
-            rows.append(
-                [
-                    name,
-                    rate,
-                    round(n / elapsed, 1),
-                    n,
-                    errors,
-                    round(statistics.median(latencies)),
-                    round(p95),
-                    round(percentile(latencies, 99)),
-                    round(percentile(kinds["list"], 95)) if kinds["list"] else "",
-                    round(percentile(kinds["thread"], 95)) if kinds["thread"] else "",
-                    round(percentile(kinds["create"], 95)) if kinds["create"] else "",
-                    round(app_cpu * 1000 / n, 1),
-                    round(pg_cpu * 1000 / n, 1),
-                    f"{load:.1f}",
-                ]
-            )
-            if p95 > P95_LIMIT_MS and crossed == "not crossed":
-                crossed = f"{rate} rps"
-            if p95 > 2000 or errors > 0.05 * n:
-                break  # saturated: higher rates only queue longer
-    return rows, crossed
+def _measure_step(name: str, procs, urls, sessions, targets, rate: int) -> list:
+    app_pids = _tree([p.pid for p in procs])
+    pg_pids = _pg_backends()
+    app0, pg0 = _cpu_seconds(app_pids), _cpu_seconds(pg_pids)
+    load = os.getloadavg()[0]
+    latencies, kinds, errors, elapsed = asyncio.run(
+        _step(urls, sessions, targets, rate=rate, seconds=_seconds(), seed=rate)
+    )
+    app_pids |= _tree([p.pid for p in procs])
+    pg_pids |= _pg_backends()
+    app_cpu = _delta(app0, _cpu_seconds(app_pids))
+    pg_cpu = _delta(pg0, _cpu_seconds(pg_pids))
+    n = len(latencies)
+    return [
+        name,
+        rate,
+        round(n / elapsed, 1),
+        n,
+        errors,
+        round(statistics.median(latencies)),
+        round(percentile(latencies, 95)),
+        round(percentile(latencies, 99)),
+        round(percentile(kinds["list"], 95)) if kinds["list"] else "",
+        round(percentile(kinds["thread"], 95)) if kinds["thread"] else "",
+        round(percentile(kinds["create"], 95)) if kinds["create"] else "",
+        round(app_cpu * 1000 / n, 1),
+        round(pg_cpu * 1000 / n, 1),
+        f"{load:.1f}",
+    ]
+
+
+def _run_layouts(layouts: dict[str, list[list[str]]], sessions, targets) -> tuple[list[list], list[list]]:
+    """Every layout's servers up at once (idle ones cost nothing), then each offered rate is run
+    on every layout in turn, the order reversed at each rate (A B C, C B A, …): the layouts
+    share the machine's other load alike, so they compare even when it is busy."""
+    rows: list[list] = []
+    crossed = dict.fromkeys(layouts, "not crossed")
+    best = dict.fromkeys(layouts, 0.0)
+    with ExitStack() as stack:
+        running = {}
+        for name, commands in layouts.items():
+            procs, urls = stack.enter_context(_servers(commands, ROOT))
+            asyncio.run(_step(urls, sessions, targets, rate=4, seconds=3, seed=0))  # warm up every worker
+            running[name] = (procs, urls)
+        order = list(layouts)
+        for i, rate in enumerate(_steps()):
+            for name in order if i % 2 == 0 else order[::-1]:
+                if name not in running:
+                    continue
+                procs, urls = running[name]
+                row = _measure_step(name, procs, urls, sessions, targets, rate)
+                rows.append(row)
+                best[name] = max(best[name], row[2])
+                p95, errors, n = row[6], row[4], row[3]
+                if p95 > P95_LIMIT_MS and crossed[name] == "not crossed":
+                    crossed[name] = f"{rate} rps"
+                if p95 > 2000 or errors > 0.05 * n:
+                    del running[name]  # saturated: higher rates only queue longer
+    rows.sort(key=lambda row: (order.index(row[0]), row[1]))
+    return rows, [[name, crossed[name], best[name]] for name in layouts]
 
 
 # --- interleaved A/B of single pages -------------------------------------------------------------
@@ -469,6 +510,7 @@ def run() -> list[Table]:
     from crm.models import Communication
 
     assert Communication.objects.exists(), "seed first: bench/run.py lists"
+    _employees()
     sessions = _sessions(16)
     targets = _targets()
     tables = []
@@ -489,14 +531,12 @@ def run() -> list[Table]:
         rows = _ab((ROOT, _server_env()), (ROOT, env_b), sessions, targets)
         tables.append(Table(f"Load bench: interleaved A/B, A = default, B = `?{options}`", ab_columns, rows, ab_note))
     only = os.environ.get("BENCH_LOAD_LAYOUTS")
-    layouts = _layouts(Path(sys.executable).parent)
-    rows, crossings = [], []
-    for name, commands in layouts.items():
-        if only and not any(part.strip() and part.strip() in name for part in only.split(",")):
-            continue
-        layout_rows, crossed = _run_layout(name, commands, sessions, targets)
-        rows += layout_rows
-        crossings.append([name, crossed, max(r[2] for r in layout_rows)])
+    layouts = {
+        name: commands
+        for name, commands in _layouts(Path(sys.executable).parent).items()
+        if not only or any(part.strip() and part.strip() in name for part in only.split(","))
+    }
+    rows, crossings = _run_layouts(layouts, sessions, targets) if layouts else ([], [])
     columns = [
         "layout",
         "offered rps",
