@@ -25,8 +25,9 @@ Bounded: BENCH_LOAD_STEPS rates (default 4,8,12,16,24,32,48,60 requests/s), BENC
 per step (default 8), a layout stops stepping once saturated (p95 > 2 s or > 5 % errors), at
 most 64 requests in flight, 10 s timeout per request; the servers are stopped however it ends.
 
-With BENCH_AB_BASE=<a checkout of an older commit> (its .venv and compiled messages ready), an
-interleaved A/B of single pages is added: one server per tree, requests alternating A, B, A, B…
+With BENCH_AB_BASE=<a checkout of an older commit> (its .venv and compiled messages ready), and
+optionally BENCH_AB_AFTER=<another checkout> (default: this one), an interleaved A/B of single
+pages is added: one server per tree, requests alternating A, B, A, B…
 over the same URLs, so both sides see the same machine load; the ratio of medians (before ÷
 after) stays meaningful on a shared, busy machine where absolute times do not.
 """
@@ -521,9 +522,11 @@ def run() -> list[Table]:
     ab_columns = ["page", "A ms (median)", "B ms (median)", "A ÷ B", "A KB", "B KB", "load"]
     base = os.environ.get("BENCH_AB_BASE")
     if base:
+        after = Path(os.environ.get("BENCH_AB_AFTER", str(ROOT)))  # another checkout: one change at a time
         side_a = (Path(base), {**_server_env(), "PYTHONPATH": base})
-        rows = _ab(side_a, (ROOT, _server_env()), sessions, targets)
-        title = f"Load bench: interleaved A/B, A = {base} (before), B = this tree"
+        side_b = (after, {**_server_env(), "PYTHONPATH": str(after)})
+        rows = _ab(side_a, side_b, sessions, targets)
+        title = f"Load bench: interleaved A/B, A = {base} (before), B = {after}"
         tables.append(Table(title, ab_columns, rows, ab_note))
     options = os.environ.get("BENCH_AB_DB_OPTIONS")  # e.g. server_side_binding=true&prepare_threshold=5
     if options:
