@@ -65,3 +65,13 @@ def department_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     department = selectors.department_get(pk=pk)
     members = selectors.employee_list(department=department)
     return render(request, "accounts/department_detail.html", {"department": department, "members": members})
+
+
+def employee_search(request: HtmxHttpRequest) -> HttpResponse:
+    """The employee pickers' suggestions (crm.widgets.EmployeePicker): ``?q=`` a part of a name;
+    ``inactive=1`` includes those who left (list filters name past work)."""
+    query = " ".join(request.GET.get("q", "")[:100].split())
+    employees = (
+        selectors.employee_search(query=query, include_inactive=request.GET.get("inactive") == "1") if query else []
+    )
+    return render(request, "accounts/_employee_options.html", {"employees": employees, "query": query})

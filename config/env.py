@@ -48,6 +48,26 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+# DATABASE_URL query parameters psycopg/Django want typed, not as the text of the URL
+# (``?server_side_binding=true&prepare_threshold=5``: Django compares the first with ``is True``).
+_BOOL_OPTIONS = {"server_side_binding"}
+_INT_OPTIONS = {"prepare_threshold", "connect_timeout"}
+
+
+def _db_option(url: str, key: str, value: str):
+    if key in _BOOL_OPTIONS:
+        if value.lower() not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+            raise ImproperlyConfiguredEnv(f"DATABASE_URL={url!r}: {key} is not a yes/no value")
+        return value.lower() in {"1", "true", "yes", "on"}
+    if key in _INT_OPTIONS:
+        if key == "prepare_threshold" and value.lower() in {"none", "off"}:
+            return None  # never prepare
+        if not (value.isascii() and value.isdigit()):
+            raise ImproperlyConfiguredEnv(f"DATABASE_URL={url!r}: {key} is not a whole number")
+        return int(value)
+    return value
+
+
 def database_from_url(url: str) -> dict:
     """Turn DATABASE_URL into a Django DATABASES entry (postgres:// or sqlite:///path)."""
     parsed = urlparse(url)
@@ -58,7 +78,7 @@ def database_from_url(url: str) -> dict:
             port = parsed.port
         except ValueError:
             raise ImproperlyConfiguredEnv(f"DATABASE_URL={url!r} has a malformed port") from None
-        options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        options = {k: _db_option(url, k, v[-1]) for k, v in parse_qs(parsed.query).items()}
         name = unquote(parsed.path.lstrip("/"))
         return {
             "ENGINE": "django.db.backends.postgresql",

@@ -16,7 +16,7 @@ from crm.inputs import DATE_MAX_YEAR, DATE_MIN_YEAR, TEXT_MAX_LENGTH, parse_id, 
 from crm.models import Attachment, Communication, ContactPerson, Counterparty, CounterpartyRole, Order, Status, Thread
 from crm.selectors import reminder_lead_minutes
 from crm.services.reminders import reminder_lead_set
-from crm.widgets import DateTimePickerInput, LocalizedInputMixin
+from crm.widgets import DateTimePickerInput, EmployeePicker, LocalizedInputMixin, employee_label
 
 User = get_user_model()
 
@@ -116,6 +116,37 @@ class BootstrapForm(forms.Form):
 
 def employee_choices():
     return employee_list()
+
+
+class EmployeeChoiceField(forms.ModelChoiceField):
+    """An employee by id (``assignee=<id>``), shown with crm.widgets.EmployeePicker: one query on
+    the primary key when a value is given, none otherwise (no list of every employee is fetched).
+    The resolved employee is handed to the widget, so the page renders their name without
+    asking again."""
+
+    def __init__(self, *, queryset=None, empty_label="—", include_inactive: bool = False, **kwargs):
+        kwargs.setdefault("widget", EmployeePicker(empty_label=empty_label, include_inactive=include_inactive))
+        queryset = queryset if queryset is not None else employee_list(include_inactive=include_inactive)
+        super().__init__(queryset=queryset, empty_label=empty_label, **kwargs)
+
+    def _remember(self, user) -> None:
+        self.widget.chosen = (str(user.pk), employee_label(user))
+
+    def prepare_value(self, value):
+        if isinstance(value, User):
+            self._remember(value)
+            return value.pk
+        return super().prepare_value(value)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        pk = parse_id(value)
+        user = self.queryset.filter(pk=pk).first() if pk is not None else None
+        if user is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        self._remember(user)
+        return user
 
 
 class _CounterpartyFieldsMixin(BootstrapForm):
@@ -229,9 +260,7 @@ class CommunicationForm(_AttachmentsFieldsMixin, _CounterpartyFieldsMixin):
         error_messages={"invalid_choice": _("This contact person does not exist.")},
     )
     contact_name = forms.CharField(label=_("Contact person (free text)"), max_length=255, required=False)
-    assignee = forms.ModelChoiceField(
-        label=_("Assignee"), queryset=User.objects.none(), required=False, empty_label="—"
-    )
+    assignee = EmployeeChoiceField(label=_("Assignee"), required=False)
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices, initial=Status.NEW)
     occurred_at = MomentField(
         label=_("Date and time"),
@@ -305,9 +334,7 @@ class TaskForm(_AttachmentsFieldsMixin, _CounterpartyFieldsMixin):
     )
     subject = forms.CharField(label=_("Subject"), max_length=255)
     description = DescriptionField(label=_("Description"), rows=5)
-    assignee = forms.ModelChoiceField(
-        label=_("Assignee"), queryset=User.objects.none(), required=False, empty_label="—"
-    )
+    assignee = EmployeeChoiceField(label=_("Assignee"), required=False)
     deadline = MomentField(
         label=_("Deadline"),
         required=False,

@@ -4,11 +4,11 @@ from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.inputs import TEXT_MAX_LENGTH, validate_date_in_range
+from crm.urlcache import detail_url
 
 
 class Status(models.TextChoices):
@@ -55,7 +55,7 @@ class Counterparty(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("crm:counterparty_detail", args=[self.pk])
+        return detail_url("crm:counterparty_detail", self.pk)
 
     def get_roles_display(self) -> list[str]:
         labels = dict(CounterpartyRole.choices)
@@ -95,7 +95,7 @@ class Product(models.Model):
         return f"{self.code} {self.name}"
 
     def get_absolute_url(self) -> str:
-        return reverse("crm:product_detail", args=[self.pk])
+        return detail_url("crm:product_detail", self.pk)
 
 
 class Order(models.Model):
@@ -136,7 +136,7 @@ class Order(models.Model):
         return self.number
 
     def get_absolute_url(self) -> str:
-        return reverse("crm:order_detail", args=[self.pk])
+        return detail_url("crm:order_detail", self.pk)
 
 
 class NumberSequence(models.Model):
@@ -211,7 +211,7 @@ class Thread(models.Model):
         return f"{self.number} {self.subject}"
 
     def get_absolute_url(self) -> str:
-        return reverse("crm:thread_detail", args=[self.pk])
+        return detail_url("crm:thread_detail", self.pk)
 
     @property
     def counterparty_label(self) -> str:
@@ -339,7 +339,7 @@ class Communication(models.Model):
         return f"{self.number} {self.subject}"
 
     def get_absolute_url(self) -> str:
-        return reverse("crm:communication_detail", args=[self.pk])
+        return detail_url("crm:communication_detail", self.pk)
 
     @property
     def counterparty_label(self) -> str:
@@ -411,7 +411,7 @@ class Task(models.Model):
         return f"{self.number} {self.subject}"
 
     def get_absolute_url(self) -> str:
-        return reverse("crm:task_detail", args=[self.pk])
+        return detail_url("crm:task_detail", self.pk)
 
     @property
     def counterparty_label(self) -> str:
@@ -466,7 +466,7 @@ class Attachment(models.Model):
         return self.original_name
 
     def get_absolute_url(self) -> str:
-        return reverse("crm:attachment_download", args=[self.pk])
+        return detail_url("crm:attachment_download", self.pk)
 
     @property
     def is_image(self) -> bool:

@@ -4,14 +4,21 @@ A number is taken from a per-key counter row in the same transaction as the obje
 On PostgreSQL the UPDATE locks the row until commit, so concurrent creators queue on it; on
 SQLite the transaction is IMMEDIATE (settings), which serialises writers. A rolled-back
 creation also rolls back its increment; a deleted object's number stays used.
+
+A counter can lag behind the numbers already stored: rows loaded with COPY (the bench seed), an
+import, a restore of the table without its counters. Handing out such a number would end in a
+unique-constraint error, a 500 for the user. So the allocator checks its number against the
+stored ones (one index probe) and, when it is taken, moves the counter past the highest stored
+number of the key, still holding the counter row's lock, and takes the next one.
 """
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models.functions import Length
 
 from crm.models import NumberSequence
 
@@ -21,17 +28,45 @@ def company_year(moment: datetime) -> int:
     return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).year
 
 
-def number_allocate(*, prefix: str, moment: datetime) -> str:
+def _increment(key: str) -> int | None:
+    """The counter's next value, or None when the key has no counter yet. UPDATE … RETURNING
+    (PostgreSQL, SQLite ≥ 3.35) takes the lock and reads the value in one round trip."""
+    table = connection.ops.quote_name(NumberSequence._meta.db_table)  # our own model's name, not input
+    sql = f"UPDATE {table} SET last_value = last_value + 1 WHERE key = %s RETURNING last_value"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _highest_stored(key: str, model: type[models.Model]) -> int:
+    """The highest value stored under ``key`` ("IN-2026-00042" → 42); numbers of another shape
+    (another key, a suffix) do not count. Longer digit strings are larger numbers, and among
+    equally long ones the text order is the numeric order, so no cast of the column is needed."""
+    highest = (
+        model._default_manager.filter(number__startswith=f"{key}-", number__regex=rf"^{re.escape(key)}-[0-9]+$")
+        .order_by(Length("number").desc(), "-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    return int(highest.rsplit("-", 1)[1]) if highest else 0
+
+
+def number_allocate(*, prefix: str, moment: datetime, model: type[models.Model]) -> str:
+    """The next free number of ``prefix`` in the company year of ``moment`` for ``model``'s rows."""
     year = company_year(moment)
     key = f"{prefix}-{year}"
     with transaction.atomic():
-        updated = NumberSequence.objects.filter(key=key).update(last_value=F("last_value") + 1)
-        if not updated:
+        value = _increment(key)
+        if value is None:
             try:
                 with transaction.atomic():
                     NumberSequence.objects.create(key=key, last_value=1)
+                value = 1
             except IntegrityError:
                 # Another creator made the row first: take the next value after theirs.
-                NumberSequence.objects.filter(key=key).update(last_value=F("last_value") + 1)
-        value = NumberSequence.objects.values_list("last_value", flat=True).get(key=key)
-    return f"{prefix}-{year}-{value:05d}"
+                value = _increment(key)
+        if model._default_manager.filter(number=f"{key}-{value:05d}").exists():
+            value = max(value, _highest_stored(key, model) + 1)
+            NumberSequence.objects.filter(key=key).update(last_value=value)
+    return f"{key}-{value:05d}"

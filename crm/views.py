@@ -169,14 +169,17 @@ def thread_create(request: HtmxHttpRequest) -> HttpResponse:
 def thread_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     thread, _can_add = access.thread_for_user(request.user, pk)
     before = selectors.parse_cursor(request.GET.get("before"))
-    timeline = selectors.thread_timeline(thread=thread, before=before)
     if request.htmx and before is not None:
+        timeline = selectors.thread_timeline(thread=thread, before=before)
         return render(request, "crm/thread_detail.html#timeline-page", {"thread": thread, "timeline": timeline})
+    # The side panels' order links and files also feed the timeline's first page: loaded once.
+    links = selectors.thread_orders(thread=thread)
+    files = selectors.thread_attachment_rows(thread=thread)
     context = {
         "thread": thread,
-        "timeline": timeline,
-        "attachments": selectors.thread_attachments(thread=thread),
-        "order_links": selectors.thread_orders(thread=thread),
+        "timeline": selectors.thread_timeline(thread=thread, before=before, links=links, files=files),
+        "attachments": selectors.thread_attachments(thread=thread, rows=files),
+        "order_links": links,
         "order_choices": selectors.order_choices_for(thread=thread),
         "status_choices": Status.choices,
         "followers": selectors.thread_follower_panel(thread=thread, user=request.user),

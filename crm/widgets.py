@@ -7,8 +7,14 @@ typed: the language's formats plus ISO (shared links, scripts, tests)."""
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.urls import reverse
 from django.utils.formats import get_format
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+
+from accounts.models import User
+from crm.inputs import parse_id
 
 # strftime directive -> (flatpickr token, what the placeholder says)
 DIRECTIVES = {
@@ -87,3 +93,66 @@ class LocalizedInputMixin:
             except (ValidationError, ValueError, OverflowError):
                 return value
         return super().prepare_value(value)
+
+
+def employee_label(user) -> str:
+    """How a picker names an employee: as User.__str__, and who left says so."""
+    return str(user) if user.is_active else _("%(name)s (inactive)") % {"name": user}
+
+
+class EmployeePicker(forms.Select):
+    """An employee picker that never renders 1 700 ``<option>``s: a ``<select>`` holding the empty
+    choice and the chosen employee only, and a type-ahead box (static/js/employees.js asks
+    accounts:employee_search and puts the picked employee into the select).
+
+    Without JavaScript the select is what the page shows: the chosen employee, and the form
+    still submits their id under the field's own name (the contract's ``assignee=<id>``).
+    ``chosen`` is (id, label) of the employee the field resolved or was given (EmployeeChoiceField),
+    so rendering takes no query of its own; a value it does not know is looked up by id.
+    """
+
+    def __init__(self, *, empty_label: str, include_inactive: bool = False, attrs=None):
+        super().__init__(attrs)
+        self.empty_label = empty_label
+        self.include_inactive = include_inactive
+        self.chosen: tuple[str, str] | None = None
+
+    def _label(self, pk: str) -> str | None:
+        if self.chosen is not None and self.chosen[0] == pk:
+            return self.chosen[1]
+        if parse_id(pk) is None:
+            return None
+        user = User.objects.filter(pk=pk).only("first_name", "last_name", "username", "is_active").first()
+        return employee_label(user) if user is not None else None
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final = self.build_attrs(self.attrs, attrs)
+        final["name"] = name
+        final["data-employee-picker-value"] = ""
+        if isinstance(value, list | tuple):
+            value = value[0] if value else None
+        pk = "" if value in (None, "") else str(value)
+        label = self._label(pk) if pk else None
+        options = format_html('<option value="">{}</option>', self.empty_label)
+        if label is not None:
+            options += format_html('<option value="{}" selected>{}</option>', pk, label)
+        menu = f"{final.get('id', name)}-suggestions"
+        size = " form-control-sm" if "form-select-sm" in final.get("class", "") else ""
+        search = reverse("accounts:employee_search") + ("?inactive=1" if self.include_inactive else "")
+        return format_html(
+            '<div class="position-relative employee-picker" data-employee-picker data-search-url="{}">'
+            "<select{}>{}</select>"
+            '<input type="text" class="form-control{} d-none" data-employee-picker-input value="{}" '
+            'autocomplete="off" role="combobox" aria-autocomplete="list" aria-expanded="false" '
+            'aria-controls="{}" aria-label="{}" placeholder="{}">'
+            '<div class="typeahead-menu list-group shadow-sm" id="{}" role="listbox"></div></div>',
+            search,
+            flatatt(final),
+            options,
+            size,
+            label or "",
+            menu,
+            _("Type a name to search employees"),
+            _("Type a name…"),
+            menu,
+        )

@@ -132,3 +132,14 @@ def group_send(group: str, message: dict) -> None:
         async_to_sync(get_channel_layer().group_send)(group, message)
 
     run_in_thread(send)
+
+
+def pick_employee(scope, field_id: str, user) -> None:
+    """Type a part of the employee's name into an employee picker (crm.widgets.EmployeePicker) as a
+    person would and click their suggestion; the hidden select then holds their id."""
+    box = scope.locator(f"#{field_id}-search")
+    box.click()
+    box.press_sequentially(user.last_name[:4], delay=40)
+    scope.locator(f'[data-employee-pick="{user.pk}"]').click()
+    expect(box).to_have_value(str(user))
+    expect(scope.locator(f"#{field_id}")).to_have_value(str(user.pk))

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from e2e.helpers import assert_no_traceback
+from e2e.helpers import assert_no_traceback, pick_employee
 
 pytestmark = pytest.mark.e2e
 
@@ -79,7 +79,7 @@ def test_filter_tasks_sort_by_deadline_back_button_and_csv(page, users, login, t
     expect(page.locator("#task-table tbody tr[data-id]")).to_have_count(4)
 
     # …and by assignee.
-    page.select_option("#id_assignee", str(maria.pk))
+    pick_employee(page, "id_assignee", maria)
     expect(page).to_have_url(re.compile(rf"/tasks/\?status=in_progress&assignee={maria.pk}$"))
     expect(page.locator("#task-table tbody tr[data-id]")).to_have_count(3)
     assert numbers(page) == ["T-2026-00003", "T-2026-00002", "T-2026-00001"]  # newest first

@@ -14,7 +14,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.helpers import assert_no_traceback, path_of, wait_for_socket
+from e2e.helpers import assert_no_traceback, path_of, pick_employee, wait_for_socket
 from e2e.notifications_servers import flush_layer, redis_layers, start_servers, stop_servers, unique_prefix
 
 pytestmark = pytest.mark.e2e
@@ -57,7 +57,7 @@ def create_task_mentioning(page: Page, base_url: str, *, mention, assignee, subj
     page.goto(base_url + "/tasks/new/")
     page.fill("#id_subject", subject)
     page.fill("textarea[name=description]", f"Моля, @[{mention.get_full_name()}](user:{mention.pk}) да прегледа.")
-    page.select_option("#id_assignee", str(assignee.pk))
+    pick_employee(page, "id_assignee", assignee)
     clicked_at = time.time() * 1000
     page.locator("#task-form button[type=submit]").click()
     page.wait_for_url(re.compile(r"/threads/\d+/"))

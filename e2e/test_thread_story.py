@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from e2e.helpers import assert_no_traceback, path_of
+from e2e.helpers import assert_no_traceback, path_of, pick_employee
 
 pytestmark = pytest.mark.e2e
 
@@ -180,7 +180,7 @@ def test_call_from_a_new_company_grows_into_a_thread_with_everything_in_order(pa
     form = open_inline_form(page, "#add-task", "#task-form")
     form.locator("#id_subject").fill(TASK_SUBJECT)
     form.locator("#id_deadline").fill("2026-12-31T17:00")
-    form.locator("#id_assignee").select_option(str(maria.pk))
+    pick_employee(form, "id_assignee", maria)
     expect(form.locator("#id_assignee option:checked")).to_have_text("Мария Иванова")
     form.locator("button[type=submit]").click()
 
@@ -216,7 +216,7 @@ def test_call_from_a_new_company_grows_into_a_thread_with_everything_in_order(pa
     page.wait_for_url(f"**/communications/{call.pk}/to-task/")
     copy_form = page.locator("#copy-task-form")
     expect(copy_form.locator("#id_subject")).to_have_value(CALL_SUBJECT)
-    copy_form.locator("#id_assignee").select_option(str(ivan.pk))
+    pick_employee(copy_form, "id_assignee", ivan)
     copy_form.locator("#id_deadline").fill("2026-12-20T12:00")
     copy_form.locator("button[type=submit]").click()
     page.wait_for_url(THREAD_URL)

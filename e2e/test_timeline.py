@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
-from e2e.helpers import assert_no_traceback, path_of
+from e2e.helpers import assert_no_traceback, path_of, pick_employee
 
 pytestmark = pytest.mark.e2e
 
@@ -244,7 +244,7 @@ def test_a_task_that_mentions_its_assignee_tells_them_once(page, page_for, users
     description.press_sequentially("Моля, @Мар", delay=40)
     page.locator("ul.mention-menu:not([hidden]) [role=option]", has_text="Мария Иванова").click()
     description.press_sequentially("провери склада.", delay=20)
-    page.locator("#id_assignee").select_option(str(maria.pk))
+    pick_employee(page, "id_assignee", maria)
     page.locator("#task-form button[type=submit]").click()
     page.wait_for_url(re.compile(r"/threads/\d+/$"))
 

@@ -111,7 +111,9 @@ def test_a_task_created_on_one_worker_reaches_a_colleague_on_the_other(open_cont
     log_in(actor, employee, next_path="/tasks/new/")
     subject = f"Проверка между процесите {time.time():.0f}"
     actor.fill("#id_subject", subject)
-    actor.locator("#id_assignee").select_option(label=colleague_name)
+    # The assignee picker's type-ahead (crm.widgets.EmployeePicker): type a part, click the name.
+    actor.locator("#id_assignee-search").press_sequentially(colleague_name.split()[-1][:4], delay=40)
+    actor.locator(f'[data-employee-name="{colleague_name}"]').first.click()
     actor.locator("#task-form button[type=submit]").click()
     actor.wait_for_url(re.compile(r"/threads/\d+/"))
 

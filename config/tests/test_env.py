@@ -83,7 +83,30 @@ def test_database_from_url(url, expected):
         assert config["TEST"]["NAME"] == f"test_{config['NAME']}"
 
 
-@pytest.mark.parametrize("url", ["mysql://x/y", "postgres://host", "postgres://h:notaport/db", "sqlite://"])
+@pytest.mark.parametrize(
+    ("query", "options"),
+    [
+        ("server_side_binding=true&prepare_threshold=0", {"server_side_binding": True, "prepare_threshold": 0}),
+        ("server_side_binding=off&prepare_threshold=none", {"server_side_binding": False, "prepare_threshold": None}),
+        ("connect_timeout=5&sslmode=require", {"connect_timeout": 5, "sslmode": "require"}),
+    ],
+)
+def test_database_url_options_are_typed(query, options):
+    config = database_from_url(f"postgres://postgres@127.0.0.1/crm?{query}")
+    assert {key: config["OPTIONS"][key] for key in options} == options
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://x/y",
+        "postgres://host",
+        "postgres://h:notaport/db",
+        "sqlite://",
+        "postgres://h/db?server_side_binding=maybe",
+        "postgres://h/db?prepare_threshold=-1",
+    ],
+)
 def test_database_from_url_refuses(url):
     with pytest.raises(ImproperlyConfiguredEnv, match="DATABASE_URL"):
         database_from_url(url)

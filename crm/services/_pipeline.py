@@ -268,7 +268,7 @@ def item_write(
             else:
                 extra = {"last_activity_at": moment}
             item = kind.model.objects.create(
-                number=number_allocate(prefix=kind.number_prefix(values), moment=moment),
+                number=number_allocate(prefix=kind.number_prefix(values), moment=moment, model=kind.model),
                 author=actor,
                 created_at=moment,
                 **extra,

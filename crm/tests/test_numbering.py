@@ -10,7 +10,7 @@ from django.db import connection
 from crm import services
 from crm.models import Communication, NumberSequence, Task, Thread
 from crm.numbering import company_year, number_allocate
-from crm.tests.factories import CounterpartyFactory
+from crm.tests.factories import CommunicationFactory, CounterpartyFactory, TaskFactory, ThreadFactory
 
 UTC = datetime.UTC
 
@@ -77,7 +77,7 @@ def test_joining_an_existing_thread_takes_no_thread_number(user):
 @pytest.mark.django_db
 def test_numbers_grow_past_five_digits_without_truncation():
     NumberSequence.objects.create(key="IN-2026", last_value=99_999)
-    assert number_allocate(prefix="IN", moment=at(2026, 6, 1, 12, 0)) == "IN-2026-100000"
+    assert number_allocate(prefix="IN", moment=at(2026, 6, 1, 12, 0), model=Communication) == "IN-2026-100000"
 
 
 # --- years ----------------------------------------------------------------------------------------
@@ -125,9 +125,9 @@ def test_each_year_has_its_own_sequence(user):
 
 @pytest.mark.django_db
 def test_number_allocate_takes_the_year_from_the_moment():
-    assert number_allocate(prefix="T", moment=at(2025, 12, 31, 22, 30)) == "T-2026-00001"
-    assert number_allocate(prefix="T", moment=at(2025, 12, 31, 21, 30)) == "T-2025-00001"
-    assert number_allocate(prefix="T", moment=at(2026, 7, 1, 12, 0)) == "T-2026-00002"
+    assert number_allocate(prefix="T", moment=at(2025, 12, 31, 22, 30), model=Task) == "T-2026-00001"
+    assert number_allocate(prefix="T", moment=at(2025, 12, 31, 21, 30), model=Task) == "T-2025-00001"
+    assert number_allocate(prefix="T", moment=at(2026, 7, 1, 12, 0), model=Task) == "T-2026-00002"
     assert dict(NumberSequence.objects.values_list("key", "last_value")) == {"T-2025": 1, "T-2026": 2}
 
 
@@ -163,6 +163,58 @@ def test_numbers_are_not_reused_after_deleting_the_newest(user):
     assert task.number == "T-2026-00001"
     assert next_task.number == "T-2026-00002"
     assert next_thread.number == "TH-2026-00007"
+
+
+# --- a counter behind the stored numbers (COPY, import, restore) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("counter", "stored", "expected", "counter_after"),
+    [
+        (None, [], "T-2026-00001", 1),
+        (None, ["T-2026-00001", "T-2026-00002", "T-2026-00003"], "T-2026-00004", 4),
+        (2, ["T-2026-00001", "T-2026-00002", "T-2026-00003", "T-2026-00004", "T-2026-00005"], "T-2026-00006", 6),
+        (5, ["T-2026-00001", "T-2026-00005"], "T-2026-00006", 6),  # counter in step: no catching up
+        (2, ["T-2026-00003", "T-2026-00010"], "T-2026-00011", 11),  # past the highest, not into a gap
+        (2, ["T-2026-00002"], "T-2026-00003", 3),  # a gap above the counter is free: kept
+        (2, ["T-2025-00009", "T-2027-00009", "TX-2026-00009", "T-2026-00009-A"], "T-2026-00003", 3),
+        (99_998, ["T-2026-99999", "T-2026-100000", "T-2026-100001"], "T-2026-100002", 100_002),  # length, then text
+        (0, ["T-2026-00001"], "T-2026-00002", 2),
+    ],
+    ids=[
+        "empty",
+        "no-counter",
+        "counter-behind",
+        "in-step",
+        "highest-not-gap",
+        "gap-above",
+        "other-keys",
+        "six-digits",
+        "zero-counter",
+    ],
+)
+@pytest.mark.django_db
+def test_a_counter_behind_the_stored_numbers_catches_up(counter, stored, expected, counter_after):
+    if counter is not None:
+        NumberSequence.objects.create(key="T-2026", last_value=counter)
+    for number in stored:
+        TaskFactory(number=number)
+    assert number_allocate(prefix="T", moment=at(2026, 6, 1, 12, 0), model=Task) == expected
+    assert NumberSequence.objects.get(key="T-2026").last_value == counter_after
+
+
+@pytest.mark.django_db
+def test_creating_through_the_form_after_an_import_that_left_the_counters_behind_is_not_a_500(client_ivan):
+    """The bench's case: rows COPYed in, counters empty; the real form must still create."""
+    for i in range(1, 4):
+        ThreadFactory(number=f"TH-2026-{i:05d}")
+        CommunicationFactory(number=f"OUT-2026-{i:05d}")
+    form = {"direction": "out", "channel": "phone", "subject": "Оферта", "counterparty_name": "Бета ЕООД"}
+    with frozen_now(at(2026, 3, 10, 9, 0)):
+        response = client_ivan.post("/communications/new/", form | {"status": "new"})
+    assert response.status_code == 302
+    created = Communication.objects.get(subject="Оферта")
+    assert (created.number, created.thread.number) == ("OUT-2026-00004", "TH-2026-00004")
 
 
 # --- prefixes from settings -----------------------------------------------------------------------
@@ -223,13 +275,21 @@ def test_a_rolled_back_creation_does_not_consume_a_number(user):
 WORKERS = 6
 
 
-@pytest.mark.parametrize("start", [0, 41], ids=["first-of-the-year", "sequence-exists"])
+@pytest.mark.parametrize(
+    ("counter", "stored", "start"),
+    [(None, 0, 0), (41, 0, 41), (30, 41, 41), (None, 41, 41)],
+    ids=["first-of-the-year", "sequence-exists", "counter-behind-stored", "no-counter-numbers-stored"],
+)
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_creators_get_distinct_numbers(user, start):
+def test_concurrent_creators_get_distinct_numbers(user, counter, stored, start):
     counterparty = CounterpartyFactory(name="Бета Логистик ЕООД")
-    if start:
-        NumberSequence.objects.create(key="IN-2026", last_value=start)
-        NumberSequence.objects.create(key="TH-2026", last_value=start)
+    if counter is not None:
+        NumberSequence.objects.create(key="IN-2026", last_value=counter)
+        NumberSequence.objects.create(key="TH-2026", last_value=counter)
+    # Rows that came in without their counter moving (an import): 1..stored are taken.
+    for i in range(1, stored + 1):
+        ThreadFactory(number=f"TH-2026-{i:05d}")
+        CommunicationFactory(number=f"IN-2026-{i:05d}")
     barrier = threading.Barrier(WORKERS)
     results: list[tuple[str, str]] = []
     errors: list[BaseException] = []
@@ -268,5 +328,6 @@ def test_concurrent_creators_get_distinct_numbers(user, start):
     expected = range(start + 1, start + WORKERS + 1)
     assert numbers == [f"IN-{year}-{i:05d}" for i in expected]
     assert thread_numbers == [f"TH-{year}-{i:05d}" for i in expected]
-    assert sorted(Communication.objects.values_list("number", flat=True)) == numbers
+    made = Communication.objects.filter(subject__startswith="Едновременно")
+    assert sorted(made.values_list("number", flat=True)) == numbers
     assert NumberSequence.objects.get(key=f"IN-{year}").last_value == start + WORKERS

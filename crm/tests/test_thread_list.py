@@ -231,6 +231,8 @@ def test_saved_filter_of_the_thread_list(client_ivan, threads):
 
 LAYOUT = 6  # session, user, the navbar's permissions (2), the bell's unread count and latest rows
 HTMX_LAYOUT = 2  # a fragment: session and user, no bell
+# EMPLOYEES: the employee an author filter names (one lookup by id). The author picker no longer
+# loads every employee, so a page without that filter runs one query fewer than it used to.
 EDGE, KEYS, ROWS, SAVED, EMPLOYEES, COUNTERPARTIES = 1, 1, 1, 1, 1, 1
 # PostgreSQL: the plan's estimate, then a count in a savepoint with its own time budget (savepoint,
 # SET LOCAL, the count, rolled back, released); SQLite: the count.
@@ -253,13 +255,13 @@ def _many(user, n):
 def test_thread_list_runs_a_pinned_number_of_queries(client_ivan, user, django_assert_num_queries):
     few = {"counterparty": "алфа", "author": user.pk, "subject": "тема 1"}  # 6 of each 30
     cases = [
-        ({}, {}, EDGE + KEYS + ROWS + COUNT + SAVED + EMPLOYEES),
+        ({}, {}, EDGE + KEYS + ROWS + COUNT + SAVED),
         ({}, {"HTTP_HX_REQUEST": "true"}, EDGE + KEYS + ROWS + COUNT + SAVED - (LAYOUT - HTMX_LAYOUT)),
-        ({"sort": "subject", "state": "all"}, {}, EDGE + KEYS + ROWS + COUNT + SAVED + EMPLOYEES),
+        ({"sort": "subject", "state": "all"}, {}, EDGE + KEYS + ROWS + COUNT + SAVED),
         # Everything fits on the page: the keys counted it.
         (few, {}, COUNTERPARTIES + EDGE + KEYS + ROWS + SAVED + EMPLOYEES),
         # Nothing matches: no rows to load.
-        ({"subject": "няма такова нещо"}, {}, EDGE + KEYS + SAVED + EMPLOYEES),
+        ({"subject": "няма такова нещо"}, {}, EDGE + KEYS + SAVED),
     ]
     client_ivan.get("/threads/")  # warm up (content types)
     for _rows in (30, 60):
@@ -271,7 +273,7 @@ def test_thread_list_runs_a_pinned_number_of_queries(client_ivan, user, django_a
             assert bool(shown(response)) == ("subject" not in params or params is few)
     html = client_ivan.get("/threads/").content.decode()
     after = re.search(r'id="pager-next"[^>]*href="[^"]*after=([^"&]+)', html).group(1)
-    with django_assert_num_queries(LAYOUT + EDGE + KEYS + ROWS + COUNT + SAVED + EMPLOYEES):
+    with django_assert_num_queries(LAYOUT + EDGE + KEYS + ROWS + COUNT + SAVED):
         client_ivan.get("/threads/", {"after": after})
 
 

@@ -1,0 +1,573 @@
+"""Load bench: the production layout under mixed traffic, on loopback only.
+
+`.venv/bin/python bench/run.py load` (after `bench/run.py lists`, whose seed it uses: 1M
+communications, 300k tasks, 100k threads).
+
+1. Starts the app servers of each process model on 127.0.0.1 (free ports), with the production
+   settings (DEBUG=0; bench.settings only drops the static manifest), PostgreSQL and Redis of
+   the bench: several daphne processes (the client spreads requests over them as a proxy would),
+   uvicorn with as many workers, and gunicorn WSGI workers with threads (websockets would then
+   go to a separate daphne; no websocket traffic here). All are started together, and each
+   offered rate runs on every layout in turn (the order reversed at each rate), so they share
+   the machine's other load alike.
+2. Signed-in sessions (one per bench employee, made with the session backend as a login would)
+   send mixed traffic — 60 % list pages (communications, tasks, threads, with the filters people
+   use), 30 % thread pages, 10 % creates through the real form (GET the form, POST it with its
+   CSRF and form tokens) — at stepped offered rates (open loop: a request is sent on schedule
+   whether or not earlier ones have answered, so queueing shows as latency).
+3. Per step: p50/p95/p99 of the latency (from the scheduled send), errors (any status ≥ 400,
+   a 500, a timeout, a refused connection), the achieved rate, and the CPU split per request:
+   the app server processes vs the PostgreSQL backends serving this database
+   (/proc/<pid>/stat of each), with the 1-minute load average. The rate at which p95 first
+   crosses 250 ms is reported per layout.
+
+Bounded: BENCH_LOAD_STEPS rates (default 4,8,12,16,24,32,48,60 requests/s), BENCH_LOAD_SECONDS
+per step (default 8), a layout stops stepping once saturated (p95 > 2 s or > 5 % errors), at
+most 64 requests in flight, 10 s timeout per request; the servers are stopped however it ends.
+
+With BENCH_AB_BASE=<a checkout of an older commit> (its .venv and compiled messages ready), and
+optionally BENCH_AB_AFTER=<another checkout> (default: this one), an interleaved A/B of single
+pages is added: one server per tree, requests alternating A, B, A, B…
+over the same URLs, so both sides see the same machine load; the ratio of medians (before ÷
+after) stays meaningful on a shared, busy machine where absolute times do not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from django.db import connection
+
+from bench.tables import Table, percentile
+
+ROOT = Path(__file__).resolve().parent.parent
+LOOPBACK = "127.0.0.1"
+P95_LIMIT_MS = 250
+MAX_IN_FLIGHT = 64
+TIMEOUT_S = 10.0
+CORES = os.cpu_count() or 2
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+APP_NAME = "crm-load-bench"
+
+
+def _steps() -> list[int]:
+    raw = os.environ.get("BENCH_LOAD_STEPS", "4,8,12,16,24,32,48,60")
+    return [int(x) for x in raw.split(",") if x.strip()]
+
+
+def _seconds() -> float:
+    return float(os.environ.get("BENCH_LOAD_SECONDS", "8"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+def _layouts(venv_bin: Path) -> dict[str, list[list[str]]]:
+    """Each process model: the commands to start (each gets its own port as {port})."""
+    workers = str(CORES)
+    return {
+        f"daphne ×{CORES}": [
+            [str(venv_bin / "daphne"), "-b", LOOPBACK, "-p", "{port}", "config.asgi:application"] for _ in range(CORES)
+        ],
+        f"uvicorn --workers {CORES}": [
+            [
+                str(venv_bin / "uvicorn"),
+                "config.asgi:application",
+                "--host",
+                LOOPBACK,
+                "--port",
+                "{port}",
+                "--workers",
+                workers,
+                "--no-access-log",
+                "--lifespan",
+                "off",
+            ]
+        ],
+        f"gunicorn WSGI {CORES}×4 threads": [
+            [
+                str(venv_bin / "gunicorn"),
+                "config.wsgi:application",
+                "-b",
+                f"{LOOPBACK}:{{port}}",
+                "-w",
+                workers,
+                "--threads",
+                "4",
+                "-k",
+                "gthread",
+            ]
+        ],
+    }
+
+
+def _server_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        DEBUG="0",
+        ALLOWED_HOSTS=f"{LOOPBACK},localhost",
+        SECURE_SSL_REDIRECT="0",
+        SECURE_COOKIES="0",
+        PYTHONPATH=str(ROOT),
+        # libpq's application name: the CPU split counts the backends of these servers only
+        # (not the bench's own connection, nor another run on the same database).
+        PGAPPNAME=APP_NAME,
+    )
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return env
+
+
+@contextmanager
+def _servers(commands: list[list[str]], cwd: Path, env: dict[str, str] | None = None):
+    """Start the commands (new process groups), wait until each answers, stop them all after."""
+    procs, urls = [], []
+    try:
+        for command in commands:
+            port = _free_port()
+            argv = [part.replace("{port}", str(port)) for part in command]
+            procs.append(
+                subprocess.Popen(  # noqa: S603 - our own commands
+                    argv,
+                    cwd=cwd,
+                    env=env or _server_env(),
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            )
+            urls.append(f"http://{LOOPBACK}:{port}")
+        import httpx
+
+        for url, proc in zip(urls, procs, strict=True):
+            for _ in range(300):
+                if proc.poll() is not None:
+                    raise RuntimeError(f"server exited: {' '.join(proc.args)}")
+                try:
+                    httpx.get(url + "/accounts/login/", timeout=2)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            else:
+                raise RuntimeError(f"server does not answer: {url}")
+        yield procs, urls
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+# --- CPU accounting ------------------------------------------------------------------------------
+
+
+def _tree(pids: list[int]) -> set[int]:
+    """The processes and all their descendants (workers forked by gunicorn/uvicorn)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid not in found:
+            found.add(pid)
+            todo.extend(children.get(pid, []))
+    return found
+
+
+def _cpu_seconds(pids: set[int]) -> dict[int, float]:
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            out[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
+def _pg_backends() -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
+            [APP_NAME],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _delta(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(after[pid] - before.get(pid, 0.0) for pid in after)
+
+
+# --- traffic -------------------------------------------------------------------------------------
+
+
+EMPLOYEES = 1_723  # as many as the issue's bench database held (the other bench modules add users)
+
+
+def _employees() -> None:
+    """At least EMPLOYEES users, so the pickers face the company size the issue measured."""
+    from accounts.models import User
+
+    missing = EMPLOYEES - User.objects.count()
+    if missing > 0:
+        User.objects.bulk_create(
+            User(
+                username=f"bench_staff_{i:04d}",
+                first_name=["Иван", "Мария", "Петър", "Елена"][i % 4],
+                last_name=f"Служител-{i}",
+                password="!",  # noqa: S106 - unusable password
+            )
+            for i in range(missing)
+        )
+
+
+def _sessions(n: int) -> list[str]:
+    """Session keys of n active bench employees, made as a login makes them."""
+    from django.test import Client
+
+    from accounts.models import User
+
+    keys = []
+    for user in User.objects.filter(username__startswith="bench_", is_active=True).order_by("username")[:n]:
+        client = Client()
+        client.force_login(user)
+        keys.append(client.cookies["sessionid"].value)
+    return keys
+
+
+def _targets() -> dict:
+    from accounts.models import User
+    from crm.models import Communication, Thread
+
+    users = list(User.objects.filter(username__startswith="bench_", is_active=True).values_list("pk", flat=True)[:50])
+    top = Thread.objects.order_by("-id").values_list("pk", flat=True).first() or 1
+    numbers = list(Communication.objects.order_by("-id").values_list("number", flat=True)[1000:1020])
+    return {"users": users, "top_thread": top, "numbers": numbers}
+
+
+def _list_url(rng: random.Random, t: dict) -> str:
+    page = rng.choice(["/communications/", "/tasks/", "/threads/"])
+    choice = rng.random()
+    if choice < 0.35:
+        return page
+    if choice < 0.55:
+        return page + "?status=" + rng.choice(["new", "assigned", "in_progress"]) if page != "/threads/" else page
+    if choice < 0.75 and page != "/threads/":
+        return f"{page}?assignee={rng.choice(t['users'])}&status=assigned"
+    if choice < 0.85:
+        return page + "?mine=" + ("assigned" if page != "/threads/" else "created")
+    if choice < 0.93 and page == "/communications/":
+        return f"/communications/?number={rng.choice(t['numbers'])}"
+    return page + "?counterparty=" + rng.choice(["алфа", "бета", "орион", "вега"])
+
+
+TOKEN = re.compile(r'name="(csrfmiddlewaretoken|form_token)" value="([^"]+)"')
+
+
+async def _create(client, rng: random.Random) -> list[tuple[float, int]]:
+    """The new-task form as a person uses it: GET it, POST it back with its tokens."""
+    started = time.perf_counter()
+    response = await client.get("/tasks/new/")
+    got = [(time.perf_counter() - started, response.status_code)]
+    tokens = dict(TOKEN.findall(response.text))
+    form = {
+        **tokens,
+        "subject": f"Натоварване {rng.randrange(10**9)}",
+        "counterparty_name": "Алфа Трейд ООД",
+        "status": "new",
+        "description": "",
+    }
+    started = time.perf_counter()
+    response = await client.post("/tasks/new/", data=form, headers={"Referer": str(client.base_url) + "/tasks/new/"})
+    ok = response.status_code if response.status_code != 302 else 200
+    got.append((time.perf_counter() - started, ok))
+    return got
+
+
+async def _step(urls: list[str], sessions: list[str], targets: dict, rate: float, seconds: float, seed: int):
+    """One offered rate for ``seconds``: latencies in ms (from the scheduled send) and errors."""
+    import httpx
+
+    rng = random.Random(seed)
+    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
+    clients = [
+        httpx.AsyncClient(
+            base_url=urls[i % len(urls)],
+            cookies={"sessionid": key},
+            timeout=TIMEOUT_S,
+            limits=limits,
+            follow_redirects=False,
+        )
+        for i, key in enumerate(sessions)
+    ]
+    latencies: list[float] = []
+    kinds: dict[str, list[float]] = {"list": [], "thread": [], "create": []}
+    errors = 0
+    in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+
+    async def one(scheduled: float, kind: str, client) -> None:
+        nonlocal errors
+        async with in_flight:
+            try:
+                if kind == "create":
+                    results = await _create(client, rng)
+                    wait = time.perf_counter() - scheduled - sum(r[0] for r in results)
+                    for duration, status in results:
+                        errors += status >= 400
+                        ms = (duration + max(0.0, wait)) * 1000
+                        latencies.append(ms)
+                        kinds[kind].append(ms)
+                        wait = 0.0
+                    return
+                if kind == "list":
+                    url = _list_url(rng, targets)
+                else:
+                    url = f"/threads/{rng.randrange(1, targets['top_thread'])}/"
+                response = await client.get(url)
+                errors += response.status_code >= 400
+            except httpx.HTTPError:
+                errors += 1
+            ms = (time.perf_counter() - scheduled) * 1000
+            latencies.append(ms)
+            kinds[kind].append(ms)
+
+    tasks = []
+    start = time.perf_counter() + 0.05
+    count = int(rate * seconds)
+    for k in range(count):
+        scheduled = start + k / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        r = rng.random()
+        kind = "list" if r < 0.6 else "thread" if r < 0.9 else "create"
+        tasks.append(asyncio.create_task(one(scheduled, kind, rng.choice(clients))))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - start
+    for client in clients:
+        await client.aclose()
+    return latencies, kinds, errors, elapsed
+
+
+def _measure_step(name: str, procs, urls, sessions, targets, rate: int) -> list:
+    app_pids = _tree([p.pid for p in procs])
+    pg_pids = _pg_backends()
+    app0, pg0 = _cpu_seconds(app_pids), _cpu_seconds(pg_pids)
+    load = os.getloadavg()[0]
+    latencies, kinds, errors, elapsed = asyncio.run(
+        _step(urls, sessions, targets, rate=rate, seconds=_seconds(), seed=rate)
+    )
+    app_pids |= _tree([p.pid for p in procs])
+    pg_pids |= _pg_backends()
+    app_cpu = _delta(app0, _cpu_seconds(app_pids))
+    pg_cpu = _delta(pg0, _cpu_seconds(pg_pids))
+    n = len(latencies)
+    return [
+        name,
+        rate,
+        round(n / elapsed, 1),
+        n,
+        errors,
+        round(statistics.median(latencies)),
+        round(percentile(latencies, 95)),
+        round(percentile(latencies, 99)),
+        round(percentile(kinds["list"], 95)) if kinds["list"] else "",
+        round(percentile(kinds["thread"], 95)) if kinds["thread"] else "",
+        round(percentile(kinds["create"], 95)) if kinds["create"] else "",
+        round(app_cpu * 1000 / n, 1),
+        round(pg_cpu * 1000 / n, 1),
+        f"{load:.1f}",
+    ]
+
+
+def _run_layouts(layouts: dict[str, list[list[str]]], sessions, targets) -> tuple[list[list], list[list]]:
+    """Every layout's servers up at once (idle ones cost nothing), then each offered rate is run
+    on every layout in turn, the order reversed at each rate (A B C, C B A, …): the layouts
+    share the machine's other load alike, so they compare even when it is busy."""
+    rows: list[list] = []
+    crossed = dict.fromkeys(layouts, "not crossed")
+    best = dict.fromkeys(layouts, 0.0)
+    with ExitStack() as stack:
+        running = {}
+        for name, commands in layouts.items():
+            procs, urls = stack.enter_context(_servers(commands, ROOT))
+            asyncio.run(_step(urls, sessions, targets, rate=4, seconds=3, seed=0))  # warm up every worker
+            running[name] = (procs, urls)
+        order = list(layouts)
+        for i, rate in enumerate(_steps()):
+            for name in order if i % 2 == 0 else order[::-1]:
+                if name not in running:
+                    continue
+                procs, urls = running[name]
+                row = _measure_step(name, procs, urls, sessions, targets, rate)
+                rows.append(row)
+                best[name] = max(best[name], row[2])
+                p95, errors, n = row[6], row[4], row[3]
+                if p95 > P95_LIMIT_MS and crossed[name] == "not crossed":
+                    crossed[name] = f"{rate} rps"
+                if p95 > 2000 or errors > 0.05 * n:
+                    del running[name]  # saturated: higher rates only queue longer
+    rows.sort(key=lambda row: (order.index(row[0]), row[1]))
+    return rows, [[name, crossed[name], best[name]] for name in layouts]
+
+
+# --- interleaved A/B of single pages -------------------------------------------------------------
+
+
+def _ab(side_a: tuple[Path, dict], side_b: tuple[Path, dict], sessions: list[str], targets: dict) -> list[list]:
+    """Each side is (checkout, server environment): one gunicorn WSGI worker each."""
+    import httpx
+
+    thread = targets["top_thread"] - 5000
+    number = targets["numbers"][0]
+    urls = [
+        "/communications/",
+        "/tasks/",
+        "/threads/",
+        f"/communications/?number={number}",
+        f"/tasks/?assignee={targets['users'][7]}&status=assigned",
+        f"/threads/{thread}/",
+        "/communications/new/",
+        "/tasks/new/",
+    ]
+
+    def gunicorn(tree: Path) -> list[str]:
+        venv = tree / ".venv" / "bin"
+        return [str(venv / "gunicorn"), "config.wsgi:application", "-b", f"{LOOPBACK}:{{port}}", "-w", "1"]
+
+    rows = []
+    rounds = int(os.environ.get("BENCH_AB_ROUNDS", "25"))
+    (tree_a, env_a), (tree_b, env_b) = side_a, side_b
+    with (
+        _servers([gunicorn(tree_a)], tree_a, env_a) as (_a, (url_a,)),
+        _servers([gunicorn(tree_b)], tree_b, env_b) as (_b, (url_b,)),
+    ):
+        cookies = {"sessionid": sessions[0]}
+        with (
+            httpx.Client(base_url=url_a, cookies=cookies, timeout=30) as a,
+            httpx.Client(base_url=url_b, cookies=cookies, timeout=30) as b,
+        ):
+            for path in urls:
+                times = {"a": [], "b": []}
+                sizes = {}
+                loads = []
+                for i in range(rounds + 2):
+                    for side, client in (("a", a), ("b", b)) if i % 2 == 0 else (("b", b), ("a", a)):
+                        started = time.perf_counter()
+                        response = client.get(path)
+                        ms = (time.perf_counter() - started) * 1000
+                        assert response.status_code == 200, (side, path, response.status_code)
+                        sizes[side] = len(response.content)
+                        if i >= 2:  # two warm-up rounds
+                            times[side].append(ms)
+                    loads.append(os.getloadavg()[0])
+                ma, mb = statistics.median(times["a"]), statistics.median(times["b"])
+                rows.append(
+                    [
+                        f"`{path}`",
+                        round(ma, 1),
+                        round(mb, 1),
+                        f"{ma / mb:.2f}",
+                        f"{sizes['a'] / 1024:.0f}",
+                        f"{sizes['b'] / 1024:.0f}",
+                        f"{min(loads):.1f}–{max(loads):.1f}",
+                    ]
+                )
+    return rows
+
+
+def run() -> list[Table]:
+    import logging
+
+    assert connection.vendor == "postgresql", "the load bench needs PostgreSQL (DATABASE_URL)"
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
+    # A stopped bench (timeout, kill) still stops its servers: SIGTERM unwinds through _servers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    from crm.models import Communication
+
+    assert Communication.objects.exists(), "seed first: bench/run.py lists"
+    _employees()
+    sessions = _sessions(16)
+    targets = _targets()
+    tables = []
+    ab_note = (
+        f"{os.environ.get('BENCH_AB_ROUNDS', '25')} requests per side and page, alternating A/B then B/A, "
+        "over loopback (wall time incl. HTTP); load: 1-minute load average during the page's rounds."
+    )
+    ab_columns = ["page", "A ms (median)", "B ms (median)", "A ÷ B", "A KB", "B KB", "load"]
+    base = os.environ.get("BENCH_AB_BASE")
+    if base:
+        after = Path(os.environ.get("BENCH_AB_AFTER", str(ROOT)))  # another checkout: one change at a time
+        side_a = (Path(base), {**_server_env(), "PYTHONPATH": base})
+        side_b = (after, {**_server_env(), "PYTHONPATH": str(after)})
+        rows = _ab(side_a, side_b, sessions, targets)
+        title = f"Load bench: interleaved A/B, A = {base} (before), B = {after}"
+        tables.append(Table(title, ab_columns, rows, ab_note))
+    options = os.environ.get("BENCH_AB_DB_OPTIONS")  # e.g. server_side_binding=true&prepare_threshold=5
+    if options:
+        env_b = {**_server_env(), "DATABASE_URL": os.environ["DATABASE_URL"] + "?" + options}
+        rows = _ab((ROOT, _server_env()), (ROOT, env_b), sessions, targets)
+        tables.append(Table(f"Load bench: interleaved A/B, A = default, B = `?{options}`", ab_columns, rows, ab_note))
+    only = os.environ.get("BENCH_LOAD_LAYOUTS")
+    layouts = {
+        name: commands
+        for name, commands in _layouts(Path(sys.executable).parent).items()
+        if not only or any(part.strip() and part.strip() in name for part in only.split(","))
+    }
+    rows, crossings = _run_layouts(layouts, sessions, targets) if layouts else ([], [])
+    columns = [
+        "layout",
+        "offered rps",
+        "achieved rps",
+        "requests",
+        "errors",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "lists p95",
+        "thread p95",
+        "create p95",
+        "app CPU ms/req",
+        "PG CPU ms/req",
+        "load",
+    ]
+    note = (
+        f"Mixed traffic (60 % lists, 30 % thread pages, 10 % new-task form GET+POST), {len(sessions)} signed-in "
+        f"sessions, open loop, {_seconds():.0f} s per step, at most {MAX_IN_FLIGHT} in flight, over loopback; "
+        "latency from the scheduled send. CPU: utime+stime of the server processes / of this database's "
+        "PostgreSQL backends, per request. load: 1-minute load average at the start of the step."
+    )
+    tables.append(Table("Load bench: stepped offered rate per process model", columns, rows, note))
+    tables.append(
+        Table(
+            f"Load bench: where p95 crosses {P95_LIMIT_MS} ms",
+            ["layout", "offered rate", "best achieved rps"],
+            crossings,
+        )
+    )
+    return tables
