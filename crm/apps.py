@@ -22,6 +22,8 @@ def _register_notification_kinds() -> None:
     kinds.register(key="assignment", label=_("Assignment"), icon="bi-person-check")
     # crm.effects' third reason (followers of an item it changed): registered before followers exist.
     kinds.register(key="activity", label=_("Activity"), icon="bi-activity")
+    # An e-mail filed from the mailbox (crm.services.mail_in), or one the loop guard held.
+    kinds.register(key="email", label=_("E-mail"), icon="bi-envelope")
 
 
 def _register_mentionables() -> None:

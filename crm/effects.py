@@ -9,6 +9,12 @@ Rules, in order of rank (one act tells each person once, for the highest reason 
 2. ``ASSIGNMENT``: they are the new assignee (an assignee that did not change tells no one).
 3. ``ACTIVITY``: they follow the item and it was created or changed.
 
+An e-mail filed from the mailbox (``incoming_email``) is one piece of news instead: the thread's
+followers and its owner (the assignee of the thread's last communication) are told once, for
+``EMAIL``, and nobody else — its text was written outside the company, so an ``@name`` in it
+reaches nobody, and the owner getting the new communication is not a separate assignment.
+An e-mail the loop guard held (``item_kind`` "held_mail") tells the admins (``admin_ids``).
+
 Never the actor: nobody is told about their own act.
 """
 
@@ -25,6 +31,7 @@ class Reason(StrEnum):
     MENTION = "mention"
     ASSIGNMENT = "assignment"
     ACTIVITY = "activity"
+    EMAIL = "email"
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,11 @@ class Act:
     new_status: str | None = None
     # Who follows the item: empty until followers exist (a later issue fills it in the pipeline).
     follower_ids: frozenset[int] = field(default_factory=frozenset)
+    # An e-mail filed from the mailbox, and the thread's owner then (None: nobody owns it).
+    incoming_email: bool = False
+    thread_owner_id: int | None = None
+    # Who runs the CRM: told of e-mail the loop guard held.
+    admin_ids: frozenset[int] = field(default_factory=frozenset)
 
 
 def decide(act: Act) -> dict[int, Reason]:
@@ -53,6 +65,12 @@ def decide(act: Act) -> dict[int, Reason]:
             if user_id is not None and user_id != act.actor_id:
                 told.setdefault(user_id, reason)  # an earlier (higher) reason stays
 
+    if act.item_kind == "held_mail":
+        offer(sorted(act.admin_ids), Reason.EMAIL)
+        return told
+    if act.incoming_email:
+        offer([act.thread_owner_id, *sorted(act.follower_ids)], Reason.EMAIL)
+        return told
     offer(sorted(act.mentioned_ids), Reason.MENTION)
     if act.new_assignee_id != act.old_assignee_id:
         offer([act.new_assignee_id], Reason.ASSIGNMENT)

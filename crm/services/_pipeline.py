@@ -152,6 +152,9 @@ def check_uploads(files: Iterable) -> list[CheckedUpload]:
         )
     checked, errors = [], []
     for uploaded in files:
+        if isinstance(uploaded, CheckedUpload):  # checked by the caller (a filed e-mail's files)
+            checked.append(uploaded)
+            continue
         try:
             checked.append(upload_check(uploaded))
         except ValidationError as error:
@@ -235,9 +238,11 @@ def item_write(
     moment: datetime | None = None,
     on_saved: Callable | None = None,
     remove_attachments: Iterable = (),
+    act_facts: dict | None = None,
 ):
     """Create an item of ``kind`` from ``values`` (``item`` None), or apply ``values`` (only the
-    fields to change) to ``item``. ``on_saved(item)`` runs in the transaction after the save."""
+    fields to change) to ``item``. ``on_saved(item)`` runs in the transaction after the save.
+    ``act_facts``: more facts for crm.effects' Act (an e-mail filed from the mailbox)."""
     moment = moment or timezone.now()
     created = item is None
     if created:
@@ -286,6 +291,7 @@ def item_write(
             created=created,
             changed=changed,
             old_assignee_id=before.get("assignee"),
+            act_facts=act_facts,
         )
     return item
 
@@ -346,7 +352,13 @@ def _record_changes(*, item, kind: ItemKind, actor, before: dict, changed: dict)
 
 
 def effects_apply(
-    *, item, actor, created: bool = False, changed: Collection[str] = (), old_assignee_id: int | None = None
+    *,
+    item,
+    actor,
+    created: bool = False,
+    changed: Collection[str] = (),
+    old_assignee_id: int | None = None,
+    act_facts: dict | None = None,
 ) -> dict[int, effects.Reason]:
     """After a save, in its transaction: the description's mentions follow the text (synced when
     the item is new or its description changed), crm.effects decides who is told and why, and
@@ -354,7 +366,9 @@ def effects_apply(
 
     Too many mentions: a ValidationError on ``description``, and the change rolls back."""
     mentioned: set[int] = set()
-    if created or "description" in changed:
+    act_facts = act_facts or {}
+    # A filed e-mail's text was written outside: its "@name" is not a mention (crm.effects).
+    if (created or "description" in changed) and not act_facts.get("incoming_email"):
         diff = mention_sync(source=item, text=item.description, field="description")
         # Everyone the new mentions reach; leaving out the actor is crm.effects' rule.
         mentioned = mention_audience(diff=diff, actor_id=None)
@@ -366,6 +380,7 @@ def effects_apply(
         mentioned_ids=frozenset(mentioned),
         old_assignee_id=old_assignee_id,
         new_assignee_id=getattr(item, "assignee_id", None),
+        **act_facts,
     )
     decision = effects.decide(act)
     for reason in effects.Reason:
@@ -385,6 +400,11 @@ def effects_apply(
 def _notification_text(*, reason: effects.Reason, item, actor) -> str:
     with translation.override(settings.LANGUAGE_CODE):
         who = actor if actor is not None else _("Someone")
+        if reason == effects.Reason.EMAIL:
+            return _("New e-mail in %(thread)s: “%(subject)s”") % {
+                "thread": item.thread.number,
+                "subject": item.subject,
+            }
         if reason == effects.Reason.MENTION:
             text = _("%(actor)s mentioned you in %(number)s “%(subject)s”")
         elif reason == effects.Reason.ASSIGNMENT and type(item).__name__ == "Task":
