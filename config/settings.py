@@ -230,6 +230,14 @@ NUMBER_PREFIX_OUTGOING = env_str("NUMBER_PREFIX_OUTGOING", "OUT")
 NUMBER_PREFIX_TASK = env_str("NUMBER_PREFIX_TASK", "T")
 NUMBER_PREFIX_THREAD = env_str("NUMBER_PREFIX_THREAD", "TH")
 
+# --- Mail in (DESIGN.md "E-mail in and out of threads"; README "E-mail") -----------------------
+# imap://user:pass@host:port/INBOX or imaps://…; unset: no fetching.
+IMAP_URL = env_str("IMAP_URL", "")
+if IMAP_URL and not re.match(r"^imaps?://[^/@]+@[^/]+", IMAP_URL):
+    raise ImproperlyConfiguredEnv("IMAP_URL must look like imap://user:password@host:port/INBOX (or imaps://)")
+# Where filed messages are moved (never deleted); created when missing.
+IMAP_DONE_FOLDER = env_str("IMAP_DONE_FOLDER", "CRM")
+
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
