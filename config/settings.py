@@ -238,6 +238,17 @@ if IMAP_URL and not re.match(r"^imaps?://[^/@]+@[^/]+", IMAP_URL):
 # Where filed messages are moved (never deleted); created when missing.
 IMAP_DONE_FOLDER = env_str("IMAP_DONE_FOLDER", "CRM")
 
+# --- Outgoing e-mail of threads (crm.mail, crm.services.mail; README "E-mail") --------------
+# Replies come back to "<local>+<thread token>@<domain>" of this address (default: MAIL_FROM);
+# the mailbox the CRM reads must receive that plus-address (most servers deliver local+anything
+# to local).
+MAIL_REPLY_TO = env_str("MAIL_REPLY_TO", "")
+# A temporary failure (4xx, no connection) is tried again after these delays, then marked failed.
+MAIL_RETRY_DELAYS_SECONDS = (60, 300, 1800, 7200, 21600)
+# A mail claimed for sending longer ago than this was lost with its worker: marked failed (it
+# may have gone out; the user decides whether to retry), never sent twice on its own.
+MAIL_SENDING_STALE_SECONDS = 900
+
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

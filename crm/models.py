@@ -271,12 +271,38 @@ class Communication(models.Model):
     # The e-mail's Message-ID with its angle brackets (RFC 5322 allows 998 characters per line):
     # set on mail we send and mail we file, so a reply finds its thread and a message is filed once.
     message_id = models.CharField(_("Message-ID"), max_length=998, blank=True, editable=False)
-    # Filed from the mailbox (crm.services.mail_in): the sender's address (the loop guard counts
-    # by it), the quoted history folded away in the timeline, and the HTML body sanitised by nh3
-    # when the mail had no text part.
-    mail_from = models.CharField(_("sender's address"), max_length=254, blank=True, editable=False)
+    # Filed from the mailbox (crm.services.mail_in): the quoted history folded away in the
+    # timeline, and the HTML body sanitised by nh3 when the mail had no text part. (mail_from,
+    # below, is the sender's address; the loop guard counts by it.)
     mail_quoted = models.TextField(_("quoted history"), blank=True, editable=False)
     mail_html = models.TextField(_("HTML body"), blank=True, editable=False)
+
+    class MailStatus(models.TextChoices):
+        # "" (no mail): not sent by the CRM (typed in by hand, or filed from the mailbox).
+        NONE = "", _("not sent")
+        QUEUED = "queued", _("queued")
+        # Claimed by one worker (crm.services.mail.communication_email_send): nobody else sends it.
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    # The outgoing e-mail the CRM sends for this communication (DESIGN.md "E-mail in and out of
+    # threads"); written by crm.services.mail only.
+    mail_status = models.CharField(
+        _("e-mail status"), max_length=10, choices=MailStatus.choices, blank=True, default="", editable=False
+    )
+    # Comma-separated addresses as checked by crm.mail.parse_addresses ("a@b.bg, c@d.bg").
+    mail_to = models.TextField(_("to"), blank=True, editable=False)
+    mail_cc = models.TextField(_("cc"), blank=True, editable=False)
+    # An incoming e-mail's sender address (set when it is filed): where a reply goes.
+    mail_from = models.CharField(_("from"), max_length=254, blank=True, editable=False)
+    # The mail server's (or a bounce's) reason for the last failure, as it said it: shown escaped.
+    mail_error = models.TextField(_("e-mail error"), blank=True, editable=False)
+    mail_attempts = models.PositiveSmallIntegerField(_("send attempts"), default=0, editable=False)
+    mail_attempted_at = models.DateTimeField(_("last send attempt"), null=True, blank=True, editable=False)
+    # When a queued mail is due (now, or later after a temporary failure: the backoff).
+    mail_next_attempt_at = models.DateTimeField(_("next send attempt"), null=True, blank=True, editable=False)
+    mail_sent_at = models.DateTimeField(_("sent at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("communication")
@@ -306,6 +332,12 @@ class Communication(models.Model):
             models.Index(fields=["author", "-created_at"], name="comm_author_created"),
             # The loop guard: messages from one sender in the last two hours.
             models.Index(fields=["mail_from", "created_at"], name="comm_mail_from", condition=~Q(mail_from="")),
+            # The due pass: only the few mails waiting to go out, whatever the table holds.
+            models.Index(
+                fields=["mail_next_attempt_at"],
+                condition=Q(mail_status__in=["queued", "sending"]),
+                name="comm_mail_due",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -553,8 +585,9 @@ class HeldMail(models.Model):
 
 
 class MailBounce(models.Model):
-    """A delivery failure report about an e-mail we sent: it marks that communication failed.
-    Kept so the reason stays readable beside the communication and a bounce is counted once."""
+    """A delivery failure report about an e-mail we sent: it marks that communication failed
+    (crm.services.communication_email_mark_failed). Kept so a bounce is counted once and one
+    about mail we cannot find is still visible to an admin."""
 
     communication = models.ForeignKey(
         Communication,

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from crm.db import UnicodeLower
 from crm.inputs import parse_id, validate_date_in_range
+from crm.mail import REFERENCES_MAX, reply_token_number
 from crm.models import (
     Attachment,
     Communication,
@@ -581,3 +582,30 @@ def thread_search(*, query: str, limit: int = THREAD_SEARCH_LIMIT) -> list[Threa
         .only("pk", "number", "subject", "closed", "counterparty_name", "counterparty__name")
         .order_by("-last_activity_at", "-id")[:limit]
     )
+
+
+# --- e-mail --------------------------------------------------------------------------------------
+
+
+def thread_for_reply_address(address: str) -> Thread | None:
+    """The thread a Reply-To address (crm.mail.reply_address) leads back to, or None: not a
+    token of ours, tampered with, or no such thread."""
+    number = reply_token_number(address)
+    if number is None:
+        return None
+    # The number as stored is in the prefix's case; the unique index is used either way.
+    return Thread.objects.filter(number__in={number, number.upper()}).first()
+
+
+def thread_mail_references(*, communication: Communication) -> list[str]:
+    """The Message-IDs of the thread's e-mails before this one (sent or filed), oldest first: the
+    last is what it answers (In-Reply-To), all of them (the newest REFERENCES_MAX) its References."""
+    earlier = (
+        Communication.objects.filter(thread_id=communication.thread_id, channel=Communication.Channel.EMAIL)
+        .exclude(message_id="")
+        .exclude(pk=communication.pk)
+        .filter(occurred_at__lte=communication.occurred_at)
+        .order_by("-occurred_at", "-id")
+        .values_list("message_id", flat=True)[:REFERENCES_MAX]
+    )
+    return list(reversed(earlier))

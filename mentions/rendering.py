@@ -77,3 +77,26 @@ def render_text(text: str, *, resolution: Resolution | None = None) -> SafeStrin
         else:
             html.append(_link(segment))
     return mark_safe("".join(html))  # noqa: S308 - every piece is escaped or built by format_html
+
+
+def render_plain(text: str, *, resolution: Resolution | None = None) -> str:
+    """``text`` as plain text for a reader outside the app (an e-mail): each mention token is its
+    trigger and label (``@Иван Петров``, the current name; the stored one when the object is
+    gone), never its markup; everything else as written. Not HTML: escape it where HTML is made."""
+    if not text:
+        return ""
+    segments = within_limit(scan(str(text), is_known=registry.is_known))
+    if resolution is None:
+        resolution = mention_resolve(mentions=collect(segments))
+    plain = []
+    for segment in segments:
+        if isinstance(segment, Text):
+            plain.append(segment.text)
+        elif isinstance(segment, Token):
+            target = resolution.target(segment.ref)
+            plain.append(f"{segment.trigger}{target.label if target is not None else segment.label}")
+        elif isinstance(segment, Handle):
+            plain.append(f"@{segment.name}")
+        else:
+            plain.append(segment.text)
+    return "".join(plain)

@@ -14,6 +14,7 @@ from crm.services.communications import (
     communication_copy_to_task,
     communication_create,
     communication_delete,
+    communication_edit,
 )
 from crm.services.counterparties import (
     contact_person_create,
@@ -24,6 +25,12 @@ from crm.services.counterparties import (
     counterparty_update,
 )
 from crm.services.items import item_assign, item_edit
+from crm.services.mail import (
+    communication_email_mark_failed,
+    communication_email_retry,
+    communication_email_send,
+    mail_send_due,
+)
 from crm.services.tasks import task_create, task_delete, task_status_set
 from crm.services.threads import thread_create, thread_delete, thread_edit, thread_link_order
 
@@ -34,6 +41,10 @@ __all__ = [
     "communication_copy_to_task",
     "communication_create",
     "communication_delete",
+    "communication_edit",
+    "communication_email_mark_failed",
+    "communication_email_retry",
+    "communication_email_send",
     "contact_person_create",
     "contact_person_save",
     "contact_promote",
@@ -42,6 +53,7 @@ __all__ = [
     "counterparty_update",
     "item_assign",
     "item_edit",
+    "mail_send_due",
     "order_save",
     "product_save",
     "task_create",

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from crm.models import Communication, ContactPerson, Counterparty, Task, Thread
 from crm.services._pipeline import ItemKind, check_moment, clean_common, contact_fields, item_write, status_for
 from crm.services.attachments import delete_files_on_commit
+from crm.services.mail import check_sendable, mail_order_clean, mail_queue
 from crm.services.tasks import task_create
 from crm.services.threads import THREAD
 
@@ -84,7 +85,15 @@ def communication_create(
     status: str | None = None,
     occurred_at: datetime | None = None,
     files: Iterable = (),
+    send: bool = False,
+    to: str = "",
+    cc: str = "",
 ) -> Communication:
+    """A new communication (in ``thread``, or a new thread). ``send``: an outgoing e-mail also
+    goes out to ``to`` and ``cc`` (comma-separated addresses), by a job after commit."""
+    mail = mail_order_clean(send=send, to=to, cc=cc)
+    if mail is not None:
+        check_sendable(direction=direction, channel=channel)
     values = {
         "direction": direction,
         "channel": channel,
@@ -98,7 +107,50 @@ def communication_create(
         "status": status,
         "occurred_at": occurred_at,
     }
-    return item_write(kind=COMMUNICATION, actor=author, values=values, thread=thread, files=files)
+    return item_write(
+        kind=COMMUNICATION,
+        actor=author,
+        values=values,
+        thread=thread,
+        files=files,
+        on_saved=_mail_on_saved(mail),
+    )
+
+
+def communication_edit(
+    *,
+    item: Communication,
+    actor,
+    changes: dict,
+    files: Iterable = (),
+    remove_attachments: Iterable = (),
+    send: bool = False,
+    to: str = "",
+    cc: str = "",
+) -> Communication:
+    """``item_edit`` of a communication, and with ``send`` its e-mail queued in the same
+    transaction (an e-mail not sent yet, or one that failed)."""
+    mail = mail_order_clean(send=send, to=to, cc=cc)
+    if mail is not None:
+        check_sendable(
+            direction=item.direction, channel=changes.get("channel", item.channel), mail_status=item.mail_status
+        )
+    return item_write(
+        kind=COMMUNICATION,
+        actor=actor,
+        item=item,
+        values=changes,
+        files=files,
+        remove_attachments=remove_attachments,
+        on_saved=_mail_on_saved(mail),
+    )
+
+
+def _mail_on_saved(mail):
+    """item_write's hook: the mail queued once the communication (and its files) is saved."""
+    if mail is None:
+        return None
+    return lambda communication: mail_queue(communication=communication, order=mail)
 
 
 class AlreadyCopied(Exception):

@@ -29,7 +29,9 @@ from crm.inbound.parse import MailFile, ParsedMail, mail_parse
 from crm.inputs import TEXT_MAX_LENGTH, validate_date_in_range
 from crm.models import Communication, ContactPerson, Counterparty, HeldMail, MailBounce, Thread
 from crm.services._pipeline import item_write
+from crm.selectors import thread_for_reply_address
 from crm.services.communications import COMMUNICATION
+from crm.services.mail import communication_email_mark_failed
 from crm.uploads import CheckedUpload, StoredFiles, upload_check
 from notifications.services import notification_send
 
@@ -131,17 +133,9 @@ def _thread_by_subject(subject: str) -> Thread | None:
 
 
 def reply_token_thread(recipients) -> Thread | None:
-    """The thread a Reply-To token in one of the recipient addresses names, or None.
-
-    The one place that reads the token. Until the sending half (mailout) settles its format, the
-    token is the plus part of the address, holding a thread number: crm+th-2026-00012@firm.bg.
-    """
+    """The thread a Reply-To token (signed, crm.mail.reply_address) in a recipient names, or None."""
     for address in recipients:
-        local = address.split("@", 1)[0]
-        if "+" not in local:
-            continue
-        token = local.split("+", 1)[1]
-        thread = _thread_by_subject(token.replace("_", "-"))
+        thread = thread_for_reply_address(address)
         if thread is not None:
             return thread
     return None
@@ -233,11 +227,6 @@ def _occurred_at(parsed: ParsedMail, received_at: datetime) -> datetime:
 # --- bounces and the loop guard ----------------------------------------------------------------------
 
 
-def bounce_mark_failed(*, communication: Communication, reason: str) -> None:
-    """The hook where a bounce marks the e-mail we sent failed. The sending half (mailout) owns
-    the send status; until it lands, the bounce row (MailBounce) is the record, shown in the admin."""
-
-
 def _file_bounce(parsed: ParsedMail) -> Filing:
     bounce = parsed.bounce
     assert bounce is not None
@@ -255,7 +244,7 @@ def _file_bounce(parsed: ParsedMail) -> Filing:
         reason=bounce.reason,
     )
     if sent is not None:
-        bounce_mark_failed(communication=sent, reason=bounce.reason)
+        communication_email_mark_failed(communication=sent, reason=bounce.reason)
     return Filing(Outcome.BOUNCE, detail=f"{sent.number if sent else '?'}: {bounce.reason[:200]}")
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from crm.inbound.parse import mail_parse
+from crm.mail import reply_address
 from crm.models import Attachment, Communication, ContactPerson, Counterparty, MailBounce, Status, Thread
 from crm.services import communication_create
 from crm.services.mail_in import Outcome, mail_file
@@ -78,7 +79,7 @@ def world(settings, tmp_path):
         contact=ivan,
         assignee=owner,
     )
-    Communication.objects.filter(pk=sent.pk).update(message_id="<out-1@crm.firm.bg>")
+    Communication.objects.filter(pk=sent.pk).update(message_id="<out-1@crm.firm.bg>", mail_status="sent")
     sent.refresh_from_db()
     return {"owner": owner, "acme": acme, "ivan": ivan, "sent": sent, "thread": sent.thread}
 
@@ -86,6 +87,8 @@ def world(settings, tmp_path):
 def corpus_bytes(name: str, world) -> bytes:
     """The file with the numbers the test database really gave (the corpus says …-2026-00001)."""
     raw = (CORPUS / name).read_bytes()
+    token = reply_address(world["thread"]).split("@")[0].encode()
+    raw = raw.replace(b"crm+th-2026-00001.0123456789abcdef0123", token)
     for number in (world["thread"].number, world["sent"].number):
         prefix = number.split("-")[0]
         raw = raw.replace(f"{prefix}-2026-00001".encode(), number.encode())
@@ -184,6 +187,9 @@ def test_a_bounce_marks_the_sent_mail_and_files_nothing(world):
     assert filing.outcome == Outcome.BOUNCE
     (bounce,) = MailBounce.objects.all()
     assert bounce.communication_id == world["sent"].pk
+    world["sent"].refresh_from_db()
+    assert world["sent"].mail_status == Communication.MailStatus.FAILED
+    assert "550 5.1.1" in world["sent"].mail_error
     assert "550 5.1.1" in bounce.reason
     assert mail_file(raw=corpus_bytes("28_dsn_bounce.eml", world)).outcome == Outcome.DUPLICATE
     assert MailBounce.objects.count() == 1
@@ -213,3 +219,9 @@ def test_mentions_in_a_received_mail_tell_nobody(world):
     ).encode()
     assert mail_file(raw=raw).outcome == Outcome.FILED
     assert not Notification.objects.exists()
+
+
+def test_a_forged_reply_token_files_a_new_thread(world):
+    raw = (CORPUS / "05_reply_token_plus_address.eml").read_bytes()
+    comm = mail_file(raw=raw.replace(b"2026-00001", world["thread"].number.split("-", 1)[1].encode())).communication
+    assert comm.thread_id != world["thread"].pk

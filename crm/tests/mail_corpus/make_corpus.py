@@ -4,7 +4,8 @@ really send: their header sets, encodings and quoting. The fixed names the tests
 
 - our outgoing e-mail: Message-ID <out-1@crm.firm.bg>, number OUT-2026-00001, thread TH-2026-00001
   "Оферта за профили" (the test substitutes the numbers it really got);
-- Акме ООД, office@acme.bg; its contact Иван Петров, ivan.petrov@acme.bg.
+- Акме ООД, office@acme.bg; its contact Иван Петров, ivan.petrov@acme.bg;
+- the Reply-To token crm+th-2026-00001.0123456789abcdef0123@firm.bg (the test signs it for real).
 
     .venv/bin/python crm/tests/mail_corpus/make_corpus.py
 """
@@ -116,7 +117,7 @@ FILES = {
     ),
     "05_reply_token_plus_address.eml": """\
 From: Ivan Petrov <ivan.petrov@acme.bg>
-To: crm+th-2026-00001@firm.bg
+To: crm+th-2026-00001.0123456789abcdef0123@firm.bg
 Subject: =?UTF-8?Q?=D0=92=D1=8A=D0=BF=D1=80=D0=BE=D1=81?=
 Date: Tue, 01 Dec 2026 18:00:00 +0200
 Message-ID: <token-reply-1@acme.bg>
