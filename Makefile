@@ -32,6 +32,9 @@ var/.demo-seeded: | migrate
 run: migrate var/.demo-seeded
 	@DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo --print-logins
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C stops)"
+	@# The job worker runs beside the web server and stops with it (README "Workers").
+	DEBUG=$${DEBUG:-1} $(PY) manage.py jobs_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
 	DEBUG=$${DEBUG:-1} $(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 # Debian's Chromium for the browser tests (never `playwright install`).

@@ -103,3 +103,56 @@ def redis_channel_layer(url: str, prefix: str) -> dict:
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {"hosts": [{"address": url, "socket_timeout": 10}], "prefix": prefix, "capacity": 1000},
     }
+
+
+# EMAIL_URL schemes: how the connection to the server is secured.
+_EMAIL_SCHEMES = {
+    "smtp": {"EMAIL_USE_TLS": False, "EMAIL_USE_SSL": False, "port": 25},
+    "smtp+starttls": {"EMAIL_USE_TLS": True, "EMAIL_USE_SSL": False, "port": 587},
+    "smtps": {"EMAIL_USE_TLS": False, "EMAIL_USE_SSL": True, "port": 465},
+}
+
+
+def email_from_url(url: str) -> dict:
+    """Django's EMAIL_* settings from EMAIL_URL.
+
+    ``smtp://user:pass@host:25`` (plain), ``smtp+starttls://…:587`` (STARTTLS), ``smtps://…:465``
+    (TLS from the first byte). User and password are percent-decoded (an ``@`` in a login is
+    ``%40``). ``?timeout=20`` sets the socket timeout in seconds (default 30: a dead server must
+    not hold a job worker forever)."""
+    parsed = urlparse(url)
+    scheme = _EMAIL_SCHEMES.get(parsed.scheme)
+    if scheme is None:
+        raise ImproperlyConfiguredEnv(
+            f"EMAIL_URL: unsupported scheme {parsed.scheme!r} (use smtp://, smtp+starttls:// or smtps://)"
+        )
+    if not parsed.hostname:
+        raise ImproperlyConfiguredEnv("EMAIL_URL names no host")
+    try:
+        port = parsed.port or scheme["port"]
+    except ValueError:
+        raise ImproperlyConfiguredEnv("EMAIL_URL has a malformed port") from None
+    options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+    try:
+        timeout = int(options.get("timeout", "30"))
+    except ValueError:
+        raise ImproperlyConfiguredEnv("EMAIL_URL: timeout must be a whole number of seconds") from None
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parsed.hostname,
+        "EMAIL_PORT": port,
+        "EMAIL_HOST_USER": unquote(parsed.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
+        "EMAIL_USE_TLS": scheme["EMAIL_USE_TLS"],
+        "EMAIL_USE_SSL": scheme["EMAIL_USE_SSL"],
+        "EMAIL_TIMEOUT": timeout,
+    }
+
+
+def site_url(name: str, default: str) -> str:
+    """An absolute http(s) origin, without a trailing slash (links in e-mails are built on it)."""
+    raw = os.environ.get(name, "").strip() or default
+    parsed = urlparse(raw)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc or parsed.path not in {"", "/"}:
+        raise ImproperlyConfiguredEnv(f"{name}={raw!r} is not an origin like https://crm.example.com")
+    return raw.rstrip("/")

@@ -13,12 +13,14 @@ from django.utils.translation import gettext_lazy as _
 from config.env import (
     ImproperlyConfiguredEnv,
     database_from_url,
+    email_from_url,
     env_bool,
     env_int,
     env_list,
     env_str,
     redis_channel_layer,
     redis_url,
+    site_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -51,6 +53,9 @@ INSTALLED_APPS = [
     "csp",  # its system checks catch settings in the pre-4.0 format
     "template_partials",
     "axes",  # login throttling (before accounts: accounts/admin.py trims its admin)
+    "django_tasks",
+    "django_tasks_db",
+    "jobs",
     "accounts",
     "mentions",
     "notifications",
@@ -127,6 +132,35 @@ else:
 # An open socket re-checks its session before each push and this often while idle (a logout
 # elsewhere, a password change or a deactivation closes it).
 WEBSOCKET_SESSION_CHECK_SECONDS = env_int("WEBSOCKET_SESSION_CHECK_SECONDS", 60, minimum=1)
+
+# --- Jobs (jobs/, README "Workers") ---------------------------------------------------------
+# django-tasks' database backend: the queue is a table of the same database, so the embedded
+# default needs nothing more and any number of `manage.py jobs_worker` processes share it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# How often a worker runs the due passes (reminders, e-mailed notifications, digests, …).
+JOBS_DUE_INTERVAL_SECONDS = env_int("JOBS_DUE_INTERVAL_SECONDS", 30, minimum=1)
+# A job still "running" this long after it started belongs to a worker that died: run it again.
+JOBS_STALE_AFTER_SECONDS = env_int("JOBS_STALE_AFTER_SECONDS", 900, minimum=10)
+# How many due rows a pass claims per batch (a fixed number of queries per batch).
+JOBS_BATCH_SIZE = env_int("JOBS_BATCH_SIZE", 500, minimum=1)
+
+# --- Outbound e-mail (jobs/mail.py) ---------------------------------------------------------
+EMAIL_URL = env_str("EMAIL_URL")
+if EMAIL_URL:
+    globals().update(email_from_url(EMAIL_URL))
+else:
+    # Nothing leaves the machine: each message is an .eml file under var/outbox/.
+    EMAIL_BACKEND = "jobs.backends.EmlFileBackend"
+    EMAIL_FILE_PATH = Path(env_str("EMAIL_OUTBOX_DIR", str(VAR_DIR / "outbox")))
+MAIL_FROM = env_str("MAIL_FROM", "CRM <crm@localhost>")
+DEFAULT_FROM_EMAIL = MAIL_FROM
+SERVER_EMAIL = MAIL_FROM
+# The origin links in e-mails point to (the site as users reach it).
+SITE_URL = site_url("SITE_URL", "http://127.0.0.1:8000")
+
+# --- Notifications by e-mail, reminders, follow-ups (docs/decisions.md "Jobs, reminders") ----
+NOTIFY_EMAIL_DELAY_MINUTES = env_int("NOTIFY_EMAIL_DELAY_MINUTES", 10, minimum=0)
+FOLLOW_UP_DAYS = env_int("FOLLOW_UP_DAYS", 3, minimum=1)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
