@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.urls import reverse
@@ -6,6 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 class User(AbstractUser):
     """An employee. Custom from the first migration so fields can grow without a painful swap."""
+
+    # The language the employee reads the app in, kept when they switch it (accounts.services):
+    # notifications pushed, caught up on and e-mailed to them are rendered in it (pages follow
+    # the request's). Blank: settings.LANGUAGE_CODE.
+    language = models.CharField(_("language"), max_length=10, blank=True, choices=settings.LANGUAGES)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("employee")

@@ -271,6 +271,8 @@ if IMAP_URL and not re.match(r"^imaps?://[^/@]+@[^/]+", IMAP_URL):
     raise ImproperlyConfiguredEnv("IMAP_URL must look like imap://user:password@host:port/INBOX (or imaps://)")
 # Where filed messages are moved (never deleted); created when missing.
 IMAP_DONE_FOLDER = env_str("IMAP_DONE_FOLDER", "CRM")
+# The job runner fetches at most this often (its due pass runs every JOBS_DUE_INTERVAL_SECONDS).
+IMAP_POLL_SECONDS = env_int("IMAP_POLL_SECONDS", 60)
 
 # --- Outgoing e-mail of threads (crm.mail, crm.services.mail; README "E-mail") --------------
 # Replies come back to "<local>+<thread token>@<domain>" of this address (default: MAIL_FROM);

@@ -1,9 +1,8 @@
 from django.contrib import admin
-from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
-from django.views.i18n import set_language
 
+from accounts.views import language_switch
 from config import views
 
 # The admin is the product's, not "Django administration" (page titles and the header).
@@ -15,7 +14,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     # The language switch works on the login page too.
-    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    # Django's set_language, and a signed-in user's choice is kept (accounts.User.language).
+    path("i18n/setlang/", language_switch, name="set_language"),
     path("favicon.ico", views.favicon),
     path("csp-report/", views.csp_report, name="csp_report"),
     path("mentions/", include("mentions.urls")),

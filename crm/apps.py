@@ -14,16 +14,26 @@ class CrmConfig(AppConfig):
         db.connect_signals()
         _register_mentionables()
         _register_notification_kinds()
+        _register_due_passes()
+
+
+def _register_due_passes() -> None:
+    from crm.inbound.imap import mail_fetch_due
+    from jobs import registry
+
+    # Fetching mail (IMAP_URL) as periodic work of the job runner; `manage.py fetch_mail` runs one pass.
+    registry.register_due_pass(name="mail_fetch", run=mail_fetch_due, order=100)
 
 
 def _register_notification_kinds() -> None:
+    from crm.notification_texts import activity_text, assignment_text, email_text
     from notifications import kinds
 
-    kinds.register(key="assignment", label=_("Assignment"), icon="bi-person-check")
-    # crm.effects' third reason (followers of an item it changed): registered before followers exist.
-    kinds.register(key="activity", label=_("Activity"), icon="bi-activity")
+    kinds.register(key="assignment", label=_("Assignment"), icon="bi-person-check", render=assignment_text)
+    # crm.effects' third reason: what happened in a thread its followers follow.
+    kinds.register(key="activity", label=_("Activity"), icon="bi-activity", render=activity_text)
     # An e-mail filed from the mailbox (crm.services.mail_in), or one the loop guard held.
-    kinds.register(key="email", label=_("E-mail"), icon="bi-envelope")
+    kinds.register(key="email", label=_("E-mail"), icon="bi-envelope", render=email_text)
 
 
 def _register_mentionables() -> None:

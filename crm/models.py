@@ -550,6 +550,9 @@ class Mailbox(models.Model):
     last_success_at = models.DateTimeField(_("last successful poll"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    # Set by the worker whose due pass is fetching (compare-and-set): one pass at a time, and a
+    # worker that died mid-pass is taken over once this time has passed.
+    claimed_until = models.DateTimeField(_("fetching until"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("mailbox")

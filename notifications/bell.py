@@ -5,7 +5,6 @@ as out-of-band fragments. The websocket's catch-up (consumers), the refresh push
 
 from contextlib import nullcontext
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -18,14 +17,14 @@ def render_bell_count(count: int, version: str) -> str:
     )
 
 
-def render_bell(*, user, site_language: bool = True) -> str:
+def render_bell(*, user, language: str | None = None) -> str:
     """The bell of ``user`` (a user or an id) as the database has it now: two queries. Rendered
-    in ``settings.LANGUAGE_CODE`` (pushes and sockets have no request) unless ``site_language``
-    is False, when the active language (a request's) is kept."""
+    in ``language`` — the reader's (notifications.languages), as pushes and sockets have no
+    request — or, when None, in the active language (a request's)."""
     version = bell_version()  # taken before the reads: an older push cannot win
     count = notification_unread_count(user=user)
     latest = notification_latest(user=user)
-    with translation.override(settings.LANGUAGE_CODE) if site_language else nullcontext():
+    with translation.override(language) if language else nullcontext():
         return render_bell_count(count, version) + render_to_string(
             "notifications/_menu_list.html", {"notifications": latest, "oob": True}
         )

@@ -24,6 +24,7 @@ from django.template.loader import render_to_string
 
 from notifications.bell import render_bell
 from notifications.groups import BROADCAST_GROUP, user_group_name
+from notifications.languages import user_language
 from notifications.selectors import session_user_id
 from notifications.services import ID_MARKER
 
@@ -38,9 +39,10 @@ CLOSE_LOGGED_OUT = 4000
 CLOSE_INTERNAL_ERROR = 1011  # the session could not be checked: htmx reconnects, and connect re-checks
 
 
-def _catch_up_html(user_id: int) -> str:
-    """The bell as the database has it: count and the dropdown's rows (two queries)."""
-    return render_bell(user=user_id)
+def _catch_up_html(user) -> str:
+    """The bell as the database has it: count and the dropdown's rows (two queries), in the
+    user's language (the scope's user carries it: no query)."""
+    return render_bell(user=user.pk, language=user_language(user))
 
 
 def _session_user_id_in_worker(session_key: str):
@@ -86,7 +88,7 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(BROADCAST_GROUP, self.channel_name)
         await self.accept()
         # On every (re)connect the bell catches up from the database: nothing is lost offline.
-        await self.send(text_data=await database_sync_to_async(_catch_up_html)(user.pk))
+        await self.send(text_data=await database_sync_to_async(_catch_up_html)(user))
         self.session_watch = asyncio.create_task(self._watch_session(settings.WEBSOCKET_SESSION_CHECK_SECONDS))
 
     async def disconnect(self, code):

@@ -7,11 +7,17 @@ from django.utils.translation import gettext_lazy as _
 
 from notifications import kinds
 
+TEXT_MAX_CHARS = 500  # Notification.text's max_length; a rendered text is cut the same way
+
 
 class Notification(models.Model):
     """Something a user should see. The row is the source of truth; the websocket push is a hint.
 
-    ``kind`` is a key of notifications.kinds, registered by the app that sends it."""
+    ``kind`` is a key of notifications.kinds, registered by the app that sends it. ``params``
+    (JSON) are what its renderer makes the text of, in the reader's language, when the row is
+    shown (``display_text``); ``text`` is that text in ``settings.LANGUAGE_CODE`` as it was sent —
+    the admin's column, and what rows without parameters (older ones) or kinds without a
+    renderer show."""
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -32,6 +38,7 @@ class Notification(models.Model):
     target_id = models.PositiveBigIntegerField(null=True, blank=True)
     target = GenericForeignKey("target_type", "target_id")
     text = models.CharField(_("text"), max_length=500)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
     url = models.CharField(_("link"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -47,6 +54,12 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+    @property
+    def display_text(self) -> str:
+        """The text in the active language (callers override it with the reader's)."""
+        text = kinds.render_text(self.kind, self.params, fallback=self.text)
+        return text if len(text) <= TEXT_MAX_CHARS else text[: TEXT_MAX_CHARS - 1] + "…"
 
     @property
     def is_read(self) -> bool:

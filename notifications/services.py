@@ -6,8 +6,8 @@ change notifies no one, and a push that fails (Redis down) loses nothing: the be
 from the database on the next page load or websocket (re)connect.
 
 A push is one websocket frame per recipient: HTML fragments the page swaps out of band (the
-bell count, a row for the dropdown, a toast), rendered once per notification in
-``settings.LANGUAGE_CODE`` and personalised per recipient (notification id, unread count).
+bell count, a row for the dropdown, a toast), rendered once per notification and reader
+language (notifications.languages) and personalised per recipient (notification id, unread count).
 A few recipients get an event each in their user group; many (a department) share one event
 in the broadcast group, personalised by each consumer (see ``_push_messages``).
 """
@@ -15,9 +15,11 @@ in the broadcast group, personalised by each consumer (see ``_push_messages``).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -32,12 +34,14 @@ from django.utils.safestring import mark_safe
 from notifications import kinds
 from notifications.bell import render_bell, render_bell_count
 from notifications.groups import BROADCAST_GROUP, user_group_name
-from notifications.models import Notification
+from notifications.languages import user_language, user_languages
+from notifications.models import TEXT_MAX_CHARS, Notification
 from notifications.selectors import bell_version, notification_unread_counts
 
 logger = logging.getLogger(__name__)
 
-TEXT_MAX_CHARS = 500
+# A kind's parameters are a few names and numbers, not documents.
+PARAMS_MAX_CHARS = 4000
 # From this many recipients of one notification on, one event to BROADCAST_GROUP replaces an
 # event per recipient: 2 Redis messages (one per server process) instead of 1,000, none dropped
 # by a full channel (channels_redis' capacity counts per process, default 100).
@@ -64,17 +68,37 @@ def is_local_path(url: str) -> bool:
 
 
 def notification_send(
-    *, recipient_ids: Iterable[int], actor, kind: str, target, text: str, url: str = ""
+    *,
+    recipient_ids: Iterable[int],
+    actor,
+    kind: str,
+    target,
+    params: Mapping[str, Any] | None = None,
+    text: str = "",
+    url: str = "",
 ) -> list[Notification]:
     """One row per recipient (one bulk insert), then one push to each after commit.
 
     Who is told is the caller's decision (in the CRM: crm.effects, which never tells the actor);
-    this only writes and pushes. ``url`` is where opening the notification leads: a local path only.
+    this only writes and pushes. ``params`` (JSON-serialisable, plain values: names, numbers,
+    keys — never translated text) are stored, and the kind's renderer makes the text of them in
+    each reader's language when shown; ``text`` is only needed for a kind without a renderer
+    (otherwise it is rendered in ``settings.LANGUAGE_CODE`` and stored as the fallback).
+    ``url`` is where opening the notification leads: a local path only.
     """
     if not kinds.is_registered(kind):
         raise ValueError(f"unknown notification kind {kind!r} (register it: notifications.kinds)")
     if url and not is_local_path(url):
         raise ValueError(f"a notification links to a local path only, not {url!r}")
+    params = dict(params or {})
+    encoded = json.dumps(params, ensure_ascii=False)  # TypeError for anything JSON cannot hold
+    if len(encoded) > PARAMS_MAX_CHARS:
+        raise ValueError(f"notification parameters are limited to {PARAMS_MAX_CHARS} characters of JSON")
+    if params and kinds.get(kind).render is not None:
+        with translation.override(settings.LANGUAGE_CODE):
+            text = kinds.render_text(kind, params, fallback=text)
+    if not text:
+        raise ValueError(f"a {kind!r} notification needs a text (its kind has no renderer) or params")
     actor_id = getattr(actor, "pk", None)
     recipients = sorted({int(pk) for pk in recipient_ids if pk is not None})
     if not recipients:
@@ -91,6 +115,7 @@ def notification_send(
                 target_type=target_type,
                 target_id=getattr(target, "pk", None),
                 text=text,
+                params=params,
                 url=url,
             )
             for pk in recipients
@@ -116,25 +141,35 @@ def _push_messages(notifications: Sequence[Notification]) -> list[tuple[str, dic
     """The (group, event) pairs that tell every recipient, in order.
 
     Rows of one send share everything but the recipient and the id, so the dropdown row and the
-    toast are rendered once (with ID_MARKER for the id) and the bell once per distinct count.
+    toast are rendered once per reader language (with ID_MARKER for the id) and the bell once per
+    distinct count and language.
     Up to BROADCAST_MIN_RECIPIENTS - 1 recipients get an event each in their own group; a send to
     more (a department) is one event to BROADCAST_GROUP carrying each recipient's id and count,
     which every socket reads and only its own user's part leaves the server (consumers.py).
     """
     version = bell_version()
-    counts = notification_unread_counts(user_ids=[n.recipient_id for n in notifications])
+    user_ids = [n.recipient_id for n in notifications]
+    counts = notification_unread_counts(user_ids=user_ids)
+    languages = user_languages(user_ids)
     shapes: dict[tuple, list[Notification]] = {}
     for notification in notifications:
-        shape = (notification.kind, notification.text, notification.url, notification.actor_id)
+        shape = (
+            notification.kind,
+            notification.text,
+            json.dumps(notification.params, sort_keys=True),
+            notification.url,
+            notification.actor_id,
+            languages.get(notification.recipient_id, settings.LANGUAGE_CODE),
+        )
         shapes.setdefault(shape, []).append(notification)
-    bells: dict[int, str] = {}
     messages = []
-    with translation.override(settings.LANGUAGE_CODE):
-        for rows in shapes.values():
+    for shape, rows in shapes.items():
+        with translation.override(shape[-1]):
             shared = render_to_string(
                 "notifications/_push.html",
                 {"n": rows[0], "notification_id": _ID_MARKER_SAFE, "open_url": _marker_open_url()},
             )
+            bells: dict[int, str] = {}
             for row in rows:
                 count = counts.get(row.recipient_id, 0)
                 if count not in bells:
@@ -196,7 +231,8 @@ def _group_send_many(messages: list[tuple[str, dict]]) -> None:
 
 def _bell_refresh_message(*, user_id: int) -> tuple[str, dict]:
     """The bell of one user as the database has it now: count and the dropdown's rows."""
-    return user_group_name(user_id), {"type": "notification.push", "html": render_bell(user=user_id)}
+    html = render_bell(user=user_id, language=user_language(user_id))
+    return user_group_name(user_id), {"type": "notification.push", "html": html}
 
 
 def _push_bell_refresh_on_commit(*, user_id: int) -> None:

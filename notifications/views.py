@@ -78,4 +78,4 @@ def notification_mark_all_read_view(request: HtmxHttpRequest) -> HttpResponse:
 
 def _bell_response(request: HtmxHttpRequest) -> HttpResponse:
     """For htmx: the bell (count and dropdown rows) redrawn out of band, nothing else swapped."""
-    return HttpResponse(render_bell(user=request.user, site_language=False))
+    return HttpResponse(render_bell(user=request.user))

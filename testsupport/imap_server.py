@@ -33,7 +33,7 @@ class ImapServer:
 
     def start(self) -> ImapServer:
         pymap = Path(sys.executable).with_name("pymap")
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: S603 - our own venv's pymap, fixed arguments
             [str(pymap), "--host", "127.0.0.1", "--port", str(self.port), "--no-tls", "dict", "--demo-data"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -17,9 +17,11 @@ import logging
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 from imap_tools import MailBox, MailBoxUnencrypted
 from imap_tools.message import MailMessage
@@ -208,3 +210,29 @@ def _pass(box, target: ImapTarget, mailbox: Mailbox, done_folder: str, report: F
         if len(to_move) >= MOVE_BATCH:
             flush()
     flush()
+
+
+# A pass that takes longer than this is taken to have died with its worker.
+CLAIM_FOR = timedelta(minutes=15)
+
+
+def mail_fetch_due(*, now: datetime) -> int:
+    """The job runner's due pass (jobs.registry): fetch when IMAP_POLL_SECONDS have passed since
+    the last poll, claiming the mailbox first so that of several workers only one fetches."""
+    if not settings.IMAP_URL:
+        return 0
+    key = imap_target(settings.IMAP_URL).key
+    mailbox, _created = Mailbox.objects.get_or_create(key=key)
+    claimed = (
+        Mailbox.objects.filter(pk=mailbox.pk)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .filter(Q(last_poll_at__isnull=True) | Q(last_poll_at__lte=now - timedelta(seconds=settings.IMAP_POLL_SECONDS)))
+        .update(claimed_until=now + CLAIM_FOR)
+    )
+    if not claimed:
+        return 0
+    try:
+        report = fetch_mail()
+    finally:
+        Mailbox.objects.filter(pk=mailbox.pk).update(claimed_until=None)
+    return len(report.filings)

@@ -97,7 +97,7 @@ def _addresses(message: Message, *names: str) -> list[tuple[str, str]]:
     for name in names:
         try:
             values = [str(v) for v in message.get_all(name, failobj=[])]
-        except Exception:
+        except Exception:  # noqa: S112 - an unreadable address header counts as absent
             continue
         for display, address in email.utils.getaddresses(values):
             if "@" in address:
@@ -324,7 +324,9 @@ def _file_of(part: Message, index: int) -> MailFile:
     if kind == "message/rfc822":
         inner = part.get_payload()
         try:
-            content = inner[0].as_bytes() if isinstance(inner, list) and inner else (part.get_payload(decode=True) or b"")
+            content = (
+                inner[0].as_bytes() if isinstance(inner, list) and inner else (part.get_payload(decode=True) or b"")
+            )
         except Exception:
             content = b""
     else:
@@ -347,13 +349,13 @@ def mail_parse(raw: bytes) -> ParsedMail:
     senders = _addresses(message, "From") or _addresses(message, "Sender", "Return-Path")
     from_name, from_address = senders[0] if senders else ("", "")
     if not from_address:
-        from_name = from_name or _header(message, "From").strip().strip("\"").strip()[:255]
+        from_name = from_name or _header(message, "From").strip().strip('"').strip()[:255]
 
     text_part = html_part = None
     try:
         text_part = message.get_body(preferencelist=("plain",))
         html_part = message.get_body(preferencelist=("html",))
-    except Exception:
+    except Exception:  # noqa: S110 - a broken structure: no body part, the walk below still finds files
         pass
     if text_part is None and html_part is None and not message.is_multipart():
         text_part = message  # a single part with an odd type, e.g. no Content-Type at all
@@ -394,7 +396,9 @@ def mail_parse(raw: bytes) -> ParsedMail:
         from_address=from_address,
         from_name=from_name,
         recipients=tuple(
-            dict.fromkeys(a for _n, a in _addresses(message, "To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To"))
+            dict.fromkeys(
+                a for _n, a in _addresses(message, "To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
+            )
         ),
         date=_date(message),
         text=new,

@@ -17,7 +17,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm import effects
@@ -391,26 +391,21 @@ def effects_apply(
                 actor=actor,
                 kind=reason.value,
                 target=item,
-                text=_notification_text(reason=reason, item=item, actor=actor),
+                params=_notification_params(reason=reason, item=item, actor=actor),
                 url=item.get_absolute_url(),
             )
     return decision
 
 
-def _notification_text(*, reason: effects.Reason, item, actor) -> str:
-    with translation.override(settings.LANGUAGE_CODE):
-        who = actor if actor is not None else _("Someone")
-        if reason == effects.Reason.EMAIL:
-            return _("New e-mail in %(thread)s: “%(subject)s”") % {
-                "thread": item.thread.number,
-                "subject": item.subject,
-            }
-        if reason == effects.Reason.MENTION:
-            text = _("%(actor)s mentioned you in %(number)s “%(subject)s”")
-        elif reason == effects.Reason.ASSIGNMENT and type(item).__name__ == "Task":
-            text = _("%(actor)s assigned you the task %(number)s “%(subject)s”")
-        elif reason == effects.Reason.ASSIGNMENT:
-            text = _("%(actor)s assigned you the communication %(number)s “%(subject)s”")
-        else:
-            text = _("%(actor)s changed %(number)s “%(subject)s”")
-        return text % {"actor": who, "number": item.number, "subject": item.subject}
+def _notification_params(*, reason: effects.Reason, item, actor) -> dict:
+    """What the kind's renderer (crm.notification_texts, mentions) makes the text of, in each
+    reader's language: plain values only."""
+    return {
+        "actor": str(actor) if actor is not None else "",
+        "item": type(item).__name__.lower(),
+        "number": item.number,
+        "subject": item.subject,
+        "event": "created" if reason == effects.Reason.ACTIVITY else "",
+        # An e-mail (crm.notification_texts.email_text): the thread it came in.
+        **({"thread": item.thread.number} if reason == effects.Reason.EMAIL else {}),
+    }

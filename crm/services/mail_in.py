@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,8 +29,8 @@ from crm import effects
 from crm.inbound.parse import MailFile, ParsedMail, mail_parse
 from crm.inputs import TEXT_MAX_LENGTH, validate_date_in_range
 from crm.models import Communication, ContactPerson, Counterparty, HeldMail, MailBounce, Thread
-from crm.services._pipeline import item_write
 from crm.selectors import thread_for_reply_address
+from crm.services._pipeline import item_write
 from crm.services.communications import COMMUNICATION
 from crm.services.mail import communication_email_mark_failed
 from crm.uploads import CheckedUpload, StoredFiles, upload_check
@@ -96,9 +97,7 @@ def _thread_by_references(parsed: ParsedMail) -> Thread | None:
     if not ids:
         return None
     forms = _id_forms(ids)
-    found = dict(
-        Communication.objects.filter(message_id__in=forms).values_list("message_id", "thread_id")
-    )
+    found = dict(Communication.objects.filter(message_id__in=forms).values_list("message_id", "thread_id"))
     for value in ids:  # In-Reply-To first, then the newest reference
         for form in _id_forms([value]):
             if form in found:
@@ -264,7 +263,7 @@ def _hold(*, raw: bytes, parsed: ParsedMail, received_at: datetime) -> Filing:
         size=len(raw),
         received_at=received_at,
     )
-    held.raw.save("message.eml", ContentFile(raw), save=False)
+    held.raw.save(f"{uuid.uuid4().hex}.eml", ContentFile(raw), save=False)
     held.save()
     if first_of_burst:  # the admins are told once per burst, not once per message
         admin_ids = frozenset(
@@ -273,17 +272,12 @@ def _hold(*, raw: bytes, parsed: ParsedMail, received_at: datetime) -> Filing:
         act = effects.Act(actor_id=None, item_kind="held_mail", created=True, admin_ids=admin_ids)
         decision = effects.decide(act)
         if decision:
-            with translation.override(settings.LANGUAGE_CODE):
-                text = _("E-mail from %(sender)s is held: more than %(limit)s messages in two hours.") % {
-                    "sender": parsed.from_address,
-                    "limit": LOOP_LIMIT,
-                }
             notification_send(
                 recipient_ids=sorted(decision),
                 actor=None,
                 kind=effects.Reason.EMAIL.value,
                 target=held,
-                text=text,
+                params={"event": "held", "sender": parsed.from_address, "limit": LOOP_LIMIT},
                 url=reverse("admin:crm_heldmail_changelist"),
             )
     return Filing(Outcome.HELD, detail=parsed.from_address)

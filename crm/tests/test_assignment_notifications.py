@@ -208,3 +208,31 @@ def test_an_edit_names_only_fields_of_its_kind(user):
     task = new_task(author=user, assignee=None)
     with pytest.raises(ValueError, match="direction"):
         services.item_edit(item=task, actor=user, changes={"direction": "out"})
+
+
+def test_the_texts_of_crm_kinds_are_rendered_in_the_reader_language(user, other_user, petar, sent, on_commit):
+    """The row keeps the kind's parameters; each reader's push (and later display) is in their
+    language, the stored text in the site's."""
+    from django.utils import translation
+
+    petar.language = "en"
+    petar.save(update_fields=["language"])
+    with on_commit():
+        task = services.task_create(
+            author=user, subject="Оферта", assignee=petar, description=f"@[Мария](user:{other_user.pk})"
+        )
+    by_recipient = {n.recipient_id: n for n in Notification.objects.all()}
+    assigned, mentioned = by_recipient[petar.pk], by_recipient[other_user.pk]
+    assert assigned.params == {
+        "actor": "Иван Петров",
+        "item": "task",
+        "number": task.number,
+        "subject": "Оферта",
+        "event": "",
+    }
+    assert assigned.text == f"Иван Петров ви възложи задача {task.number} „Оферта“"
+    pushed = {group: event["html"] for group, event in sent}
+    assert f"Иван Петров assigned you the task {task.number} “Оферта”" in pushed[user_group_name(petar.pk)]
+    assert f"Иван Петров ви спомена в {task.number} „Оферта“" in pushed[user_group_name(other_user.pk)]
+    with translation.override("en"):
+        assert mentioned.display_text == f"Иван Петров mentioned you in {task.number} “Оферта”"

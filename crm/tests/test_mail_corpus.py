@@ -214,9 +214,9 @@ def test_a_20_mb_attachment_is_stored(world, settings):
 def test_mentions_in_a_received_mail_tell_nobody(world):
     UserFactory(username="boss")
     raw = (
-        "From: x@unknown.bg\r\nTo: crm@firm.bg\r\nSubject: hi\r\nMessage-ID: <m-1@unknown.bg>\r\n"
-        "Content-Type: text/plain; charset=utf-8\r\n\r\n@boss look at this\r\n"
-    ).encode()
+        b"From: x@unknown.bg\r\nTo: crm@firm.bg\r\nSubject: hi\r\nMessage-ID: <m-1@unknown.bg>\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n@boss look at this\r\n"
+    )
     assert mail_file(raw=raw).outcome == Outcome.FILED
     assert not Notification.objects.exists()
 

@@ -135,3 +135,36 @@ def test_server_helper_restarts_on_the_same_port():
         assert server.port == port and server.uids("INBOX") == []
     finally:
         server.stop()
+
+
+@pytest.mark.django_db(transaction=True)  # the runner's jobs run in their own transactions
+def test_the_job_runner_fetches_as_a_due_pass(server, settings):
+    from django.utils import timezone
+
+    from jobs.runner import run_due
+
+    settings.IMAP_POLL_SECONDS = 3600
+    server.deliver(message(1))
+    run_due()
+    assert Communication.objects.filter(direction="in").count() == 1
+    # Polled a moment ago: the next pass leaves the mailbox alone until IMAP_POLL_SECONDS pass.
+    server.deliver(message(2))
+    run_due()
+    assert Communication.objects.filter(direction="in").count() == 1
+    Mailbox.objects.update(last_poll_at=timezone.now() - timezone.timedelta(hours=2))
+    run_due()
+    assert Communication.objects.filter(direction="in").count() == 2
+    assert Mailbox.objects.get().claimed_until is None
+
+
+def test_a_claimed_mailbox_is_not_fetched_twice(server):
+    from django.utils import timezone
+
+    from crm.inbound.imap import imap_target, mail_fetch_due
+
+    server.deliver(message(1))
+    Mailbox.objects.create(
+        key=imap_target(server.url).key, claimed_until=timezone.now() + timezone.timedelta(minutes=5)
+    )
+    assert mail_fetch_due(now=timezone.now()) == 0
+    assert not Communication.objects.filter(direction="in").exists()

@@ -232,5 +232,5 @@ def test_the_htmx_answer_the_socket_catch_up_and_the_pushed_refresh_draw_the_sam
 
     htmx = client_maria.post(f"/notifications/{first.pk}/read/", HTTP_HX_REQUEST="true").content.decode()
     pushed = _bell_refresh_message(user_id=other_user.pk)[1]["html"]
-    assert same(htmx) == same(_catch_up_html(other_user.pk)) == same(pushed)
+    assert same(htmx) == same(_catch_up_html(other_user)) == same(pushed)
     assert 'data-count="3"' in htmx and htmx.count('class="notification-item') == 4

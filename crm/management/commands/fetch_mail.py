@@ -19,7 +19,9 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         for error in report.errors:
             self.stderr.write(f"error: {error}")
-        summary = ", ".join(f"{outcome} {report.count(outcome)}" for outcome in ("filed", "duplicate", "auto_reply", "bounce", "held"))
+        summary = ", ".join(
+            f"{outcome} {report.count(outcome)}" for outcome in ("filed", "duplicate", "auto_reply", "bounce", "held")
+        )
         self.stdout.write(f"{len(report.filings)} messages read ({summary}); {len(report.errors)} errors.")
         if report.errors:
             raise CommandError("some messages or the mailbox could not be read (see the errors above)")

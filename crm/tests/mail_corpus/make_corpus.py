@@ -18,7 +18,10 @@ HERE = Path(__file__).parent
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg=="
 )
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 def b64(data: bytes) -> str:
@@ -73,7 +76,8 @@ Content-Transfer-Encoding: base64
 
 def outlook_reply(serial: int, subject: str, body: str, extra: str = "") -> str:
     return f"""\
-Received: from EUR05-DB8-obe.outbound.protection.outlook.com (mail-db8eur05on2100.outbound.protection.outlook.com [40.107.20.100])
+Received: from EUR05-DB8-obe.outbound.protection.outlook.com (mail-db8eur05on2100.outbound.protection.outlook.com
+ [40.107.20.100])
 From: Ivan Petrov <ivan.petrov@acme.bg>
 To: "crm@firm.bg" <crm@firm.bg>
 Subject: {subject}
@@ -247,7 +251,8 @@ MIME-Version: 1.0
 Content-Type: text/plain; charset=koi8-r
 Content-Transfer-Encoding: 8bit
 
-""".encode("ascii").decode() + "{KOI8_BODY}",
+""".encode("ascii").decode()
+    + "{KOI8_BODY}",
     "14_utf8_quoted_printable_thunderbird.eml": f"""\
 From: Georgi <georgi@example.bg>
 To: crm@firm.bg
@@ -496,9 +501,9 @@ Content-Transfer-Encoding: base64
 {b64(b"MZ" + bytes(200))}
 --exe1--
 """,
-    "32_gmail_reply_cc_twice.eml": GMAIL_REPLY.replace("Delivered-To: crm@firm.bg", "Delivered-To: sales@firm.bg").replace(
-        "To: CRM <crm@firm.bg>", "To: CRM <crm@firm.bg>\nCc: sales@firm.bg"
-    ),
+    "32_gmail_reply_cc_twice.eml": GMAIL_REPLY.replace(
+        "Delivered-To: crm@firm.bg", "Delivered-To: sales@firm.bg"
+    ).replace("To: CRM <crm@firm.bg>", "To: CRM <crm@firm.bg>\nCc: sales@firm.bg"),
 }
 
 AUTO = {
