@@ -18,6 +18,9 @@ from crm.models import (
     Communication,
     ContactPerson,
     Counterparty,
+    HeldMail,
+    Mailbox,
+    MailBounce,
     NumberSequence,
     Order,
     Product,
@@ -39,7 +42,10 @@ pytestmark = pytest.mark.django_db
 
 XSS = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
-CRM_MODELS = ["counterparty", "product", "order", "thread", "communication", "task", "attachment", "numbersequence"]
+CRM_MODELS = [
+    *("counterparty", "product", "order", "thread", "communication", "task", "attachment", "numbersequence"),
+    *("mailbox", "heldmail", "mailbounce"),
+]
 
 
 @pytest.fixture
@@ -107,6 +113,11 @@ def make_rows(n: int, *, author) -> dict:
             task=task,
             attachment=attachment,
             numbersequence=NumberSequence.objects.create(key=f"X-{NumberSequence.objects.count()}", last_value=i),
+            mailbox=Mailbox.objects.create(key=f"crm{Mailbox.objects.count()}@mail.firm.bg:993/INBOX", last_error=XSS),
+            heldmail=HeldMail.objects.create(raw=f"mail_held/{i}.eml", sender=f"robot{i}@x.bg", subject=XSS),
+            mailbounce=MailBounce.objects.create(
+                communication=communication, original_message_id=f"<{i}@x>", reason=XSS
+            ),
         )
     return rows
 
@@ -156,7 +167,9 @@ def test_add_page_loads(admin_client, model):
     assert count <= 15
 
 
-@pytest.mark.parametrize("model", ["thread", "communication", "task", "attachment", "numbersequence"])
+@pytest.mark.parametrize(
+    "model", ["thread", "communication", "task", "attachment", "numbersequence", "mailbox", "heldmail", "mailbounce"]
+)
 def test_documents_cannot_be_added_or_changed_in_the_admin(admin_client, superuser, model):
     """Threads, communications and tasks are written in the app (with their numbers, rules, events)."""
     rows = make_rows(1, author=superuser)
