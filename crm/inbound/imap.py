@@ -1,8 +1,8 @@
 """One pass over the mailbox at settings.IMAP_URL: file each new message, move it to
 settings.IMAP_DONE_FOLDER, remember where we stopped (crm.models.Mailbox).
 
-- Messages are read one at a time with ``BODY.PEEK[]`` (not marked seen, never the whole
-  mailbox in memory) and never deleted: a filed message is moved (UID MOVE, or COPY then
+- Messages are read a few at a time (FETCH_BATCH, at most FETCH_BATCH_BYTES by their
+  RFC822.SIZE) with ``BODY.PEEK[]``: not marked seen, never the whole mailbox in memory and never deleted: a filed message is moved (UID MOVE, or COPY then
   flag and expunge of those UIDs only where the server has no MOVE).
 - The cursor is (UIDVALIDITY, last UID). A changed UIDVALIDITY means the server renumbered the
   mailbox: it is scanned from the start, and the Message-ID check files nothing twice.
@@ -14,6 +14,7 @@ settings.IMAP_DONE_FOLDER, remember where we stopped (crm.models.Mailbox).
 from __future__ import annotations
 
 import logging
+import re
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,13 +28,17 @@ from imap_tools import MailBox, MailBoxUnencrypted
 from imap_tools.message import MailMessage
 
 from crm.models import Mailbox
-from crm.services.mail_in import Filing, Outcome, mail_file
+from crm.services.mail_in import Filing, Outcome, mail_file, mail_user
 
 logger = logging.getLogger(__name__)
 
 # Moves are sent in groups: one round trip per this many filed messages, and a crash between
 # filing and moving re-reads at most this many (which the Message-ID check then skips).
 MOVE_BATCH = 50
+# Messages asked for in one FETCH: fewer round trips, yet at most this many messages and bytes
+# in memory at once (a 20 MB message comes alone).
+FETCH_BATCH = 20
+FETCH_BATCH_BYTES = 8 * 1024 * 1024
 
 
 class ImapUrlError(ValueError):
@@ -133,6 +138,42 @@ def _move(box, uids: list[str], folder: str, capabilities: set[str]) -> None:
         box.client.expunge()
 
 
+_SIZE = re.compile(rb"UID (\d+) RFC822\.SIZE (\d+)|RFC822\.SIZE (\d+) UID (\d+)")
+
+
+def _sizes(box, uids: list[str]) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for start in range(0, len(uids), 500):
+        typ, data = box.client.uid("FETCH", ",".join(uids[start : start + 500]), "(UID RFC822.SIZE)")
+        for line in data if typ == "OK" else ():
+            match = _SIZE.search(line if isinstance(line, bytes) else b"")
+            if match:
+                uid, size = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+                sizes[uid.decode()] = int(size)
+    return sizes
+
+
+def _batches(box, uids: list[str]):
+    """The UIDs in groups to FETCH at once, each under FETCH_BATCH messages and FETCH_BATCH_BYTES."""
+    sizes = _sizes(box, uids)
+    batch: list[str] = []
+    total = 0
+    for uid in uids:
+        size = sizes.get(uid, FETCH_BATCH_BYTES)  # unknown: alone
+        if batch and (len(batch) >= FETCH_BATCH or total + size > FETCH_BATCH_BYTES):
+            yield batch
+            batch, total = [], 0
+        batch.append(uid)
+        total += size
+    if batch:
+        yield batch
+
+
+def _messages(box, uids: list[str]):
+    for batch in _batches(box, uids):
+        yield from box.fetch(uid_list=batch, mark_seen=False, bulk=len(batch) if len(batch) > 1 else False)
+
+
 def _ensure_folder(box, folder: str) -> None:
     if not box.folder.exists(folder):
         box.folder.create(folder)
@@ -182,6 +223,7 @@ def _pass(box, target: ImapTarget, mailbox: Mailbox, done_folder: str, report: F
     # "n:*" always names the last message, even below n: the UIDs are filtered here too.
     uids = [uid for uid in box.uids(f"UID {mailbox.last_uid + 1}:*") if int(uid) > mailbox.last_uid]
     to_move: list[str] = []
+    author = mail_user()
 
     def flush() -> None:
         _move(box, to_move, done_folder, capabilities)
@@ -189,10 +231,10 @@ def _pass(box, target: ImapTarget, mailbox: Mailbox, done_folder: str, report: F
         to_move.clear()
         mailbox.save(update_fields=["uidvalidity", "last_uid"])
 
-    for message in box.fetch(uid_list=uids, mark_seen=False, bulk=False):
+    for message in _messages(box, uids):
         uid = int(message.uid)
         try:
-            filing = mail_file(raw=message.raw)
+            filing = mail_file(raw=message.raw, author=author)
         except Exception as error:
             logger.exception("mail fetch: UID %s", uid)
             _record_error(mailbox, f"UID {uid}: {type(error).__name__}: {error}")

@@ -239,10 +239,13 @@ def item_write(
     on_saved: Callable | None = None,
     remove_attachments: Iterable = (),
     act_facts: dict | None = None,
+    stored_fields: dict | None = None,
 ):
     """Create an item of ``kind`` from ``values`` (``item`` None), or apply ``values`` (only the
     fields to change) to ``item``. ``on_saved(item)`` runs in the transaction after the save.
-    ``act_facts``: more facts for crm.effects' Act (an e-mail filed from the mailbox)."""
+    ``act_facts``: more facts for crm.effects' Act (an e-mail filed from the mailbox);
+    ``stored_fields``: values of non-editable fields a new item is created with (its e-mail's
+    Message-ID, sender and history), written as they are."""
     moment = moment or timezone.now()
     created = item is None
     if created:
@@ -271,6 +274,7 @@ def item_write(
                 created_at=moment,
                 **extra,
                 **values,
+                **(stored_fields or {}),
             )
         elif changed:
             for name, value in changed.items():

@@ -71,7 +71,7 @@ def mail_user():
     """The author of filed e-mail: a user that cannot log in (it is never told anything either,
     being the actor of every filing)."""
     user, created = get_user_model().objects.get_or_create(
-        username=MAIL_USERNAME, defaults={"first_name": "E-mail", "is_active": False}
+        username=MAIL_USERNAME, defaults={"first_name": "Пощенска кутия", "is_active": False}
     )
     if created:
         user.set_unusable_password()
@@ -96,12 +96,16 @@ def _thread_by_references(parsed: ParsedMail) -> Thread | None:
     ids = list(parsed.in_reply_to) + list(reversed(parsed.references))
     if not ids:
         return None
-    forms = _id_forms(ids)
-    found = dict(Communication.objects.filter(message_id__in=forms).values_list("message_id", "thread_id"))
+    known = {
+        c.message_id: c.thread
+        for c in Communication.objects.filter(message_id__in=_id_forms(ids))
+        .select_related("thread")
+        .only("message_id", "thread")
+    }
     for value in ids:  # In-Reply-To first, then the newest reference
         for form in _id_forms([value]):
-            if form in found:
-                return Thread.objects.get(pk=found[form])
+            if form in known:
+                return known[form]
     return None
 
 
@@ -144,15 +148,19 @@ def _thread_for(parsed: ParsedMail) -> Thread | None:
     return _thread_by_references(parsed) or _thread_by_subject(parsed.subject) or reply_token_thread(parsed.recipients)
 
 
-def _thread_owner_id(thread: Thread | None) -> int | None:
+def _thread_owner(thread: Thread | None):
+    """The assignee of the thread's last communication, if still active (one query)."""
     if thread is None:
         return None
-    return (
+    last = (
         Communication.objects.filter(thread=thread)
+        .select_related("assignee")
+        .only("assignee")
         .order_by("-occurred_at", "-id")
-        .values_list("assignee_id", flat=True)
         .first()
     )
+    owner = last.assignee if last is not None else None
+    return owner if owner is not None and owner.is_active else None
 
 
 def _thread_follower_ids(thread: Thread | None) -> frozenset[int]:
@@ -247,9 +255,11 @@ def _file_bounce(parsed: ParsedMail) -> Filing:
     return Filing(Outcome.BOUNCE, detail=f"{sent.number if sent else '?'}: {bounce.reason[:200]}")
 
 
-def _recent_count(sender: str, since: datetime) -> int:
+def _too_many_recent(sender: str, since: datetime) -> bool:
     filed = Communication.objects.filter(mail_from=sender, created_at__gte=since).count()
-    return filed + HeldMail.objects.filter(sender=sender, received_at__gte=since).count()
+    if filed >= LOOP_LIMIT:
+        return True
+    return filed + HeldMail.objects.filter(sender=sender, received_at__gte=since).count() >= LOOP_LIMIT
 
 
 def _hold(*, raw: bytes, parsed: ParsedMail, received_at: datetime) -> Filing:
@@ -292,9 +302,10 @@ def _already_filed(parsed: ParsedMail) -> Communication | None:
     return Communication.objects.filter(message_id__in=_id_forms([parsed.message_id])).select_related("thread").first()
 
 
-def mail_file(*, raw: bytes, received_at: datetime | None = None, loop_guard: bool = True) -> Filing:
+def mail_file(*, raw: bytes, received_at: datetime | None = None, loop_guard: bool = True, author=None) -> Filing:
     """File one received message (raw bytes). Never half-way: one transaction, files removed on
-    error. ``loop_guard`` False: an admin released this message."""
+    error. ``loop_guard`` False: an admin released this message. ``author``: mail_user(), looked
+    up once by a caller filing many."""
     received_at = received_at or timezone.now()
     parsed = mail_parse(raw)
     existing = _already_filed(parsed)
@@ -307,17 +318,13 @@ def mail_file(*, raw: bytes, received_at: datetime | None = None, loop_guard: bo
             return _file_bounce(parsed)
     if parsed.auto_reply:
         return Filing(Outcome.AUTO_REPLY, detail=parsed.auto_reply)
-    if (
-        loop_guard
-        and parsed.from_address
-        and _recent_count(parsed.from_address, received_at - LOOP_WINDOW) >= LOOP_LIMIT
-    ):
+    if loop_guard and parsed.from_address and _too_many_recent(parsed.from_address, received_at - LOOP_WINDOW):
         if parsed.message_id and HeldMail.objects.filter(message_id=parsed.message_id).exists():
             return Filing(Outcome.DUPLICATE, detail=parsed.message_id)
         with transaction.atomic():
             return _hold(raw=raw, parsed=parsed, received_at=received_at)
     try:
-        return _file(parsed=parsed, received_at=received_at)
+        return _file(parsed=parsed, received_at=received_at, author=author or mail_user())
     except IntegrityError:
         # Filed by a concurrent pass between our check and our insert (unique message_id).
         existing = _already_filed(parsed)
@@ -326,55 +333,47 @@ def mail_file(*, raw: bytes, received_at: datetime | None = None, loop_guard: bo
         return Filing(Outcome.DUPLICATE, existing, parsed.message_id)
 
 
-def _file(*, parsed: ParsedMail, received_at: datetime) -> Filing:
+def _file(*, parsed: ParsedMail, received_at: datetime, author) -> Filing:
     with translation.override(settings.LANGUAGE_CODE):
         checked, notes = _checked_files(parsed.files)
         description = _description(parsed, notes)
         subject = parsed.subject or _("(no subject)")
-    with transaction.atomic():
-        thread = _thread_for(parsed)
-        owner_id = _thread_owner_id(thread)
-        owner = get_user_model().objects.filter(pk=owner_id, is_active=True).first() if owner_id else None
-        extra = {
+    # Found before the write: a thread deleted meanwhile makes the write fail and roll back.
+    thread = _thread_for(parsed)
+    owner = _thread_owner(thread)
+    values = {
+        "direction": Communication.Direction.IN,
+        "channel": Communication.Channel.EMAIL,
+        "subject": subject[:255],
+        "description": description,
+        "counterparty": None,
+        "counterparty_name": "",
+        "contact": None,
+        "contact_name": "",
+        # The thread's owner gets the reply; nobody owns it: new and unassigned (DESIGN.md).
+        "assignee": owner,
+        "status": None,
+        "occurred_at": _occurred_at(parsed, received_at),
+    } | _sender(parsed)
+    communication = item_write(
+        kind=COMMUNICATION,
+        actor=author,
+        values=values,
+        thread=thread,
+        files=checked,
+        moment=received_at,
+        stored_fields={
             "message_id": parsed.message_id[:998],
             "mail_from": parsed.from_address[:254],
             "mail_quoted": parsed.quoted[:QUOTED_MAX_CHARS],
             "mail_html": parsed.html[:HTML_MAX_CHARS],
-        }
-
-        def store_mail_fields(communication: Communication) -> None:
-            Communication.objects.filter(pk=communication.pk).update(**extra)
-            for name, value in extra.items():
-                setattr(communication, name, value)
-
-        values = {
-            "direction": Communication.Direction.IN,
-            "channel": Communication.Channel.EMAIL,
-            "subject": subject[:255],
-            "description": description,
-            "counterparty": None,
-            "counterparty_name": "",
-            "contact": None,
-            "contact_name": "",
-            # The thread's owner gets the reply; nobody owns it: new and unassigned (DESIGN.md).
-            "assignee": owner,
-            "status": None,
-            "occurred_at": _occurred_at(parsed, received_at),
-        } | _sender(parsed)
-        communication = item_write(
-            kind=COMMUNICATION,
-            actor=mail_user(),
-            values=values,
-            thread=thread,
-            files=checked,
-            moment=received_at,
-            on_saved=store_mail_fields,
-            act_facts={
-                "incoming_email": True,
-                "thread_owner_id": owner.pk if owner else None,
-                "follower_ids": _thread_follower_ids(thread),
-            },
-        )
+        },
+        act_facts={
+            "incoming_email": True,
+            "thread_owner_id": owner.pk if owner else None,
+            "follower_ids": _thread_follower_ids(thread),
+        },
+    )
     return Filing(Outcome.FILED, communication, subject)
 
 

@@ -90,10 +90,10 @@ def test_a_message_that_fails_is_recorded_and_left(server, monkeypatch):
 
     real = imap.mail_file
 
-    def failing(*, raw):
+    def failing(*, raw, author):
         if b"fetch-1@" in raw:
             raise RuntimeError("disk full")
-        return real(raw=raw)
+        return real(raw=raw, author=author)
 
     monkeypatch.setattr(imap, "mail_file", failing)
     report = fetch_mail()
@@ -168,3 +168,17 @@ def test_a_claimed_mailbox_is_not_fetched_twice(server):
     )
     assert mail_fetch_due(now=timezone.now()) == 0
     assert not Communication.objects.filter(direction="in").exists()
+
+
+def test_messages_are_fetched_in_batches_bounded_by_size(server, monkeypatch):
+    from crm.inbound import imap
+
+    monkeypatch.setattr(imap, "FETCH_BATCH", 3)
+    monkeypatch.setattr(imap, "FETCH_BATCH_BYTES", 4000)
+    big = message(99).replace(b"\xd0\xa2\xd0\xb5\xd0\xba\xd1\x81\xd1\x82 99", b"x" * 5000)
+    server.deliver(*(message(n) for n in range(5)), big, message(6))
+    with server.box() as box:
+        batches = list(imap._batches(box, list(box.uids())))
+    assert [len(b) for b in batches] == [3, 2, 1, 1]
+    report = fetch_mail()
+    assert report.count(Outcome.FILED) == 7 and server.uids("INBOX") == []
