@@ -2,8 +2,9 @@
 settings.IMAP_DONE_FOLDER, remember where we stopped (crm.models.Mailbox).
 
 - Messages are read a few at a time (FETCH_BATCH, at most FETCH_BATCH_BYTES by their
-  RFC822.SIZE) with ``BODY.PEEK[]``: not marked seen, never the whole mailbox in memory and never deleted: a filed message is moved (UID MOVE, or COPY then
-  flag and expunge of those UIDs only where the server has no MOVE).
+  RFC822.SIZE) with ``BODY.PEEK[]``: not marked seen, never the whole mailbox in memory.
+- Never deleted: a filed message is moved (UID MOVE, or COPY then flag and expunge of those
+  UIDs only where the server has no MOVE).
 - The cursor is (UIDVALIDITY, last UID). A changed UIDVALIDITY means the server renumbered the
   mailbox: it is scanned from the start, and the Message-ID check files nothing twice.
 - A message whose filing fails stays in the folder; the error is recorded on the Mailbox row
