@@ -86,6 +86,10 @@ def run() -> list[Table]:
             report = fetch_mail(on_filed=sample)
             elapsed = time.perf_counter() - started
     filed = report.count("filed")
+    outcomes = {}
+    for _uid, filing in report.filings:
+        outcomes[filing.outcome] = outcomes.get(filing.outcome, 0) + 1
+    left = Communication.objects.filter(mail_from__endswith="@bench-mail.example").count()
     load = os.getloadavg()[0]
     table = Table(
         title=f"Filing {COUNT} messages from pymap ({total_mb} MB, 10% with a 100 KB PDF)",
@@ -105,7 +109,8 @@ def run() -> list[Table]:
                 f"{load:.2f}",
             ]
         ],
-        note=f"Delivering them into pymap (APPEND, not measured above) took {deliver_s:.1f} s. "
+        note=f"Outcomes: {outcomes}; {left} communications of these senders in the database after the pass. "
+        f"Delivering them into pymap (APPEND, not measured above) took {deliver_s:.1f} s. "
         "Each message: parse, thread lookup, sender lookup, communication + number + (10%) attachment "
         "stored through the upload checks, then UID MOVE to the done folder in batches of 50.",
     )
