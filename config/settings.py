@@ -4,6 +4,7 @@ Malformed values stop the process with ImproperlyConfiguredEnv naming the variab
 """
 
 import datetime
+import os
 import re
 from pathlib import Path
 
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "notifications",
     "crm",
     "savedfilters",
+    "anymail",  # providers' inbound e-mail webhooks (crm/inbound/webhooks.py)
 ]
 
 MIDDLEWARE = [
@@ -273,6 +275,12 @@ if IMAP_URL and not re.match(r"^imaps?://[^/@]+@[^/]+", IMAP_URL):
 IMAP_DONE_FOLDER = env_str("IMAP_DONE_FOLDER", "CRM")
 # The job runner fetches at most this often (its due pass runs every JOBS_DUE_INTERVAL_SECONDS).
 IMAP_POLL_SECONDS = env_int("IMAP_POLL_SECONDS", 60)
+# A provider's inbound webhook instead of IMAP (crm/inbound/webhooks.py, django-anymail): the
+# "user:password" the provider sends as basic auth; unset: no webhook endpoint at all.
+MAIL_INBOUND_WEBHOOK_SECRET = env_str("MAIL_INBOUND_WEBHOOK_SECRET", "")
+ANYMAIL = {"WEBHOOK_SECRET": MAIL_INBOUND_WEBHOOK_SECRET or None}
+# A provider's own setting, e.g. ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY → ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"].
+ANYMAIL |= {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items() if name.startswith("ANYMAIL_")}
 
 # --- Outgoing e-mail of threads (crm.mail, crm.services.mail; README "E-mail") --------------
 # Replies come back to "<local>+<thread token>@<domain>" of this address (default: MAIL_FROM);

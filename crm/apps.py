@@ -15,6 +15,9 @@ class CrmConfig(AppConfig):
         _register_mentionables()
         _register_notification_kinds()
         _register_due_passes()
+        from crm.inbound import webhooks
+
+        webhooks.connect()
 
 
 def _register_due_passes() -> None:
