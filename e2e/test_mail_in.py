@@ -27,7 +27,7 @@ def reply_to(message_id: str, number: str) -> bytes:
 
 
 @pytest.mark.parametrize("viewport", [(1366, 768), (390, 844)], ids=["desktop", "mobile"])
-def test_a_fetched_reply_appears_on_the_thread_and_in_the_bell(page_for, base_url, users, viewport, settings, tmp_path):
+def test_a_fetched_reply_appears_on_the_thread_and_in_the_bell(page_for, base_url, users, viewport):
     from crm import services
     from crm.inbound.imap import fetch_mail
     from crm.models import Communication
@@ -56,7 +56,6 @@ def test_a_fetched_reply_appears_on_the_thread_and_in_the_bell(page_for, base_ur
     # Мария was told of the assignment by Иван.
     expect(page.locator(BELL_COUNT)).to_have_attribute("data-count", "1")
 
-    settings.MEDIA_ROOT = tmp_path
     with imap_server() as server:
         server.deliver(reply_to("<out-e2e@crm.firm.bg>", thread.number))
         # Off the main thread: Playwright's event loop is there (STACK-NOTES pitfall 3).
@@ -80,3 +79,36 @@ def test_a_fetched_reply_appears_on_the_thread_and_in_the_bell(page_for, base_ur
     page.locator("#notification-bell").click()
     expect(page.get_by_text(f"Нов имейл в {thread.number}").first).to_be_visible()
     save_screenshot(page, f"mail-in-bell-{viewport[0]}", full_page=False)
+
+
+def test_an_admin_sees_the_mailbox_and_files_a_held_e_mail(page_for, base_url):
+    from accounts.tests.factories import UserFactory
+    from crm.models import Communication, HeldMail, Mailbox
+    from crm.services.mail_in import LOOP_LIMIT, mail_file
+
+    # The server's MEDIA_ROOT (the test settings'): it reads the held message to file it.
+    root = UserFactory(username="root", first_name="Админ", is_staff=True, is_superuser=True)
+    Mailbox.objects.create(key="crm@mail.firm.bg:993/INBOX", last_error="UID 7: <b>disk full</b>")
+    for n in range(LOOP_LIMIT + 1):
+        raw = (
+            f"From: Робот <robot@loop.example>\r\nTo: crm@firm.bg\r\nSubject: Билет {n}\r\n"
+            f"Message-ID: <e2e-loop-{n}@loop>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nПолучено.\r\n"
+        ).encode()
+        run_in_thread(mail_file, raw=raw)
+    assert HeldMail.objects.count() == 1
+
+    page = page_for(root)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(base_url + "/admin/crm/mailbox/")
+    expect(page.locator("td.field-filed_today")).to_have_text(str(LOOP_LIMIT))
+    expect(page.locator("td.field-error_shown")).to_have_text("UID 7: <b>disk full</b>")  # shown, not run
+    save_screenshot(page, "mail-in-admin-mailbox")
+    page.goto(base_url + "/admin/crm/heldmail/")
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    page.locator("input[name=_selected_action]").check()
+    page.select_option("select[name=action]", "release_held_mail")
+    save_screenshot(page, "mail-in-admin-held")
+    page.locator("button[name=index]").click()
+    expect(page.locator(".messagelist")).to_contain_text("1 имейл е заведен.")
+    assert not HeldMail.objects.exists()
+    assert Communication.objects.filter(subject=f"Билет {LOOP_LIMIT}").exists()
