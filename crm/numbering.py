@@ -24,7 +24,9 @@ def company_year(moment: datetime) -> int:
 def number_allocate(*, prefix: str, moment: datetime) -> str:
     year = company_year(moment)
     key = f"{prefix}-{year}"
-    with transaction.atomic():
+    # Inside the creator's transaction no savepoint is needed (any error here rolls the whole
+    # creation back anyway): two statements fewer per number, which bulk filing of mail feels.
+    with transaction.atomic(savepoint=False):
         updated = NumberSequence.objects.filter(key=key).update(last_value=F("last_value") + 1)
         if not updated:
             try:

@@ -372,7 +372,8 @@ def effects_apply(
     mentioned: set[int] = set()
     act_facts = act_facts or {}
     # A filed e-mail's text was written outside: its "@name" is not a mention (crm.effects).
-    if (created or "description" in changed) and not act_facts.get("incoming_email"):
+    # (A new item without a description has no mentions to sync: no query.)
+    if ((created and item.description) or "description" in changed) and not act_facts.get("incoming_email"):
         diff = mention_sync(source=item, text=item.description, field="description")
         # Everyone the new mentions reach; leaving out the actor is crm.effects' rule.
         mentioned = mention_audience(diff=diff, actor_id=None)

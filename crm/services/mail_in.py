@@ -256,10 +256,10 @@ def _file_bounce(parsed: ParsedMail) -> Filing:
 
 
 def _too_many_recent(sender: str, since: datetime) -> bool:
-    filed = Communication.objects.filter(mail_from=sender, created_at__gte=since).count()
-    if filed >= LOOP_LIMIT:
-        return True
-    return filed + HeldMail.objects.filter(sender=sender, received_at__gte=since).count() >= LOOP_LIMIT
+    """Filed and held messages of the sender since ``since`` reach the limit (one query)."""
+    filed = Communication.objects.filter(mail_from=sender, created_at__gte=since).order_by().values("pk")
+    held = HeldMail.objects.filter(sender=sender, received_at__gte=since).order_by().values("pk")
+    return filed.union(held, all=True).count() >= LOOP_LIMIT
 
 
 def _hold(*, raw: bytes, parsed: ParsedMail, received_at: datetime) -> Filing:
