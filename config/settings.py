@@ -4,6 +4,7 @@ Malformed values stop the process with ImproperlyConfiguredEnv naming the variab
 """
 
 import datetime
+import os
 import re
 from pathlib import Path
 
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "crm",
     "savedfilters",
     "import_export",  # admin import/export of counterparties and contacts (crm/admin_import.py)
+    "anymail",  # providers' inbound e-mail webhooks (crm/inbound/webhooks.py)
 ]
 
 MIDDLEWARE = [
@@ -264,6 +266,22 @@ NUMBER_PREFIX_INCOMING = env_str("NUMBER_PREFIX_INCOMING", "IN")
 NUMBER_PREFIX_OUTGOING = env_str("NUMBER_PREFIX_OUTGOING", "OUT")
 NUMBER_PREFIX_TASK = env_str("NUMBER_PREFIX_TASK", "T")
 NUMBER_PREFIX_THREAD = env_str("NUMBER_PREFIX_THREAD", "TH")
+
+# --- Mail in (DESIGN.md "E-mail in and out of threads"; README "E-mail") -----------------------
+# imap://user:pass@host:port/INBOX or imaps://…; unset: no fetching.
+IMAP_URL = env_str("IMAP_URL", "")
+if IMAP_URL and not re.match(r"^imaps?://[^/@]+@[^/]+", IMAP_URL):
+    raise ImproperlyConfiguredEnv("IMAP_URL must look like imap://user:password@host:port/INBOX (or imaps://)")
+# Where filed messages are moved (never deleted); created when missing.
+IMAP_DONE_FOLDER = env_str("IMAP_DONE_FOLDER", "CRM")
+# The job runner fetches at most this often (its due pass runs every JOBS_DUE_INTERVAL_SECONDS).
+IMAP_POLL_SECONDS = env_int("IMAP_POLL_SECONDS", 60)
+# A provider's inbound webhook instead of IMAP (crm/inbound/webhooks.py, django-anymail): the
+# "user:password" the provider sends as basic auth; unset: no webhook endpoint at all.
+MAIL_INBOUND_WEBHOOK_SECRET = env_str("MAIL_INBOUND_WEBHOOK_SECRET", "")
+ANYMAIL = {"WEBHOOK_SECRET": MAIL_INBOUND_WEBHOOK_SECRET or None}
+# A provider's own setting, e.g. ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY → ANYMAIL["MAILGUN_WEBHOOK_SIGNING_KEY"].
+ANYMAIL |= {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items() if name.startswith("ANYMAIL_")}
 
 # --- Outgoing e-mail of threads (crm.mail, crm.services.mail; README "E-mail") --------------
 # Replies come back to "<local>+<thread token>@<domain>" of this address (default: MAIL_FROM);

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.views import language_switch
 from config import views
+from crm.inbound.webhooks import inbound_urlpatterns
 
 # The admin is the product's, not "Django administration" (page titles and the header).
 admin.site.site_header = _("CRM")
@@ -20,6 +21,8 @@ urlpatterns = [
     path("csp-report/", views.csp_report, name="csp_report"),
     path("mentions/", include("mentions.urls")),
     path("notifications/", include("notifications.urls")),
+    # A mail provider's inbound webhooks, only when MAIL_INBOUND_WEBHOOK_SECRET is set.
+    path("mail/inbound/", include(inbound_urlpatterns())),
     path("", include("crm.urls")),
 ]
 

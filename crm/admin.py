@@ -5,8 +5,10 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -23,6 +25,9 @@ from crm.models import (
     ContactPerson,
     Counterparty,
     CounterpartyRole,
+    HeldMail,
+    MailBounce,
+    Mailbox,
     NumberSequence,
     Order,
     Product,
@@ -377,3 +382,115 @@ class NumberSequenceAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # Deleting a counter would hand out used numbers again.
         return False
+
+
+# --- e-mail in (crm.services.mail_in, crm.inbound) ------------------------------------------------
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(_ReadOnlyAdmin):
+    """The mailbox status page: when it was last polled, the last error, what was filed today."""
+
+    list_display = ["key", "last_poll_at", "last_success_at", "error_shown", "filed_today"]
+    readonly_fields = [
+        "key",
+        "uidvalidity",
+        "last_uid",
+        "last_poll_at",
+        "last_success_at",
+        "last_error",
+        "last_error_at",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(filed_today_count=_filed_today_count())
+
+    @admin.display(description=_("last error"))
+    def error_shown(self, obj: Mailbox) -> str:
+        # Shown escaped (the server's words); the whole text is on the mailbox's page.
+        if not obj.last_error:
+            return "—"
+        return f"{obj.last_error[:200]}{'…' if len(obj.last_error) > 200 else ''}"
+
+    @admin.display(description=_("e-mails filed today"))
+    def filed_today(self, obj: Mailbox) -> int:
+        return obj.filed_today_count
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _filed_today_count():
+    """One subquery: incoming e-mail filed since midnight in the company's time zone."""
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    filed = (
+        Communication.objects.filter(direction="in", channel="email", created_at__gte=midnight)
+        .exclude(message_id="")
+        .order_by()
+        .values("channel")  # one group: all of them
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(filed, output_field=IntegerField()), 0)
+
+
+@admin.action(description=_("File the selected e-mails now"))
+def release_held_mail(modeladmin, request, queryset):
+    filed = [services.held_mail_release(held=held) for held in queryset.order_by("received_at", "id")]
+    modeladmin.message_user(
+        request,
+        ngettext("%(count)d e-mail filed.", "%(count)d e-mails filed.", len(filed)) % {"count": len(filed)},
+        messages.SUCCESS,
+    )
+
+
+@admin.action(description=_("Discard the selected e-mails"))
+def discard_held_mail(modeladmin, request, queryset):
+    count = 0
+    for held in queryset:
+        services.held_mail_discard(held=held)
+        count += 1
+    modeladmin.message_user(
+        request,
+        ngettext("%(count)d e-mail discarded.", "%(count)d e-mails discarded.", count) % {"count": count},
+        messages.SUCCESS,
+    )
+
+
+@admin.register(HeldMail)
+class HeldMailAdmin(_ReadOnlyAdmin):
+    """E-mail the loop guard held back: file it (release) or discard it."""
+
+    list_display = ["received_at", "sender", "subject", "size"]
+    list_filter = ["sender"]
+    search_fields = ["sender", "subject"]
+    actions = [release_held_mail, discard_held_mail]
+    readonly_fields = ["received_at", "sender", "subject", "message_id", "size"]
+    exclude = ["raw"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # discarding removes the stored file too
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def delete_model(self, request, obj):
+        services.held_mail_discard(held=obj)
+
+
+@admin.register(MailBounce)
+class MailBounceAdmin(_ReadOnlyAdmin):
+    list_display = ["received_at", "original_message_id", "communication", "reason"]
+    list_select_related = ["communication"]
+    search_fields = ["original_message_id", "reason"]
+    readonly_fields = ["received_at", "original_message_id", "message_id", "communication", "reason"]

@@ -17,12 +17,18 @@ class CrmConfig(AppConfig):
         _register_live_topics()
         _register_due_passes()
         _register_reminders()
+        from crm.inbound import webhooks
+
+        webhooks.connect()
 
 
 def _register_due_passes() -> None:
+    from crm.inbound.imap import mail_fetch_due
     from crm.services.mail import mail_due_pass
     from jobs import registry
 
+    # Fetching mail (IMAP_URL) as periodic work of the job runner; `manage.py fetch_mail` runs one pass.
+    registry.register_due_pass(name="mail_fetch", run=mail_fetch_due, order=100)
     # Before the outbox (order 1000): a thread's e-mail and the notifications it causes.
     registry.register_due_pass(name="crm_mail", run=mail_due_pass, order=500)
 
@@ -31,6 +37,7 @@ def _register_notification_kinds() -> None:
     from crm.notification_texts import (
         activity_text,
         assignment_text,
+        email_text,
         follow_up_text,
         overdue_text,
         reminder_text,
@@ -44,6 +51,8 @@ def _register_notification_kinds() -> None:
     kinds.register(key="reminder", label=_("Deadline reminder"), icon="bi-alarm", render=reminder_text)
     kinds.register(key="overdue", label=_("Overdue task"), icon="bi-exclamation-triangle", render=overdue_text)
     kinds.register(key="follow_up", label=_("Follow-up"), icon="bi-reply", render=follow_up_text)
+    # An e-mail filed from the mailbox (crm.services.mail_in), or one the loop guard held.
+    kinds.register(key="email", label=_("E-mail"), icon="bi-envelope", render=email_text)
 
 
 def _register_reminders() -> None:

@@ -11,6 +11,12 @@ Rules, in order of rank (one act tells each person once, for the highest reason 
    a new communication or task, a status change, a reassignment, an incoming e-mail, the thread
    closed or reopened); or they wrote the task that was just completed (followers or not).
 
+An e-mail filed from the mailbox (``incoming_email``) is one piece of news instead: the thread's
+followers and its owner (the assignee of the thread's last communication) are told once, for
+``EMAIL``, and nobody else — its text was written outside the company, so an ``@name`` in it
+reaches nobody, and the owner getting the new communication is not a separate assignment.
+An e-mail the loop guard held (``item_kind`` "held_mail") tells the admins (``admin_ids``).
+
 Never the actor: nobody is told about their own act.
 """
 
@@ -30,6 +36,7 @@ class Reason(StrEnum):
     MENTION = "mention"
     ASSIGNMENT = "assignment"
     ACTIVITY = "activity"
+    EMAIL = "email"
 
 
 @dataclass(frozen=True)
@@ -49,8 +56,13 @@ class Act:
     # only when tells_followers(act) says they would be told.
     follower_ids: frozenset[int] = field(default_factory=frozenset)
     author_id: int | None = None  # the item's author: a task's author hears it was completed
-    incoming_email: bool = False  # a new incoming e-mail communication (filed from the mailbox)
+    # A new incoming e-mail communication filed from the mailbox, and the thread's owner then
+    # (the assignee of its last communication; None: nobody owns it).
+    incoming_email: bool = False
+    thread_owner_id: int | None = None
     thread_closed: bool | None = None  # a thread's closed flag after the act
+    # Who runs the CRM: told of e-mail the loop guard held.
+    admin_ids: frozenset[int] = field(default_factory=frozenset)
 
 
 def tells_followers(act: Act) -> bool:
@@ -89,6 +101,12 @@ def decide(act: Act) -> dict[int, Reason]:
             if user_id is not None and user_id != act.actor_id:
                 told.setdefault(user_id, reason)  # an earlier (higher) reason stays
 
+    if act.item_kind == "held_mail":
+        offer(sorted(act.admin_ids), Reason.EMAIL)
+        return told
+    if act.incoming_email:
+        offer([act.thread_owner_id, *sorted(act.follower_ids)], Reason.EMAIL)
+        return told
     offer(sorted(act.mentioned_ids), Reason.MENTION)
     if act.new_assignee_id != act.old_assignee_id:
         offer([act.new_assignee_id], Reason.ASSIGNMENT)

@@ -273,6 +273,11 @@ class Communication(models.Model):
     # The e-mail's Message-ID with its angle brackets (RFC 5322 allows 998 characters per line):
     # set on mail we send and mail we file, so a reply finds its thread and a message is filed once.
     message_id = models.CharField(_("Message-ID"), max_length=998, blank=True, editable=False)
+    # Filed from the mailbox (crm.services.mail_in): the quoted history folded away in the
+    # timeline, and the HTML body sanitised by nh3 when the mail had no text part. (mail_from,
+    # below, is the sender's address; the loop guard counts by it.)
+    mail_quoted = models.TextField(_("quoted history"), blank=True, editable=False)
+    mail_html = models.TextField(_("HTML body"), blank=True, editable=False)
 
     class MailStatus(models.TextChoices):
         # "" (no mail): not sent by the CRM (typed in by hand, or filed from the mailbox).
@@ -327,6 +332,8 @@ class Communication(models.Model):
             models.Index(fields=["-created_at", "-id"], name="comm_created"),
             models.Index(fields=["assignee", "status"], name="comm_assignee_status"),
             models.Index(fields=["author", "-created_at"], name="comm_author_created"),
+            # The loop guard: messages from one sender in the last two hours.
+            models.Index(fields=["mail_from", "created_at"], name="comm_mail_from", condition=~Q(mail_from="")),
             # The due pass: only the few mails waiting to go out, whatever the table holds.
             models.Index(
                 fields=["mail_next_attempt_at"],
@@ -617,3 +624,78 @@ class ReminderSettings(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.lead_minutes}"
+
+
+class Mailbox(models.Model):
+    """The IMAP mailbox fetched (settings.IMAP_URL, without its password): where the last pass
+    stopped and how it went. A changed UIDVALIDITY means the UIDs were renumbered: re-scan."""
+
+    key = models.CharField(_("mailbox"), max_length=255, unique=True)  # user@host:port/folder
+    uidvalidity = models.BigIntegerField(_("UIDVALIDITY"), null=True, blank=True)
+    last_uid = models.BigIntegerField(_("last UID seen"), default=0)
+    last_poll_at = models.DateTimeField(_("last poll"), null=True, blank=True)
+    last_success_at = models.DateTimeField(_("last successful poll"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    # Set by the worker whose due pass is fetching (compare-and-set): one pass at a time, and a
+    # worker that died mid-pass is taken over once this time has passed.
+    claimed_until = models.DateTimeField(_("fetching until"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("mailbox")
+        verbose_name_plural = _("mailboxes")
+
+    def __str__(self) -> str:
+        return self.key
+
+
+def held_mail_upload_to(instance: "HeldMail", filename: str) -> str:
+    return f"mail_held/{timezone.now():%Y/%m}/{filename}"
+
+
+class HeldMail(models.Model):
+    """A received message the loop guard held back (too many from one sender): an admin files
+    (releases) or discards it. The raw message is kept as a file, not in the database."""
+
+    raw = models.FileField(_("message"), upload_to=held_mail_upload_to, max_length=255)
+    message_id = models.CharField(_("Message-ID"), max_length=998, blank=True)
+    sender = models.CharField(_("sender"), max_length=254, blank=True, db_index=True)
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("held e-mail")
+        verbose_name_plural = _("held e-mails")
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["sender", "received_at"], name="heldmail_sender_received")]
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.subject}"
+
+
+class MailBounce(models.Model):
+    """A delivery failure report about an e-mail we sent: it marks that communication failed
+    (crm.services.communication_email_mark_failed). Kept so a bounce is counted once and one
+    about mail we cannot find is still visible to an admin."""
+
+    communication = models.ForeignKey(
+        Communication,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="bounces",
+        verbose_name=_("communication"),
+    )
+    message_id = models.CharField(_("Message-ID"), max_length=998, blank=True)
+    original_message_id = models.CharField(_("bounced Message-ID"), max_length=998, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("bounce")
+        verbose_name_plural = _("bounces")
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.original_message_id}: {self.reason[:60]}"

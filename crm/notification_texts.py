@@ -94,3 +94,16 @@ def follow_up_text(params: Mapping[str, Any]) -> str:
         **_common(params),
         "when": _moment(params),
     }
+
+
+def email_text(params: Mapping[str, Any]) -> str:
+    """An e-mail filed in a thread its reader owns or follows, or mail the loop guard held."""
+    if params.get("event") == "held":
+        return _("E-mail from %(sender)s is held: more than %(limit)s messages in two hours.") % {
+            "sender": str(params.get("sender", "")),
+            "limit": params.get("limit", ""),
+        }
+    return _("New e-mail in %(thread)s: “%(subject)s”") % {
+        "thread": str(params.get("thread") or params.get("number", "")),
+        "subject": str(params.get("subject", "")),
+    }

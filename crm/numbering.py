@@ -56,7 +56,9 @@ def number_allocate(*, prefix: str, moment: datetime, model: type[models.Model])
     """The next free number of ``prefix`` in the company year of ``moment`` for ``model``'s rows."""
     year = company_year(moment)
     key = f"{prefix}-{year}"
-    with transaction.atomic():
+    # Inside the creator's transaction no savepoint is needed (any error here rolls the whole
+    # creation back anyway): two statements fewer per number, which bulk filing of mail feels.
+    with transaction.atomic(savepoint=False):
         value = _increment(key)
         if value is None:
             try:

@@ -544,7 +544,12 @@ def list_sort_choices(kind: str) -> list[str]:
 
 def communication_list_queryset() -> QuerySet[Communication]:
     return Communication.objects.select_related("thread", "counterparty", "assignee", "author").defer(
-        "description", "thread__description", "counterparty__address", "counterparty__notes"
+        "description",
+        "mail_quoted",  # a filed e-mail's history and HTML: shown on its page, never in a list
+        "mail_html",
+        "thread__description",
+        "counterparty__address",
+        "counterparty__notes",
     )
 
 

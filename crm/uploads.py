@@ -115,6 +115,10 @@ class CheckedUpload:
     # The JPEG thumbnail of an image, made while checking it (its decode is the check).
     thumbnail: bytes | None = None
 
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
 
 def clean_file_name(name: str) -> str:
     """The user's file name without any path or control characters (shown, never used on disk)."""

@@ -35,6 +35,7 @@ from crm.services.mail import (
     communication_email_send,
     mail_send_due,
 )
+from crm.services.mail_in import held_mail_discard, held_mail_release, mail_file
 from crm.services.reminders import reminder_lead_set, reminder_snooze
 from crm.services.tasks import task_create, task_delete, task_status_set
 from crm.services.threads import (
@@ -68,9 +69,12 @@ __all__ = [
     "counterparty_merge",
     "counterparty_promote",
     "counterparty_update",
+    "held_mail_discard",
+    "held_mail_release",
     "item_assign",
     "item_edit",
     "mail_send_due",
+    "mail_file",
     "order_save",
     "product_save",
     "task_create",

@@ -155,6 +155,9 @@ def check_uploads(files: Iterable) -> list[CheckedUpload]:
         )
     checked, errors = [], []
     for uploaded in files:
+        if isinstance(uploaded, CheckedUpload):  # checked by the caller (a filed e-mail's files)
+            checked.append(uploaded)
+            continue
         try:
             checked.append(upload_check(uploaded))
         except ValidationError as error:
@@ -241,9 +244,14 @@ def item_write(
     moment: datetime | None = None,
     on_saved: Callable | None = None,
     remove_attachments: Iterable = (),
+    act_facts: dict | None = None,
+    stored_fields: dict | None = None,
 ):
     """Create an item of ``kind`` from ``values`` (``item`` None), or apply ``values`` (only the
-    fields to change) to ``item``. ``on_saved(item)`` runs in the transaction after the save."""
+    fields to change) to ``item``. ``on_saved(item)`` runs in the transaction after the save.
+    ``act_facts``: more facts for crm.effects' Act (an e-mail filed from the mailbox);
+    ``stored_fields``: values of non-editable fields a new item is created with (its e-mail's
+    Message-ID, sender and history), written as they are."""
     started = timezone.now()  # the live page is sent the thread's events from here on
     moment = moment or started
     created = item is None
@@ -273,6 +281,7 @@ def item_write(
                 created_at=moment,
                 **extra,
                 **values,
+                **(stored_fields or {}),
             )
         elif changed:
             for name, value in changed.items():
@@ -296,6 +305,7 @@ def item_write(
             changed=changed,
             old_assignee_id=before.get("assignee"),
             old_status=before.get("status"),
+            act_facts=act_facts,
         )
         if kind.in_thread and (created or changed or checked or removed):
             thread_live_push_on_commit(thread=item.thread, since=started, items=[(kind.name, item.pk)])
@@ -367,6 +377,7 @@ def effects_apply(
     changed: Collection[str] = (),
     old_assignee_id: int | None = None,
     old_status: str | None = None,
+    act_facts: dict | None = None,
 ) -> dict[int, effects.Reason]:
     """After a save, in its transaction: the description's mentions follow the text (synced when
     the item is new or its description changed), crm.effects decides who is told and why, and
@@ -374,7 +385,10 @@ def effects_apply(
 
     Too many mentions: a ValidationError on ``description``, and the change rolls back."""
     mentioned: set[int] = set()
-    if created or "description" in changed:
+    act_facts = act_facts or {}
+    # A filed e-mail's text was written outside: its "@name" is not a mention (crm.effects).
+    # (A new item without a description has no mentions to sync: no query.)
+    if ((created and item.description) or "description" in changed) and not act_facts.get("incoming_email"):
         diff = mention_sync(source=item, text=item.description, field="description")
         # Everyone the new mentions reach; leaving out the actor is crm.effects' rule.
         mentioned = mention_audience(diff=diff, actor_id=None)
@@ -391,8 +405,9 @@ def effects_apply(
         old_status=old_status,
         new_status=getattr(item, "status", None),
         author_id=item.author_id,
-        incoming_email=incoming_email,
         thread_closed=item.closed if isinstance(item, Thread) else None,
+        # The mailbox's facts (crm.mail_in: incoming_email, thread_owner_id) win over the guess.
+        **{"incoming_email": incoming_email, **act_facts},
     )
     return _tell(act=act, item=item, actor=actor)
 
@@ -451,6 +466,8 @@ def _notification_params(*, reason: effects.Reason, act: effects.Act, item, acto
         "number": item.number,
         "subject": item.subject,
         "event": effects.activity_event(act) if reason == effects.Reason.ACTIVITY else "",
+        # An e-mail (crm.notification_texts.email_text): the thread it came in.
+        **({"thread": item.thread.number} if reason == effects.Reason.EMAIL else {}),
     }
     if params["event"] == "status":
         params["status"] = act.new_status

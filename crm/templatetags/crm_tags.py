@@ -1,4 +1,5 @@
 from django import template
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from crm.models import Status
@@ -41,3 +42,11 @@ def filesize_mb(size: int) -> str:
     if size < 1024 * 1024:
         return f"{size / 1024:.0f} KB"
     return f"{size / 1048576:.1f} MB"
+
+
+@register.filter
+def mail_html(html: str) -> SafeString:
+    """A filed e-mail's HTML body, sanitised again as it is shown (whatever wrote the row)."""
+    from crm.inbound.parse import sanitise_html
+
+    return mark_safe(sanitise_html(html or ""))  # noqa: S308 - nh3 output: allowlisted tags, no attributes but links

@@ -18,6 +18,9 @@ from crm.models import (
     Communication,
     ContactPerson,
     Counterparty,
+    HeldMail,
+    MailBounce,
+    Mailbox,
     NumberSequence,
     Order,
     Product,
@@ -49,6 +52,7 @@ CRM_MODELS = [
     "task",
     "attachment",
     "numbersequence",
+    *("mailbox", "heldmail", "mailbounce"),
 ]
 
 
@@ -118,6 +122,11 @@ def make_rows(n: int, *, author) -> dict:
             task=task,
             attachment=attachment,
             numbersequence=NumberSequence.objects.create(key=f"X-{NumberSequence.objects.count()}", last_value=i),
+            mailbox=Mailbox.objects.create(key=f"crm{Mailbox.objects.count()}@mail.firm.bg:993/INBOX", last_error=XSS),
+            heldmail=HeldMail.objects.create(raw=f"mail_held/{i}.eml", sender=f"robot{i}@x.bg", subject=XSS),
+            mailbounce=MailBounce.objects.create(
+                communication=communication, original_message_id=f"<{i}@x>", reason=XSS
+            ),
         )
     return rows
 
@@ -167,7 +176,9 @@ def test_add_page_loads(admin_client, model):
     assert count <= 15
 
 
-@pytest.mark.parametrize("model", ["thread", "communication", "task", "attachment", "numbersequence"])
+@pytest.mark.parametrize(
+    "model", ["thread", "communication", "task", "attachment", "numbersequence", "mailbox", "heldmail", "mailbounce"]
+)
 def test_documents_cannot_be_added_or_changed_in_the_admin(admin_client, superuser, model):
     """Threads, communications and tasks are written in the app (with their numbers, rules, events)."""
     rows = make_rows(1, author=superuser)

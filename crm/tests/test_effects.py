@@ -43,12 +43,30 @@ def act(**facts) -> Act:
         ),
         # an act of nobody (a script): nobody is left out as the actor
         ({"new_assignee_id": ACTOR, "actor_id": None}, {ACTOR: Reason.ASSIGNMENT}),
+        # an e-mail filed from the mailbox: the thread's owner and followers, once, for EMAIL;
+        # its "@name" reaches nobody, the owner getting it is not a separate assignment
+        (
+            {
+                "incoming_email": True,
+                "created": True,
+                "thread_owner_id": ANA,
+                "new_assignee_id": ANA,
+                "follower_ids": frozenset({ANA, BOJAN}),
+                "mentioned_ids": frozenset({VESSELA}),
+            },
+            {ANA: Reason.EMAIL, BOJAN: Reason.EMAIL},
+        ),
+        ({"incoming_email": True, "created": True}, {}),  # a new thread: nobody owns it yet
+        ({"incoming_email": True, "created": True, "thread_owner_id": ACTOR}, {}),
+        # e-mail the loop guard held: the admins
+        ({"item_kind": "held_mail", "created": True, "admin_ids": frozenset({VESSELA})}, {VESSELA: Reason.EMAIL}),
     ],
 )
 def test_who_is_told_and_why(facts, expected):
     facts = dict(facts)
     actor_id = facts.pop("actor_id", ACTOR)
-    assert decide(Act(actor_id=actor_id, item_kind="task", **facts)) == expected
+    item_kind = facts.pop("item_kind", "task")
+    assert decide(Act(actor_id=actor_id, item_kind=item_kind, **facts)) == expected
 
 
 @pytest.mark.parametrize("item_kind", ["thread", "communication", "task"])
@@ -58,7 +76,10 @@ def test_the_rules_are_the_same_for_every_kind_of_item(item_kind):
 
 
 def test_a_reason_is_a_registered_notification_kind():
-    assert [reason.value for reason in Reason] == ["mention", "assignment", "activity"]
+    from notifications import kinds
+
+    assert [reason.value for reason in Reason] == ["mention", "assignment", "activity", "email"]
+    assert all(kinds.is_registered(reason.value) for reason in Reason)
 
 
 # --- followers (issue 14) ------------------------------------------------------------------------
