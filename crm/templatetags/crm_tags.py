@@ -41,3 +41,9 @@ def filesize_mb(size: int) -> str:
     if size < 1024 * 1024:
         return f"{size / 1024:.0f} KB"
     return f"{size / 1048576:.1f} MB"
+
+
+@register.filter
+def status_class(value: str) -> str:
+    """The colour class of a status code (the board's column heads)."""
+    return STATUS_CLASSES.get(value, "")
