@@ -109,7 +109,7 @@
         window.Sortable.create(list, {
           group: "board",
           draggable: ".board-card",
-          filter: ".dropdown, a, button",
+          filter: ".dropdown",
           preventOnFilter: false,
           animation: 150,
           // The card moves only when the server says so; the order inside a column is the sort's.

@@ -37,6 +37,7 @@
         : { start: "prev,next today", center: "title", end: "dayGridMonth,timeGridWeek,timeGridDay" },
       height: "auto",
       dayMaxEvents: 4,
+      eventDisplay: "block",
       navLinks: true,
       eventStartEditable: true,
       eventDurationEditable: false,
