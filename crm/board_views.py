@@ -166,8 +166,24 @@ def _moment(raw: str | None) -> datetime.datetime | None:
     return moment
 
 
+# The status colours of static/css/app.css (.status-*), as FullCalendar takes them: an event's
+# colour is an inline custom property it sets itself, which a stylesheet cannot override
+# (FullCalendar 7: "color" and "contrastColor").
+EVENT_COLOURS = {
+    Status.NEW: ("#6c757d", "#fff"),
+    Status.ASSIGNED: ("#0dcaf0", "#052c33"),
+    Status.IN_PROGRESS: ("#b45309", "#fff"),
+    Status.DONE: ("#198754", "#fff"),
+    "overdue": ("#dc3545", "#fff"),
+    "meeting": ("#0d6efd", "#fff"),
+}
+
+
 def _event_of_task(task: Task, user) -> dict:
+    colour, text = EVENT_COLOURS["overdue" if task.is_overdue else task.status]
     return {
+        "color": colour,
+        "contrastColor": text,
         "id": f"task-{task.pk}",
         "title": f"{task.number} {task.subject}",
         "start": timezone.localtime(task.deadline).isoformat(),
@@ -188,7 +204,10 @@ def _event_of_task(task: Task, user) -> dict:
 
 
 def _event_of_meeting(meeting, _user) -> dict:
+    colour, text = EVENT_COLOURS["meeting"]
     return {
+        "color": colour,
+        "contrastColor": text,
         "id": f"meeting-{meeting.pk}",
         "title": f"{meeting.number} {meeting.subject}",
         "start": timezone.localtime(meeting.occurred_at).isoformat(),

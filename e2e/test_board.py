@@ -204,7 +204,8 @@ def calendar_data(users):
     first = today.replace(day=1)
 
     def at(day: int, hour: int, minute: int = 0) -> datetime.datetime:
-        return datetime.datetime.combine(first + datetime.timedelta(days=day), datetime.time(hour, minute), tzinfo=SOFIA)
+        moment = datetime.time(hour, minute)
+        return datetime.datetime.combine(first + datetime.timedelta(days=day), moment, tzinfo=SOFIA)
 
     task = TaskFactory(
         number="T-2026-00101", thread=thread, subject="Изпрати договора", author=ivan, assignee=ivan,
