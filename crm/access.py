@@ -114,11 +114,6 @@ def _can_edit_task(user: User | AnonymousUser, task: Task) -> bool:
     return _is_employee(user) and (user.pk in (task.author_id, task.assignee_id) or user.has_perm("crm.change_task"))
 
 
-def can_edit_task(user: User | AnonymousUser, task: Task) -> bool:
-    """For views listing many tasks (the calendar's draggable events): the rule of task_for_user."""
-    return _can_edit_task(user, task)
-
-
 def task_for_user(user: User | AnonymousUser, pk: int) -> tuple[Task, bool]:
     task = _visible(
         user, Task.objects.select_related("thread", "counterparty", "assignee", "author", "source_communication"), pk

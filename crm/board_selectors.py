@@ -99,7 +99,7 @@ def calendar_events(*, start: datetime, end: datetime, assignee: User | None = N
     tasks = (
         Task.objects.filter(deadline__gte=start, deadline__lt=end)
         .select_related("assignee")
-        .only("pk", "number", "subject", "deadline", "status", "author_id", "assignee")
+        .only("pk", "number", "subject", "deadline", "status", "assignee")
         .order_by("deadline", "pk")
     )
     meetings = (

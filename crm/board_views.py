@@ -179,7 +179,7 @@ EVENT_COLOURS = {
 }
 
 
-def _event_of_task(task: Task, user) -> dict:
+def _event_of_task(task: Task) -> dict:
     colour, text = EVENT_COLOURS["overdue" if task.is_overdue else task.status]
     return {
         "color": colour,
@@ -188,7 +188,8 @@ def _event_of_task(task: Task, user) -> dict:
         "title": f"{task.number} {task.subject}",
         "start": timezone.localtime(task.deadline).isoformat(),
         "url": task.get_absolute_url(),
-        "editable": access.can_edit_task(user, task),
+        # Every task can be dragged; the server decides (task_for_edit) and a refusal reverts.
+        "editable": True,
         "classNames": [
             "cal-task",
             f"status-{task.status.replace('_', '-')}",
@@ -203,7 +204,7 @@ def _event_of_task(task: Task, user) -> dict:
     }
 
 
-def _event_of_meeting(meeting, _user) -> dict:
+def _event_of_meeting(meeting) -> dict:
     colour, text = EVENT_COLOURS["meeting"]
     return {
         "color": colour,
@@ -236,8 +237,8 @@ def calendar_events(request: HtmxHttpRequest) -> JsonResponse:
         if assignee is None:
             return _refused(_("No such employee."), 400)
     found = board_selectors.calendar_events(start=start, end=end, assignee=assignee)
-    events = [_event_of_task(t, request.user) for t in found.tasks]
-    events += [_event_of_meeting(m, request.user) for m in found.meetings]
+    events = [_event_of_task(t) for t in found.tasks]
+    events += [_event_of_meeting(m) for m in found.meetings]
     response = JsonResponse(events, safe=False)
     response["X-Calendar-Truncated"] = "1" if found.truncated else "0"
     return response

@@ -247,12 +247,15 @@ def test_calendar_shows_and_moves_a_deadline(page, login, calendar_data, screens
     local = timezone.localtime(task.deadline, SOFIA)
     assert local.date() == target and local.time() == datetime.time(14, 30)
 
-    # Someone else's task cannot be moved: it is not draggable, and the server refuses anyway.
+    # Someone else's task: the server refuses, the event goes back, the reason shows.
     theirs = calendar_data["theirs"]
     before = theirs.deadline
     _event(page, "T-2026-00102").drag_to(_day_cell(page, target))
+    expect(page.locator("#calendar-error")).to_contain_text("Само авторът, изпълнителят или ръководител")
     theirs.refresh_from_db()
     assert theirs.deadline == before
+    original = timezone.localtime(before, SOFIA).date()
+    expect(_day_cell(page, original).locator("a", has_text="T-2026-00102")).to_be_visible()
 
     # The assignee filter.
     page.locator("#calendar-assignee").select_option(str(calendar_data["maria"].pk))

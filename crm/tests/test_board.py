@@ -348,8 +348,7 @@ def test_events_of_the_range_tasks_and_meetings(client_ivan, user, other_user):
     assert f"task-{outside.pk}" not in events and f"meeting-{call.pk}" not in events
     assert events[f"task-{inside.pk}"]["start"] == "2026-11-10T15:30:00+02:00"
     assert events[f"task-{inside.pk}"]["url"] == f"/tasks/{inside.pk}/"
-    assert events[f"task-{inside.pk}"]["editable"] is True
-    assert events[f"task-{foreign.pk}"]["editable"] is False  # the same rule as the task page
+    assert events[f"meeting-{meeting.pk}"]["editable"] is False
     assert events[f"meeting-{meeting.pk}"]["url"] == f"/communications/{meeting.pk}/"
     # One assignee's.
     mine = client_ivan.get(
