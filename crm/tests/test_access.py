@@ -31,6 +31,7 @@ from crm.models import (
     ThreadEvent,
     ThreadOrder,
 )
+from crm.services.calendar_feeds import calendar_feed_regenerate
 from crm.tests.factories import (
     CommunicationFactory,
     ContactPersonFactory,
@@ -40,7 +41,6 @@ from crm.tests.factories import (
     TaskFactory,
     ThreadFactory,
 )
-from crm.services.calendar_feeds import calendar_feed_regenerate
 from notifications.models import Notification
 from savedfilters.models import SavedFilter
 
