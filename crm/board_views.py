@@ -25,7 +25,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -43,6 +42,7 @@ from crm.inputs import parse_id, validate_date_in_range
 from crm.list_views import BOARD, clean_query, filter_context, list_filterset
 from crm.models import Status, Task
 from crm.services.calendar_feeds import calendar_feed_regenerate
+from crm.templatetags.board_tags import CardTexts, board_card
 
 # --- the board -----------------------------------------------------------------------------------
 
@@ -68,18 +68,18 @@ def task_board(request: HtmxHttpRequest) -> HttpResponse:
             return HttpResponseBadRequest(_("Unknown status."))
         page = board_selectors.board_column_page(filters=filterset, status=column, after=request.GET.get("after"))
         context = {"page": page, "status": column, "more_url": _more_url(request, column, page)}
-        context |= {"statuses": Status.choices, "board_url": _board_url(request)}
+        context["card_texts"] = CardTexts(request, _board_url(request))
         return render(request, "crm/task_board.html#column-cards", context)
     columns = [
         (column, _more_url(request, column.status, column.page))
         for column in board_selectors.task_board(filters=filterset)
     ]
+    kinds = {column.count_kind for column, _more in columns}
     context = filter_context(request, BOARD, filterset) | {
         "columns": columns,
         "total": sum(column.count for column, _more in columns),
-        "count_kind": "exact",
-        "statuses": Status.choices,
-        "board_url": _board_url(request),
+        "count_kind": "estimate" if "estimate" in kinds else "more" if "more" in kinds else "exact",
+        "card_texts": CardTexts(request, _board_url(request)),
     }
     if request.htmx and not request.htmx.history_restore_request:
         response = render(request, "crm/task_board.html#board-htmx", context)
@@ -108,9 +108,8 @@ def _task_to_move(request: HtmxHttpRequest) -> Task | JsonResponse:
 
 
 def _card(request: HtmxHttpRequest, task: Task) -> str:
-    task = Task.objects.select_related("thread", "counterparty", "assignee", "author").get(pk=task.pk)
-    context = {"t": task, "statuses": Status.choices, "board_url": reverse("crm:task_board")}
-    return render_to_string("crm/_board_card.html", context, request=request)
+    task = Task.objects.select_related("counterparty", "assignee").get(pk=task.pk)
+    return board_card(task, CardTexts(request, reverse("crm:task_board")))
 
 
 @require_POST

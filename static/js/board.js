@@ -30,7 +30,8 @@
   }
 
   function changeCount(status, delta) {
-    document.querySelectorAll('[data-count-for="' + status + '"]').forEach(function (badge) {
+    // Only exact counts move; an estimate ("≈ 20 000") stays what the server said.
+    document.querySelectorAll('[data-count-for="' + status + '"][data-exact]').forEach(function (badge) {
       var n = parseInt(badge.textContent, 10) || 0;
       badge.textContent = String(Math.max(0, n + delta));
     });
@@ -135,7 +136,9 @@
     if (!form || !board()) return;
     event.preventDefault();
     var card = form.closest(".board-card");
-    var status = form.querySelector('input[name="status"]').value;
+    var button = event.submitter;
+    if (!button || !button.value) return;
+    var status = button.value;
     var from = card.parentNode;
     var nextSibling = card.nextElementSibling;
     move(card, status, function () {
