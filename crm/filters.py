@@ -318,9 +318,23 @@ class TaskFilter(DepartmentFilterMixin, ListFilterSet):
     overdue = df.ChoiceFilter(
         label=_("Overdue"), choices=[("1", _("Overdue only"))], method="filter_overdue", widget=forms.HiddenInput
     )
+    # "My team's tasks": tasks assigned to a member of the department (the board's main filter).
+    department = df.ModelChoiceFilter(
+        label=_("Department"),
+        queryset=Department.objects.only("pk", "name"),
+        method="filter_department",
+        empty_label=_("Any"),
+        widget=forms.Select(attrs=SELECT),
+    )
 
     class Meta(ListFilterSet.Meta):
         model = Task
+
+    def filter_department(self, qs: QuerySet, name: str, value: Department) -> QuerySet:
+        # A semi-join on the members table: no row fan-out, and the (assignee, status, deadline)
+        # index takes the member ids.
+        members = Department.members.through.objects.filter(department=value).values("user_id")
+        return qs.filter(assignee_id__in=members)
 
     def filter_overdue(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         # status IN (open) rather than != done: the (assignee, status, deadline) index serves it.
@@ -415,3 +429,12 @@ class CounterpartyFilter(ListFilterSet):
         # roles is a JSON list such as ["client","supplier"]: the quoted value, on every database
         # (SQLite has no JSON containment lookup). Role codes are ASCII, so case folding is moot.
         return qs.filter(roles__icontains=f'"{value}"')
+
+
+class TaskBoardFilter(TaskFilter):
+    """The task board's filters: the task list's, with the earliest deadline first by default
+    (what is due first leads each column; a ``sort=`` of the list still applies)."""
+
+    @property
+    def sort_value(self) -> str:
+        return self.cleaned("sort", "deadline")

@@ -22,6 +22,7 @@
 """
 
 import csv
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -44,7 +45,14 @@ import paging
 from config.http import HtmxHttpRequest
 from config.views import release_db_connections
 from crm import selectors
-from crm.filters import CommunicationFilter, CounterpartyFilter, ListFilterSet, TaskFilter, ThreadFilter
+from crm.filters import (
+    CommunicationFilter,
+    CounterpartyFilter,
+    ListFilterSet,
+    TaskBoardFilter,
+    TaskFilter,
+    ThreadFilter,
+)
 from crm.models import Communication, Counterparty, CounterpartyRole, Task, Thread
 from savedfilters import selectors as saved_filter_selectors
 from savedfilters import services as saved_filter_services
@@ -128,6 +136,7 @@ TASKS = ListSpec(
         ("deadline_after", "deadline_before"),
         ("status",),
         ("assignee",),
+        ("department",),
         ("author",),
     ),
     state_fields=("mine", "overdue", "department", "sort"),
@@ -180,6 +189,17 @@ COUNTERPARTIES = ListSpec(
 
 SPECS = {spec.kind: spec for spec in (COMMUNICATIONS, TASKS, THREADS, COUNTERPARTIES)}
 
+# The task board (crm/board_views.py): the task list's filters, sidebar and saved filters, in
+# columns by status (so no status filter of its own).
+BOARD = dataclasses.replace(
+    TASKS,
+    filterset=TaskBoardFilter,
+    template="crm/task_board.html",
+    url_name="crm:task_board",
+    title=gettext_lazy("Task board"),
+    layout=tuple(row for row in TASKS.layout if row != ("status",)),
+)
+
 
 # --- query strings -------------------------------------------------------------------------------
 
@@ -227,12 +247,12 @@ def counterparty_list(request: HtmxHttpRequest) -> HttpResponse:
     return _list(request, COUNTERPARTIES)
 
 
-def _filterset(request: HtmxHttpRequest, spec: ListSpec) -> ListFilterSet:
+def list_filterset(request: HtmxHttpRequest, spec: ListSpec) -> ListFilterSet:
     return spec.filterset(request.GET, queryset=spec.queryset(), request=request)
 
 
 def _list(request: HtmxHttpRequest, spec: ListSpec) -> HttpResponse:
-    filterset = _filterset(request, spec)
+    filterset = list_filterset(request, spec)
     result = spec.select(filters=filterset, after=request.GET.get("after"), before=request.GET.get("before"))
     page, total = result.page, result.total
     if result.count_kind == "estimate":  # two digits are enough
@@ -249,6 +269,18 @@ def _list(request: HtmxHttpRequest, spec: ListSpec) -> HttpResponse:
 
 
 def _context(request: HtmxHttpRequest, spec, filterset, page, total, count_kind, sort, descending) -> dict:
+    return filter_context(request, spec, filterset) | {
+        "page": page,
+        "total": total,
+        "count_kind": count_kind,
+        "sort_links": _sort_links(request, spec, sort, descending),
+        "pager": _pager_links(request, page),
+    }
+
+
+def filter_context(request: HtmxHttpRequest, spec: ListSpec, filterset: ListFilterSet) -> dict:
+    """What the sidebar (filters, quick buttons, saved filters) and the export link need: shared
+    by the lists and the task board."""
     form = filterset.form
     form.is_valid()
     path = request.path
@@ -265,15 +297,10 @@ def _context(request: HtmxHttpRequest, spec, filterset, page, total, count_kind,
         "form": form,
         "layout": [[form[name] for name in row] for row in spec.layout],
         "state": state,
-        "page": page,
-        "total": total,
-        "count_kind": count_kind,
         "query": query,
         "list_url": path,
         "export_url": _url(reverse(spec.export_url_name), query),
-        "sort_links": _sort_links(request, spec, sort, descending),
         "quick_links": _quick_links(request, spec, state),
-        "pager": _pager_links(request, page),
         "active_count": len(active),
         "has_errors": bool(form.errors),
         "error_fields": [
@@ -594,7 +621,7 @@ def _async_chunks(chunks: Iterator[bytes]):
 
 
 def _export(request: HtmxHttpRequest, spec: ListSpec) -> StreamingHttpResponse:
-    filterset = _filterset(request, spec)
+    filterset = list_filterset(request, spec)
     chunks = _csv_chunks(spec, filterset)
     # Under ASGI a synchronous iterator would be read whole into memory before sending.
     content = _async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
@@ -625,7 +652,7 @@ def counterparty_export(request: HtmxHttpRequest) -> StreamingHttpResponse:
 
 
 def _list_paths() -> dict[str, ListSpec]:
-    return {reverse(spec.url_name): spec for spec in SPECS.values()}
+    return {reverse(spec.url_name): spec for spec in (*SPECS.values(), BOARD)}
 
 
 @require_POST

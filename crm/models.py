@@ -699,3 +699,23 @@ class MailBounce(models.Model):
 
     def __str__(self) -> str:
         return f"{self.original_message_id}: {self.reason[:60]}"
+
+
+class CalendarFeed(models.Model):
+    """A user's secret iCalendar feed (``/calendar/<token>.ics``). The token is an HMAC of the
+    user and this random ``nonce`` under the SECRET_KEY (crm/board_selectors.py): the page can
+    show the address again at any time, the table alone (a backup, the admin) gives none away,
+    and regenerating (a new nonce) makes the old address stop working."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed", verbose_name=_("user")
+    )
+    nonce = models.CharField(_("nonce"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return str(self.user)

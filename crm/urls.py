@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm import list_views, report_views, views
+from crm import board_views, list_views, report_views, views
 
 app_name = "crm"
 
@@ -24,6 +24,13 @@ urlpatterns = [
     path("communications/<int:pk>/to-task/", views.communication_to_task, name="communication_to_task"),
     path("tasks/", list_views.task_list, name="task_list"),
     path("tasks/export.csv", list_views.task_export, name="task_export"),
+    path("tasks/board/", board_views.task_board, name="task_board"),
+    path("tasks/board/move/", board_views.task_board_move, name="task_board_move"),
+    path("calendar/", board_views.calendar, name="calendar"),
+    path("calendar/events/", board_views.calendar_events, name="calendar_events"),
+    path("calendar/move/", board_views.calendar_move, name="calendar_move"),
+    path("calendar/feed/new/", board_views.calendar_feed_new, name="calendar_feed_new"),
+    path("calendar/<str:token>.ics", board_views.calendar_feed, name="calendar_feed"),
     path("saved-filters/", list_views.saved_filter_create, name="saved_filter_create"),
     path("saved-filters/<int:pk>/delete/", list_views.saved_filter_delete, name="saved_filter_delete"),
     path("tasks/new/", views.task_create, name="task_create"),

@@ -68,6 +68,8 @@ def pages_of(world):
         "task-new": "/tasks/new/",
         "task-detail": task.get_absolute_url(),
         "task-edit": f"{task.get_absolute_url()}edit/",
+        "task-board": "/tasks/board/",
+        "calendar": "/calendar/",
         "counterparty": world["counterparty"].get_absolute_url(),
         "notifications": "/notifications/",
         "profile": f"/accounts/employees/{thread.author_id}/",

@@ -50,3 +50,8 @@ def mail_html(html: str) -> SafeString:
     from crm.inbound.parse import sanitise_html
 
     return mark_safe(sanitise_html(html or ""))  # noqa: S308 - nh3 output: allowlisted tags, no attributes but links
+
+
+def status_class(value: str) -> str:
+    """The colour class of a status code (the board's column heads)."""
+    return STATUS_CLASSES.get(value, "")

@@ -20,6 +20,7 @@ from PIL import Image
 
 from accounts.tests.factories import DepartmentFactory, UserFactory
 from crm import urls as crm_urls
+from crm.board_selectors import calendar_feed_token
 from crm.models import (
     Attachment,
     Communication,
@@ -30,6 +31,7 @@ from crm.models import (
     ThreadEvent,
     ThreadOrder,
 )
+from crm.services.calendar_feeds import calendar_feed_regenerate
 from crm.tests.factories import (
     CommunicationFactory,
     ContactPersonFactory,
@@ -310,6 +312,32 @@ CASES = [
         editors(302),
         lambda w: {"status_only": "1", "status": "done"},
     ),
+    # The board and the calendar show what the lists show; moves are the task's editors' (JSON).
+    Case("task-board", "GET", lambda w: "/tasks/board/", everyone(200)),
+    Case(
+        "task-board-move",
+        "POST",
+        lambda w: "/tasks/board/move/",
+        editors(200),
+        lambda w: {"task": str(w.task.pk), "status": "in_progress"},
+    ),
+    Case("calendar", "GET", lambda w: "/calendar/", everyone(200)),
+    Case("calendar-events", "GET", lambda w: "/calendar/events/?start=2026-11-01&end=2026-12-01", everyone(200)),
+    Case(
+        "calendar-move",
+        "POST",
+        lambda w: "/calendar/move/",
+        editors(200),
+        lambda w: {"task": str(w.task.pk), "date": "2026-12-24"},
+    ),
+    Case("calendar-feed-new", "POST", lambda w: "/calendar/feed/new/", everyone(302)),
+    # The secret address is the credential: calendar apps send no session.
+    Case(
+        "calendar-feed",
+        "GET",
+        lambda w: f"/calendar/{calendar_feed_token(feed=calendar_feed_regenerate(user=w.users['author']))}.ics",
+        dict.fromkeys(ROLES, 200),
+    ),
     Case("counterparty-detail", "GET", lambda w: f"/counterparties/{w.counterparty.pk}/", everyone(200)),
     Case("counterparty-list", "GET", lambda w: "/counterparties/?q=" + quote("алфа"), everyone(200)),
     Case("counterparty-export", "GET", lambda w: "/counterparties/export.csv", everyone(200)),
@@ -380,7 +408,9 @@ def test_access(client, world, case, role):
         assert response.status_code == expected, form_errors(response)
     if expected == 302:
         assert not response["Location"].startswith("/accounts/login/")
-    if expected == 403:
+    if expected == 403 and response["Content-Type"] == "application/json":
+        assert response.json()["ok"] is False  # a refused move (board, calendar): the reason, as JSON
+    elif expected == 403:
         assert "errors/403.html" in [t.name for t in response.templates]
     if expected in (LOGIN, 403, 405):
         assert state() == before

@@ -389,6 +389,57 @@ class Command(BaseCommand):
             channels={"reminder": Channel.EMAIL, "overdue": Channel.EMAIL, "follow_up": Channel.EMAIL},
             digest_time=datetime.time(8, 0),
         )
+        self.seed_board_and_calendar(users, counterparties, thread)
+
+    def seed_board_and_calendar(self, users, counterparties, thread) -> None:
+        """Enough tasks in every status, with deadlines over this and the next weeks, and a few
+        meetings ahead, for the task board and the calendar to show what they are for."""
+        now = timezone.now()
+        alfa, metal = counterparties["Алфа Трейд ООД"], counterparties["Метал Комерс АД"]
+        specs = [
+            # subject, counterparty, author, assignee, deadline in days (hour), status
+            ("Обаждане за обратна връзка по офертата", alfa, "maria", "ivan", (1, 10), Status.ASSIGNED),
+            ("Подготовка на мостри от профил 40×40", metal, "petar", "georgi", (2, 15), Status.IN_PROGRESS),
+            ("Проверка на качеството на партида СК-200", None, "elena", "elena", (4, 11), Status.ASSIGNED),
+            ("Актуализиране на ценовата листа", None, "stoyan", None, (8, 12), Status.NEW),
+            (
+                "Рекламация за повредени кашони",
+                counterparties["Пакет Плюс ООД"],
+                "petar",
+                "petar",
+                (-3, 9),
+                Status.IN_PROGRESS,
+            ),
+            ("Изпращане на каталог на Бета Логистик", None, "maria", "maria", (-6, 16), Status.DONE),
+            ("Инвентаризация на склада", None, "stoyan", None, (12, 9), Status.NEW),
+        ]
+        for subject, counterparty, author, assignee, (days, hour), status in specs:
+            day = timezone.localtime(now + datetime.timedelta(days=days))
+            task = services.task_create(
+                author=users[author],
+                thread=thread if counterparty is alfa else None,
+                subject=subject,
+                counterparty=counterparty,
+                assignee=users[assignee] if assignee else None,
+                deadline=day.replace(hour=hour, minute=0, second=0, microsecond=0),
+            )
+            if status != task.status:
+                services.task_status_set(task=task, actor=users[assignee or author], status=status)
+        for subject, counterparty, author, days, hour in (
+            ("Среща в Метал Комерс за годишния договор", metal, "petar", 3, 10),
+            ("Представяне на СК-200 при Алфа Трейд", alfa, "ivan", 9, 14),
+        ):
+            day = timezone.localtime(now + datetime.timedelta(days=days))
+            services.communication_create(
+                author=users[author],
+                thread=thread if counterparty is alfa else None,
+                direction=Communication.Direction.OUT,
+                channel=Communication.Channel.MEETING,
+                subject=subject,
+                counterparty=counterparty,
+                assignee=users[author],
+                occurred_at=day.replace(hour=hour, minute=0, second=0, microsecond=0),
+            )
 
 
 def _token(trigger: str, label: str, kind: str, pk: int) -> str:
