@@ -163,11 +163,6 @@ def _thread_owner(thread: Thread | None):
     return owner if owner is not None and owner.is_active else None
 
 
-def _thread_follower_ids(thread: Thread | None) -> frozenset[int]:
-    """The thread's followers; none until thread followers exist (the followers issue)."""
-    return frozenset()
-
-
 # --- the sender --------------------------------------------------------------------------------------
 
 
@@ -368,11 +363,8 @@ def _file(*, parsed: ParsedMail, received_at: datetime, author) -> Filing:
             "mail_quoted": parsed.quoted[:QUOTED_MAX_CHARS],
             "mail_html": parsed.html[:HTML_MAX_CHARS],
         },
-        act_facts={
-            "incoming_email": True,
-            "thread_owner_id": owner.pk if owner else None,
-            "follower_ids": _thread_follower_ids(thread),
-        },
+        # The pipeline adds the thread's followers (crm.effects.tells_followers).
+        act_facts={"incoming_email": True, "thread_owner_id": owner.pk if owner else None},
     )
     return Filing(Outcome.FILED, communication, subject)
 
