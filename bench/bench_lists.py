@@ -400,13 +400,13 @@ def seed() -> list[list]:
             thread_subject[i] = _subject(rng, created.year)
             thread_lines.append(
                 f"{i}\t{key}-{per_year[key]:05d}\t{thread_subject[i]}\t\t{thread_cp[i] or chr(92) + 'N'}\t"
-                f"{thread_name[i]}\t{rng.choice(user_ids)}\t{_ts(created)}\t{_ts(created)}\n"
+                f"{thread_name[i]}\t{rng.choice(user_ids)}\t{_ts(created)}\t{_ts(created)}\tf\n"
             )
         _copy(
             cursor,
             "crm_thread",
             "id, number, subject, description, counterparty_id, counterparty_name, author_id, created_at, "
-            "last_activity_at",
+            "last_activity_at, closed",
             thread_lines,
         )
         del thread_lines
@@ -449,14 +449,14 @@ def seed() -> list[list]:
                 occurred = created - timedelta(minutes=rng.randrange(0, 180))
                 yield (
                     f"{i}\t{key}-{counters[key]:05d}\t{direction}\t{channels[i - 1]}\t{subject}\t\t{name}\t\t"
-                    f"{status}\t{_ts(created)}\t{_ts(occurred)}\t{assignee}\t{authors[i - 1]}\t\\N\t{cp}\t{thread}\n"
+                    f"{status}\t{_ts(created)}\t{_ts(occurred)}\t{assignee}\t{authors[i - 1]}\t\\N\t{cp}\t{thread}\t\n"
                 )
 
         _copy(
             cursor,
             "crm_communication",
             "id, number, direction, channel, subject, description, counterparty_name, contact_name, status, "
-            "created_at, occurred_at, assignee_id, author_id, contact_id, counterparty_id, thread_id",
+            "created_at, occurred_at, assignee_id, author_id, contact_id, counterparty_id, thread_id, message_id",
             communications(),
         )
         timings.append(["communications", N_COMMUNICATIONS, round(time.perf_counter() - t0, 1)])

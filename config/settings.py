@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "accounts",
     "mentions",
     "notifications",
+    "search",
     "crm",
     "savedfilters",
 ]

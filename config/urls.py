@@ -20,6 +20,7 @@ urlpatterns = [
     path("csp-report/", views.csp_report, name="csp_report"),
     path("mentions/", include("mentions.urls")),
     path("notifications/", include("notifications.urls")),
+    path("search/", include("search.urls")),
     path("", include("crm.urls")),
 ]
 

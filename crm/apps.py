@@ -14,6 +14,13 @@ class CrmConfig(AppConfig):
         db.connect_signals()
         _register_mentionables()
         _register_notification_kinds()
+        _register_searchables()
+
+
+def _register_searchables() -> None:
+    from crm import searchables
+
+    searchables.register()
 
 
 def _register_notification_kinds() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-GENERIC_APPS = ["mentions", "notifications"]
+GENERIC_APPS = ["mentions", "notifications", "search"]
 
 
 def modules(app: str, *, tests: bool) -> dict[str, Path]:

@@ -17,9 +17,11 @@ from crm.services.communications import (
 )
 from crm.services.counterparties import (
     contact_person_create,
+    contact_person_delete,
     contact_person_save,
     contact_promote,
     counterparty_create,
+    counterparty_delete,
     counterparty_promote,
     counterparty_update,
 )
@@ -35,9 +37,11 @@ __all__ = [
     "communication_create",
     "communication_delete",
     "contact_person_create",
+    "contact_person_delete",
     "contact_person_save",
     "contact_promote",
     "counterparty_create",
+    "counterparty_delete",
     "counterparty_promote",
     "counterparty_update",
     "item_assign",

@@ -29,6 +29,7 @@ from crm.uploads import CheckedUpload, StoredFiles, stored_files, upload_check
 from mentions.selectors import mention_audience
 from mentions.services import mention_sync
 from notifications.services import notification_send
+from search.services import index_update
 
 # --- shared rules ------------------------------------------------------------------------------
 
@@ -287,6 +288,8 @@ def item_write(
             changed=changed,
             old_assignee_id=before.get("assignee"),
         )
+        if created or changed:
+            index_update(item)  # the search index follows the write path (search.services)
     return item
 
 

@@ -16,6 +16,7 @@ from crm.services._pipeline import ItemKind, check_moment, clean_common, contact
 from crm.services.attachments import delete_files_on_commit
 from crm.services.tasks import task_create
 from crm.services.threads import THREAD
+from search.services import index_remove
 
 
 def _clean(values: dict, *, item: Communication | None, moment: datetime) -> dict:
@@ -158,4 +159,5 @@ def communication_copy_to_task(
 def communication_delete(*, communication: Communication) -> None:
     """Its number stays used: sequences never go back."""
     delete_files_on_commit(list(communication.attachments.all()))
+    index_remove(communication)
     communication.delete()

@@ -14,6 +14,7 @@ from crm.db import UnicodeLower, name_lock
 from crm.identifiers import company_id_clean, vat_number_clean
 from crm.models import Communication, ContactPerson, Counterparty, CounterpartyRole, Task, Thread, ThreadEvent
 from crm.services._pipeline import check_texts, require_text
+from search.services import index_remove, index_update, index_update_many
 
 
 def counterparty_create(
@@ -40,6 +41,7 @@ def counterparty_create(
     )
     counterparty.full_clean()
     counterparty.save()
+    index_update(counterparty)
     return counterparty
 
 
@@ -53,7 +55,16 @@ def counterparty_update(*, counterparty: Counterparty, **fields) -> Counterparty
         setattr(counterparty, key, value)
     counterparty.full_clean()
     counterparty.save()
+    # Its threads, communications and tasks keep the name they were indexed with until the next
+    # save of each or `manage.py search_rebuild` (a rename would otherwise rewrite thousands).
+    index_update(counterparty)
     return counterparty
+
+
+@transaction.atomic
+def counterparty_delete(*, counterparty: Counterparty) -> None:
+    index_remove(counterparty)
+    counterparty.delete()
 
 
 def _clean_identifiers(fields: dict, *, stored: Counterparty | None = None) -> dict:
@@ -99,6 +110,7 @@ def contact_person_create(
     )
     contact.full_clean()
     contact.save()
+    index_update(counterparty)  # contact people are found through their counterparty
     return contact
 
 
@@ -138,6 +150,10 @@ def counterparty_promote(*, name: str, actor, roles: Iterable[str] = (), **field
     for model, ids in ((Thread, thread_ids), (Communication, communication_ids), (Task, task_ids)):
         model.objects.filter(pk__in=ids).update(counterparty=counterparty, counterparty_name="")
     _contacts_promote(counterparty=counterparty, communication_ids=communication_ids, actor=actor)
+    # A bulk update bypasses the pipeline: the rows it linked are indexed again here.
+    index_update_many(Thread.objects.filter(pk__in=thread_ids).select_related("counterparty"))
+    index_update_many(Communication.objects.filter(pk__in=communication_ids).select_related("counterparty", "contact"))
+    index_update_many(Task.objects.filter(pk__in=task_ids).select_related("counterparty"))
     ThreadEvent.objects.bulk_create(
         ThreadEvent(
             thread_id=thread_id,
@@ -190,4 +206,11 @@ def contact_person_save(*, contact: ContactPerson) -> ContactPerson:
     contact.name = require_text(contact.name, "name", _("Enter a name."))
     contact.full_clean()
     contact.save()
+    index_update(contact.counterparty)
     return contact
+
+
+def contact_person_delete(*, contact: ContactPerson) -> None:
+    counterparty = contact.counterparty
+    contact.delete()
+    index_update(counterparty)

@@ -12,6 +12,7 @@ from crm.models import Attachment, Communication, Counterparty, Task, Thread, Th
 from crm.services._pipeline import ItemKind, check_moment, clean_common, item_write, record_event, status_for
 from crm.services.attachments import attachments_share, delete_files_on_commit
 from crm.services.threads import THREAD
+from search.services import index_remove
 
 
 def _clean(values: dict, *, item: Task | None, moment: datetime) -> dict:
@@ -82,4 +83,5 @@ def task_status_set(*, task: Task, actor, status: str) -> Task:
 @transaction.atomic
 def task_delete(*, task: Task) -> None:
     delete_files_on_commit(list(task.attachments.all()))
+    index_remove(task)
     task.delete()
