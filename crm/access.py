@@ -145,7 +145,7 @@ def visible_ids(user: User | AnonymousUser, model: type[Model], ids) -> set[int]
     (search results): one query; ids of deleted rows drop out."""
     if not _is_employee(user) or not ids:
         return set()
-    return set(model._default_manager.filter(pk__in=list(ids)).values_list("pk", flat=True))
+    return set(model._default_manager.filter(pk__in=list(ids)).order_by().values_list("pk", flat=True))
 
 
 def attachment_for_user(user: User | AnonymousUser, pk: int) -> Attachment:

@@ -37,12 +37,24 @@ def plain_text(text: str) -> str:
     return "".join(parts)
 
 
+def references(text: str) -> tuple[str, ...]:
+    """The labels of the things (#) a description mentions: their numbers and codes are searched."""
+    if not text or "#[" not in text:
+        return ()
+    return tuple(
+        segment.label
+        for segment in scan(text, is_known=mention_registry.is_known)
+        if isinstance(segment, Token) and segment.trigger == "#"
+    )
+
+
 def _thread(thread: Thread) -> Document:
     return Document(
         title=thread.subject,
         number=thread.number,
         names=(thread.counterparty_label,),
         body=plain_text(thread.description),
+        references=references(thread.description),
         counterparty=thread.counterparty_label,
         status="closed" if thread.closed else "",
         date=thread.created_at,
@@ -55,6 +67,7 @@ def _communication(communication: Communication) -> Document:
         number=communication.number,
         names=(communication.counterparty_label, communication.contact_label),
         body=plain_text(communication.description),
+        references=references(communication.description),
         counterparty=communication.counterparty_label,
         status=communication.status,
         date=communication.occurred_at,
@@ -67,6 +80,7 @@ def _task(task: Task) -> Document:
         number=task.number,
         names=(task.counterparty_label,),
         body=plain_text(task.description),
+        references=references(task.description),
         counterparty=task.counterparty_label,
         status=task.status,
         date=task.created_at,
@@ -98,6 +112,7 @@ def _order(order: Order) -> Document:
         number=order.number,
         names=(name,),
         body=plain_text(order.description),
+        references=references(order.description),
         counterparty=name,
         status=order.status,
         date=moment,

@@ -106,23 +106,25 @@ class Backend:
         expansions = self.expansions(terms)
         tiers = [0, 1, 2] if expansions else [0, 1]
         selects, params = [], []
+        moment = connection.ops.adapt_datetimefield_value  # SQLite compares its own text form
         for kind in kinds:
             for tier in tiers:
                 if after is not None and tier < after.tier:
                     continue
                 condition, p = self._tier(terms, tier, expansions)
-                sql = f"SELECT {COLUMNS}, {tier} AS tier FROM search_searchdocument WHERE kind = %s AND {condition}"
+                # Only our own SQL is formatted in; every value the user gave is a parameter.
+                sql = f"SELECT {COLUMNS}, {tier} AS tier FROM search_searchdocument WHERE kind = %s AND {condition}"  # noqa: S608
                 p = [kind, *p]
                 if date_from is not None:
                     sql += " AND date >= %s"
-                    p.append(date_from)
+                    p.append(moment(date_from))
                 if date_to is not None:
                     sql += " AND date < %s"
-                    p.append(date_to)
+                    p.append(moment(date_to))
                 if after is not None and tier == after.tier:
                     sql += " AND (sort_date < %s OR (sort_date = %s AND id < %s))"
-                    p += [after.sort_date, after.sort_date, after.id]
-                selects.append(f"SELECT * FROM ({sql} ORDER BY sort_date DESC, id DESC LIMIT {int(limit) + 1}) AS t")
+                    p += [moment(after.sort_date), moment(after.sort_date), after.id]
+                selects.append(f"SELECT * FROM ({sql} ORDER BY sort_date DESC, id DESC LIMIT {int(limit) + 1}) AS t")  # noqa: S608
                 params += p
         found: dict[str, list[Hit]] = {kind: [] for kind in kinds}
         if not selects:
@@ -145,7 +147,7 @@ class Backend:
                     position=Position(tier=tier, sort_date=_aware(sort_date), id=_id),
                 )
             )
-        for kind, hits in found.items():
+        for hits in found.values():
             hits.sort(key=lambda h: (h.tier, -h.position.sort_date.timestamp(), -h.position.id))
             del hits[limit + 1 :]
         return found, expansions

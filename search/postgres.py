@@ -34,7 +34,8 @@ VECTOR_SQL = (
 
 OBJECTS_SQL = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    f"ALTER TABLE search_searchdocument ADD COLUMN IF NOT EXISTS vector tsvector GENERATED ALWAYS AS ({VECTOR_SQL}) STORED",
+    "ALTER TABLE search_searchdocument ADD COLUMN IF NOT EXISTS vector tsvector "
+    f"GENERATED ALWAYS AS ({VECTOR_SQL}) STORED",
     "CREATE INDEX IF NOT EXISTS search_document_vector ON search_searchdocument USING gin (vector)",
     "CREATE INDEX IF NOT EXISTS search_document_identifiers_trgm ON search_searchdocument "
     "USING gin (identifiers gin_trgm_ops)",

@@ -27,7 +27,7 @@ def _row(key: str, pk: int, document: Document) -> SearchDocument:
         object_id=pk,
         number=(document.number or "")[:64],
         title=document.title or "",
-        names="\n".join(n for n in document.names if n),
+        names="\n".join([*(n for n in document.names if n), identifier_tokens(document.references)]).strip(),
         body=document.body or "",
         identifiers=identifier_tokens((document.number, *document.identifiers)),
         counterparty=(document.counterparty or "")[:255],

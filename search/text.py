@@ -165,7 +165,8 @@ def highlight_patterns(terms: Iterable[Term], extra_words: Iterable[str] = ()) -
             root = root[: max(STEM_MIN_LENGTH, len(root) - 1)] if len(root) > STEM_MIN_LENGTH + 1 else root
             parts.append(r"(?<!\w)" + re.escape(root) + r"\w*")
         if term.fragment:
-            parts.append(re.escape(term.fragment))
+            # "in202600012" highlights "IN-2026-00012": separators may stand between its characters.
+            parts.append(r"[\W_]?".join(re.escape(ch) for ch in term.fragment))
         elif term.word and term.word.isdigit():
             parts.append(re.escape(term.word))
     for word in extra_words:

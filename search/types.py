@@ -15,7 +15,8 @@ class Document:
 
     ``title``: its subject or name (weight A); ``names``: counterparty, contact people, e-mail
     addresses (weight B); ``body``: description, notes, address (weight C); ``identifiers``:
-    numbers, codes, ЕИК/VAT, e-mails, phones — matched whole and in parts (``text.identifier_tokens``).
+    numbers, codes, ЕИК/VAT, e-mails, phones — matched whole and in parts (``text.identifier_tokens``);
+    ``references``: the same of objects the text mentions.
     ``number``, ``counterparty``, ``status`` and ``date`` are what a result line shows."""
 
     title: str
@@ -23,6 +24,9 @@ class Document:
     names: tuple[str, ...] = ()
     body: str = ""
     identifiers: tuple[str, ...] = ()
+    # Numbers of other objects the text mentions ("#SO-2026-00012"): matched as identifiers are,
+    # ranked as names (the object is about it, it is not it).
+    references: tuple[str, ...] = ()
     counterparty: str = ""
     status: str = ""
     date: datetime | None = None
