@@ -37,7 +37,11 @@ def corpus(db, user):
         name="Алфа Трейд ООД", company_id=EIK, vat_number=f"BG{EIK}", email="office@alfa-trade.bg", phone="02 981 2345"
     )
     services.contact_person_create(
-        counterparty=alfa, name="Петя Стоянова", position="Счетоводител", email="petya@alfa-trade.bg", phone="0888 123 456"
+        counterparty=alfa,
+        name="Петя Стоянова",
+        position="Счетоводител",
+        email="petya@alfa-trade.bg",
+        phone="0888 123 456",
     )
     beta = services.counterparty_create(name="Бета ЕООД")
     order = services.order_save(
@@ -296,7 +300,7 @@ def test_page_and_dropdown_render_grouped_results(corpus, client_ivan):
     assert 'data-group="counterparty"' in html and 'data-group="communication"' in html
     assert "<mark>Алфа</mark>" in html
     response = client_ivan.get(reverse("search:suggest"), {"q": "фактурите"})
-    assert 'data-search-option' in response.content.decode()
+    assert "data-search-option" in response.content.decode()
     assert corpus["invoice"].get_absolute_url() in response.content.decode()
 
 
