@@ -43,27 +43,31 @@ OBJECTS_SQL = [
 ]
 
 
-def _dictionary_exists(cursor) -> bool:
-    cursor.execute("SELECT 1 FROM pg_ts_dict WHERE dictname = %s", [DICTIONARY])
+def _dictionary_exists(cursor, dictionary: str = DICTIONARY) -> bool:
+    cursor.execute("SELECT 1 FROM pg_ts_dict WHERE dictname = %s", [dictionary])
     return cursor.fetchone() is not None
 
 
-def configure(connection=None) -> bool:
-    """Create (or complete) the ``bulgarian`` configuration. True when hunspell-bg is in it."""
+def configure(
+    connection=None, *, configuration: str = CONFIGURATION, dictionary: str = DICTIONARY, files: str = "bulgarian"
+) -> bool:
+    """Create (or complete) the ``bulgarian`` configuration. True when hunspell-bg is in it.
+    (The names are parameters only so a test can show what happens without the files.)"""
     connection = connection or default_connection
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_ts_config WHERE cfgname = %s", [CONFIGURATION])
+        cursor.execute("SELECT 1 FROM pg_ts_config WHERE cfgname = %s", [configuration])
         if cursor.fetchone() is None:
-            cursor.execute(f"CREATE TEXT SEARCH CONFIGURATION {CONFIGURATION} (COPY = simple)")
-        if not _dictionary_exists(cursor):
+            cursor.execute(f"CREATE TEXT SEARCH CONFIGURATION {configuration} (COPY = simple)")
+        if not _dictionary_exists(cursor, dictionary):
             # With the stop words if their file is there, else without; each try in a savepoint
             # (a missing file is an error that would end the migration's transaction).
             for options in ("StopWords = bulgarian, ", ""):
                 try:
                     with transaction.atomic(using=connection.alias):
                         cursor.execute(
-                            f"CREATE TEXT SEARCH DICTIONARY {DICTIONARY} "
-                            f"(TEMPLATE = ispell, {options}DictFile = bulgarian, AffFile = bulgarian)"
+                            f"CREATE TEXT SEARCH DICTIONARY {dictionary} "
+                            f"(TEMPLATE = ispell, {options.replace('bulgarian', files)}"
+                            f"DictFile = {files}, AffFile = {files})"
                         )
                     break
                 except DatabaseError as error:
@@ -77,8 +81,8 @@ def configure(connection=None) -> bool:
                 )
                 return False
         cursor.execute(
-            f"ALTER TEXT SEARCH CONFIGURATION {CONFIGURATION} "
-            f"ALTER MAPPING FOR word, hword, hword_part WITH {DICTIONARY}, simple"
+            f"ALTER TEXT SEARCH CONFIGURATION {configuration} "
+            f"ALTER MAPPING FOR word, hword, hword_part WITH {dictionary}, simple"
         )
     return True
 

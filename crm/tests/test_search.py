@@ -320,3 +320,20 @@ def test_query_counts(corpus, client_ivan, django_assert_num_queries):
         )
     with django_assert_num_queries(2 + typo_lookup + 1 + 2):  # the same however many match
         client_ivan.get(reverse("search:suggest"), {"q": "фактурата"})
+
+
+@pytest.mark.postgres
+def test_postgres_uses_hunspell_and_degrades_clearly_without_it(db, caplog):
+    from search import postgres
+
+    assert postgres.has_morphology()  # `make search-dictionary` ran before the migrations
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_tsvector('bulgarian', 'фактурите клиентът')::text")
+        assert cursor.fetchone()[0] == "'клиент':2 'фактура':1"
+    # Without the files on the server: a configuration still exists (exact words), with a warning.
+    ok = postgres.configure(configuration="bulgarian_nofiles", dictionary="bulgarian_nofiles", files="no_such_file")
+    assert ok is False
+    assert "hunspell-bg is not installed on the database server" in caplog.text
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_tsvector('bulgarian_nofiles', 'фактурите')::text")
+        assert cursor.fetchone()[0] == "'фактурите':1"
