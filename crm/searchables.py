@@ -100,7 +100,6 @@ def _counterparty(counterparty: Counterparty) -> Document:
             counterparty.phone,
             *(part for c in contacts for part in (c.email, c.phone)),
         ),
-        counterparty=counterparty.name,
     )
 
 
@@ -137,6 +136,9 @@ def _status(choices):
 
 
 def register() -> None:
+    from crm.widgets import DatePickerInput
+
+    registry.use_date_widget(DatePickerInput)
     item_status = _status([*Status.choices, ("closed", _("Closed"))])
     registry.register(
         key="thread",

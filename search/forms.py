@@ -27,7 +27,12 @@ class SearchForm(forms.Form):
         for name in ("q", "date_from", "date_to"):
             self.fields[name].widget.attrs["class"] = "form-control"
         self.fields["kind"].widget.attrs["class"] = "form-select"
-        self.fields["date_from"].widget.input_type = self.fields["date_to"].widget.input_type = "date"
+        widget = registry.date_widget()
+        for name in ("date_from", "date_to"):
+            if widget is not None:
+                self.fields[name].widget = widget(attrs={"class": "form-control"})
+            else:
+                self.fields[name].widget.input_type = "date"
 
     def value(self, name: str):
         """A valid field's value; None for an invalid or missing one (its message is on the form)."""

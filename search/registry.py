@@ -96,3 +96,17 @@ def for_model(model: type[models.Model]) -> Searchable | None:
 
 def entries() -> list[Searchable]:
     return sorted(_registry.values(), key=lambda e: (e.order, e.key))
+
+
+# The widget the /search/ page's date filters use: the host app's date picker (crm registers
+# its own, crm.widgets.DatePickerInput); the browser's date input until one is given.
+_date_widget: type | None = None
+
+
+def use_date_widget(widget: type) -> None:
+    global _date_widget
+    _date_widget = widget
+
+
+def date_widget() -> type | None:
+    return _date_widget

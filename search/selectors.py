@@ -93,7 +93,7 @@ def search(
                 number=hit.number,
                 number_html=highlight(hit.number, pattern),
                 snippet=snippet(hit.body, pattern),
-                counterparty=hit.counterparty,
+                counterparty=highlight(hit.counterparty, pattern),
                 status=hit.status,
                 status_label=entry.label_of_status(hit.status),
                 date=hit.date,
