@@ -108,7 +108,7 @@ def run() -> list[Table]:
         ("three words", "рекламация доставка столове"),
         ("whole number", number),
         ("part of a number (its sequence, zeros kept)", number.rsplit("-", 1)[1]),
-        ("typo in a 6+ letter word (рекламцията)", "рекламцията"),
+        ("typo in a 6+ letter word (рекламацая)", "рекламацая"),
     ]
     rows = []
     for label, text in cases:

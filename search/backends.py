@@ -6,11 +6,12 @@ The interface (what ``search.services`` and ``search.selectors`` call) is three 
 backend would implement the same over an index with the ``bulgarian`` analyzer
 (docs/search.md).
 
-Results come in tiers, each newest first: 0 — every term in the number, identifiers or title;
-1 — every term somewhere (names, description too); 2 — only once a mistyped word (6+ letters, one
-letter off) is read as the word it most likely meant (PostgreSQL only). A page is up to
-``limit`` hits of one kind after a cursor ``(tier, sort_date, id)``: each tier is one
-``ORDER BY sort_date DESC, id DESC LIMIT`` query, all of a page sent as one UNION ALL statement.
+A page of one kind is its newest exact matches (every term somewhere; tier 0 when every term is
+in the number, identifiers or title, else 1), then — only when they fall short of a page — the
+newest matches that need a mistyped word (6+ letters, one letter off) read as the word it most
+likely meant (tier 2, PostgreSQL only). ``selectors`` shows tier 0 first within a page. The
+cursor is (phase, sort_date, id); how a page is found quickly for frequent and rare words alike
+is ``Backend._newest``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from search.text import FUZZY_MIN_LENGTH, WORD_RE, levenshtein, stem
 from search.types import Hit, Term
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# How many of a kind's newest documents a search looks through first (see Backend._newest).
+WINDOW = 3000
 COLUMNS = "id, kind, object_id, title, number, counterparty, status, date, sort_date, body"
 UPDATE_FIELDS = ["number", "title", "names", "body", "identifiers", "counterparty", "status", "date", "sort_date"]
 
@@ -70,26 +73,97 @@ class Backend:
     def term_condition(self, term: Term, *, title_only: bool, alternatives: list[str] = ()) -> tuple[str, list]:
         raise NotImplementedError
 
-    def _tier(self, terms, tier: int, expansions: dict[str, list[str]]) -> tuple[str, list]:
-        """The condition of tier ``tier`` alone (not the tiers above it)."""
+    def _every(self, terms, *, title_only: bool, expansions=None) -> tuple[str, list]:
+        """Every term matches (in the number, identifiers or title only, or anywhere; with the
+        words a mistyped term may stand for when ``expansions`` are given)."""
+        parts, params = [], []
+        for term in terms:
+            alternatives = (expansions or {}).get(term.word or "", [])
+            sql, p = self.term_condition(term, title_only=title_only, alternatives=alternatives)
+            parts.append(sql)
+            params += p
+        return "(" + " AND ".join(parts) + ")", params
 
-        def every(title_only: bool, with_typos: bool) -> tuple[str, list]:
-            parts, params = [], []
-            for term in terms:
-                alternatives = expansions.get(term.word or "", []) if with_typos else []
-                sql, p = self.term_condition(term, title_only=title_only, alternatives=alternatives)
-                parts.append(sql)
-                params += p
-            return "(" + " AND ".join(parts) + ")", params
+    # How a query sorts newest first without walking the (kind, sort_date, id) index: an
+    # expression the index does not cover, so the planner fetches the matches through the
+    # full-text index and sorts them.
+    UNINDEXED_SORT = "sort_date"
 
-        in_title, p0 = every(True, False)
-        anywhere, p1 = every(False, False)
-        if tier == 0:
-            return in_title, p0
-        if tier == 1:
-            return f"{anywhere} AND NOT {in_title}", p1 + p0
-        typos, p2 = every(False, True)
-        return f"{typos} AND NOT {anywhere}", p2 + p1
+    def _newest(self, kinds, condition: tuple[str, list], *, limit: int, phase: int, after, window: bool):
+        """Per kind, the newest ``limit + 1`` documents matching ``condition`` (after the cursor).
+
+        ``window``: look among the WINDOW newest documents of the kind only. A frequent word finds
+        its page there at once (walking the date index); a kind smaller than the window is
+        complete there too. Otherwise (``window`` False) the matches are found through the
+        full-text index and sorted: cheap when they are few, which is when the window fell short.
+        One statement for all kinds; returns ({kind: [Hit]}, {kind: rows the window held})."""
+        moment = connection.ops.adapt_datetimefield_value
+        where, params = condition
+        tier_sql, tier_params = self._every(self._terms, title_only=True)
+        selects, all_params, probes, probe_params = [], [], [], []
+        for kind in kinds:
+            scope, p = "kind = %s", [kind]
+            if after is not None and after.tier == phase:
+                scope += " AND (sort_date < %s OR (sort_date = %s AND id < %s))"
+                p += [moment(after.sort_date), moment(after.sort_date), after.id]
+            scope += self._date_scope
+            p += self._date_params
+            if window:
+                source = (
+                    f"(SELECT * FROM search_searchdocument WHERE {scope} "  # noqa: S608 - our SQL only
+                    f"ORDER BY sort_date DESC, id DESC LIMIT {WINDOW}) AS w"
+                )
+                order = "sort_date DESC, id DESC"
+                # How many documents the window held (fewer than WINDOW: it held them all).
+                probes.append(
+                    f"SELECT -1, %s, count(*), '', '', '', '', NULL, NULL, '', -1 FROM "  # noqa: S608
+                    f"(SELECT 1 FROM search_searchdocument WHERE {scope} LIMIT {WINDOW}) AS c"
+                )
+                probe_params += [kind, *p]
+                source_params = p
+                filter_sql, filter_params = where, params
+            else:
+                source, source_params = "search_searchdocument", []
+                order = f"{self.UNINDEXED_SORT} DESC, id DESC"
+                filter_sql, filter_params = f"{scope} AND {where}", p + params
+            selects.append(
+                f"SELECT * FROM (SELECT {COLUMNS}, CASE WHEN {tier_sql} THEN 0 ELSE 1 END "  # noqa: S608
+                f"FROM {source} WHERE {filter_sql} ORDER BY {order} LIMIT {int(limit) + 1}) AS t"
+            )
+            all_params += [*tier_params, *source_params, *filter_params]
+        found: dict[str, list[Hit]] = {kind: [] for kind in kinds}
+        held: dict[str, int] = {}
+        with connection.cursor() as cursor:
+            # The hits first: their columns give the UNION its types (a probe's NULLs have none).
+            cursor.execute(" UNION ALL ".join(selects + probes), all_params + probe_params)
+            rows = cursor.fetchall()
+        for _id, kind, object_id, title, number, counterparty, status, date, sort_date, body, in_title in rows:
+            if _id == -1:
+                held[kind] = object_id
+                continue
+            found[kind].append(
+                Hit(
+                    kind=kind,
+                    object_id=object_id,
+                    tier=2 if phase == 1 else in_title,
+                    title=title,
+                    number=number,
+                    counterparty=counterparty,
+                    status=status,
+                    date=_aware(date) if date is not None else None,
+                    body=body,
+                    position=Position(tier=phase, sort_date=_aware(sort_date), id=_id),
+                )
+            )
+        return found, held
+
+    def _phase(self, kinds, condition, *, limit: int, phase: int, after) -> dict[str, list[Hit]]:
+        found, held = self._newest(kinds, condition, limit=limit, phase=phase, after=after, window=True)
+        short = [k for k in kinds if len(found[k]) <= limit and held.get(k, 0) >= WINDOW]
+        if short:
+            more, _ = self._newest(short, condition, limit=limit, phase=phase, after=after, window=False)
+            found.update(more)
+        return found
 
     def search(
         self,
@@ -101,55 +175,33 @@ class Backend:
         date_from: datetime | None = None,
         date_to: datetime | None = None,
     ) -> tuple[dict[str, list[Hit]], dict[str, list[str]]]:
-        """Up to ``limit + 1`` hits per kind in order (one more than asked: is there a next page),
-        and the typo expansions used. One query (two on PostgreSQL when a term may be mistyped)."""
-        expansions = self.expansions(terms)
-        tiers = [0, 1, 2] if expansions else [0, 1]
-        selects, params = [], []
-        moment = connection.ops.adapt_datetimefield_value  # SQLite compares its own text form
-        for kind in kinds:
-            for tier in tiers:
-                if after is not None and tier < after.tier:
-                    continue
-                condition, p = self._tier(terms, tier, expansions)
-                # Only our own SQL is formatted in; every value the user gave is a parameter.
-                sql = f"SELECT {COLUMNS}, {tier} AS tier FROM search_searchdocument WHERE kind = %s AND {condition}"  # noqa: S608
-                p = [kind, *p]
-                if date_from is not None:
-                    sql += " AND date >= %s"
-                    p.append(moment(date_from))
-                if date_to is not None:
-                    sql += " AND date < %s"
-                    p.append(moment(date_to))
-                if after is not None and tier == after.tier:
-                    sql += " AND (sort_date < %s OR (sort_date = %s AND id < %s))"
-                    p += [moment(after.sort_date), moment(after.sort_date), after.id]
-                selects.append(f"SELECT * FROM ({sql} ORDER BY sort_date DESC, id DESC LIMIT {int(limit) + 1}) AS t")  # noqa: S608
-                params += p
+        """Up to ``limit + 1`` hits per kind (one more than asked: is there a next page), and the
+        typo expansions used. The exact matches newest first (those with every term in the
+        number or title marked tier 0), then — only where they fall short of a page — the matches
+        that need a typo forgiven (tier 2, PostgreSQL). A cursor is (phase, sort_date, id).
+        1–2 statements, 1–2 more for typos."""
+        self._terms = terms
+        moment = connection.ops.adapt_datetimefield_value
+        self._date_scope, self._date_params = "", []
+        if date_from is not None:
+            self._date_scope += " AND date >= %s"
+            self._date_params.append(moment(date_from))
+        if date_to is not None:
+            self._date_scope += " AND date < %s"
+            self._date_params.append(moment(date_to))
         found: dict[str, list[Hit]] = {kind: [] for kind in kinds}
-        if not selects:
-            return found, expansions
-        with connection.cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(selects), params)
-            rows = cursor.fetchall()
-        for _id, kind, object_id, title, number, counterparty, status, date, sort_date, body, tier in rows:
-            found[kind].append(
-                Hit(
-                    kind=kind,
-                    object_id=object_id,
-                    tier=tier,
-                    title=title,
-                    number=number,
-                    counterparty=counterparty,
-                    status=status,
-                    date=date,
-                    body=body,
-                    position=Position(tier=tier, sort_date=_aware(sort_date), id=_id),
-                )
-            )
-        for hits in found.values():
-            hits.sort(key=lambda h: (h.tier, -h.position.sort_date.timestamp(), -h.position.id))
-            del hits[limit + 1 :]
+        exact = self._every(terms, title_only=False)
+        if after is None or after.tier == 0:
+            found.update(self._phase(kinds, exact, limit=limit, phase=0, after=after))
+        typo_kinds = [k for k in kinds if len(found[k]) <= limit]
+        expansions = self.expansions(terms) if typo_kinds else {}
+        if expansions:
+            typos, p = self._every(terms, title_only=False, expansions=expansions)
+            condition = (f"{typos} AND NOT {exact[0]}", p + exact[1])
+            typo_after = after if after is not None and after.tier == 1 else None
+            more = self._phase(typo_kinds, condition, limit=limit, phase=1, after=typo_after)
+            for kind in typo_kinds:
+                found[kind] = (found[kind] + more[kind])[: limit + 1]
         return found, expansions
 
 
@@ -161,6 +213,7 @@ def _aware(value) -> datetime:
 
 class PostgresBackend(Backend):
     vendor = "postgresql"
+    UNINDEXED_SORT = "(sort_date + interval '0 second')"
 
     def update(self, rows: list[SearchDocument]) -> None:
         super().update(rows)
@@ -216,6 +269,7 @@ class SqliteBackend(Backend):
     (доставчици ↛ доставчик), and no typo is forgiven."""
 
     vendor = "sqlite"
+    UNINDEXED_SORT = "+sort_date"  # unary plus: SQLite does not use an index for it
 
     def update(self, rows: list[SearchDocument]) -> None:
         super().update(rows)

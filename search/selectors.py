@@ -82,7 +82,8 @@ def search(
     pattern = highlight_patterns(query.terms, [w for words in expansions.values() for w in words])
     for entry in entries:
         hits = found.get(entry.key, [])
-        shown = hits[:per_kind]
+        shown = hits[:per_kind]  # newest first: the last one is where the next page starts
+        next_cursor = encode_cursor(shown[-1].position) if len(hits) > per_kind else None
         visible = entry.visible(user, [h.object_id for h in shown]) if shown else set()
         results = [
             Result(
@@ -99,10 +100,10 @@ def search(
                 date=hit.date,
                 fuzzy=hit.tier == 2,
             )
-            for hit in shown
+            # Within the page: every term in the number or title first, a forgiven typo last.
+            for hit in sorted(shown, key=lambda h: h.tier)
             if hit.object_id in visible
         ]
-        next_cursor = encode_cursor(shown[-1].position) if len(hits) > per_kind else None
         page.groups.append(
             Group(kind=entry.key, label=str(entry.verbose_name), results=results, next_cursor=next_cursor)
         )

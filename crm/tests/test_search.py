@@ -337,3 +337,26 @@ def test_postgres_uses_hunspell_and_degrades_clearly_without_it(db, caplog):
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_tsvector('bulgarian_nofiles', 'фактурите')::text")
         assert cursor.fetchone()[0] == "'фактурите':1"
+
+
+@pytest.mark.parametrize("window", [3, 3000])
+def test_a_rare_word_past_the_window_of_newest_documents_is_found(db, user, monkeypatch, window):
+    """Frequent words find their page among a kind's newest documents; a word the window does not
+    hold is looked up through the full-text index instead — same results, same order."""
+    monkeypatch.setattr("search.backends.WINDOW", window)
+    rare = services.communication_create(
+        author=user, direction="in", channel="email", subject="Гаранция за стелажите", counterparty_name="Гама"
+    )
+    for i in range(8):
+        services.communication_create(
+            author=user, direction="in", channel="email", subject=f"Оферта {i}", counterparty_name="Гама"
+        )
+    assert found(user, "гаранцията", kinds=["communication"]) == {("communication", rare.pk)}
+    seen, after = [], None
+    for _ in range(4):
+        group = selectors.search(user=user, text="оферта", kinds=["communication"], per_kind=3, after=after).groups[0]
+        seen += [r.object_id for r in group.results]
+        after = group.next_cursor
+        if after is None:
+            break
+    assert len(seen) == 8 == len(set(seen)) and seen == sorted(seen, reverse=True)
