@@ -251,6 +251,29 @@ class PostgresBackend(Backend):
                 found.setdefault(word, []).append(candidate)
         return found
 
+    def _every(self, terms, *, title_only: bool, expansions=None) -> tuple[str, list]:
+        """The plain words of the query as ONE tsquery (``a:* & b:*``): GIN then walks the rarest
+        word's entries and checks the others, instead of building a bitmap per word. Terms that
+        are also fragments of identifiers keep their own condition (tsquery or LIKE)."""
+        weight = "A" if title_only else ""
+        words, others = [], []
+        for term in terms:
+            if term.fragment or not term.word:
+                others.append(term)
+                continue
+            # Terms hold letters and digits only (search.text): no tsquery operator can get in.
+            alternatives = [term.word, *(expansions or {}).get(term.word, [])]
+            words.append("(" + " | ".join(f"{w}:*{weight}" for w in alternatives) + ")")
+        parts, params = [], []
+        if words:
+            parts.append("vector @@ to_tsquery('bulgarian', %s)")
+            params.append(" & ".join(words))
+        for term in others:
+            sql, p = self.term_condition(term, title_only=title_only)
+            parts.append(sql)
+            params += p
+        return "(" + " AND ".join(parts) + ")", params
+
     def term_condition(self, term: Term, *, title_only: bool, alternatives=()) -> tuple[str, list]:
         weight = "A" if title_only else ""
         parts, params = [], []
