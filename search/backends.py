@@ -289,7 +289,7 @@ class PostgresBackend(Backend):
 class SqliteBackend(Backend):
     """FTS5 with a light stemmer on the query side (search.text.stem): the endings of articles and
     plurals go, the rest matches as a prefix. No dictionary, so no vowel or consonant changes
-    (доставчици ↛ доставчик), and no typo is forgiven."""
+    (каталози ↛ каталог), and no typo is forgiven."""
 
     vendor = "sqlite"
     UNINDEXED_SORT = "+sort_date"  # unary plus: SQLite does not use an index for it
@@ -298,12 +298,9 @@ class SqliteBackend(Backend):
         super().update(rows)
         if not rows:
             return
-        # bulk_create does not give back the ids of updated rows: read them.
+        # bulk_create sets the ids of inserted and updated rows alike (RETURNING, SQLite 3.35+).
         by_key = {(r.kind, r.object_id): r for r in rows}
-        stored = SearchDocument.objects.filter(
-            kind__in={k for k, _ in by_key}, object_id__in=[o for _, o in by_key]
-        ).values_list("kind", "object_id", "id")
-        ids = {(k, o): i for k, o, i in stored if (k, o) in by_key}
+        ids = {key: row.pk for key, row in by_key.items()}
         with connection.cursor() as cursor:
             cursor.executemany("DELETE FROM search_fts WHERE rowid = %s", [(i,) for i in ids.values()])
             cursor.executemany(
