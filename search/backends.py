@@ -27,7 +27,7 @@ from search.types import Hit, Term
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # How many of a kind's newest documents a search looks through first (see Backend._newest).
-WINDOW = 3000
+WINDOW = 1000
 COLUMNS = "id, kind, object_id, title, number, counterparty, status, date, sort_date, body"
 UPDATE_FIELDS = ["number", "title", "names", "body", "identifiers", "counterparty", "status", "date", "sort_date"]
 
@@ -47,6 +47,11 @@ def _like(fragment: str) -> str:
 
 class Backend:
     vendor = ""
+    # Whether a term is also looked for inside identifiers (LIKE over the trigram index). Off on
+    # the first pass: whole numbers, their parts as tokens (00012, 12) and prefixes are words of
+    # the vector; a fragment from inside a number or an e-mail is looked for only when that pass
+    # found nothing at all.
+    fragments = False
 
     # --- writing ---------------------------------------------------------------------------------
 
@@ -190,9 +195,14 @@ class Backend:
             self._date_scope += " AND date < %s"
             self._date_params.append(moment(date_to))
         found: dict[str, list[Hit]] = {kind: [] for kind in kinds}
+        self.fragments = not any(t.word for t in terms)  # an e-mail part is only a fragment
         exact = self._every(terms, title_only=False)
         if after is None or after.tier == 0:
             found.update(self._phase(kinds, exact, limit=limit, phase=0, after=after))
+            if not self.fragments and not any(found.values()) and any(t.fragment for t in terms):
+                self.fragments = True
+                exact = self._every(terms, title_only=False)
+                found.update(self._phase(kinds, exact, limit=limit, phase=0, after=after))
         typo_kinds = [k for k in kinds if len(found[k]) <= limit]
         expansions = self.expansions(terms) if typo_kinds else {}
         if expansions:
@@ -252,18 +262,20 @@ class PostgresBackend(Backend):
         return found
 
     def _every(self, terms, *, title_only: bool, expansions=None) -> tuple[str, list]:
-        """The plain words of the query as ONE tsquery (``a:* & b:*``): GIN then walks the rarest
-        word's entries and checks the others, instead of building a bitmap per word. Terms that
-        are also fragments of identifiers keep their own condition (tsquery or LIKE)."""
+        """The plain words of the query as ONE tsquery (``a & b:*``): GIN then walks the rarest
+        word's entries and checks the others, instead of building a bitmap per word. Only the
+        last word is a prefix (it may still be being typed): an exact lexeme is a cheaper lookup.
+        Terms that are also fragments of identifiers keep their own condition."""
         weight = "A" if title_only else ""
         words, others = [], []
         for term in terms:
-            if term.fragment or not term.word:
+            if (term.fragment and self.fragments) or not term.word:
                 others.append(term)
                 continue
             # Terms hold letters and digits only (search.text): no tsquery operator can get in.
+            prefix = ":*" if term is terms[-1] else ":"
             alternatives = [term.word, *(expansions or {}).get(term.word, [])]
-            words.append("(" + " | ".join(f"{w}:*{weight}" for w in alternatives) + ")")
+            words.append("(" + " | ".join(f"{w}{prefix}{weight}" for w in alternatives) + ")")
         parts, params = [], []
         if words:
             parts.append("vector @@ to_tsquery('bulgarian', %s)")
@@ -280,7 +292,7 @@ class PostgresBackend(Backend):
         for word in ([term.word] if term.word else []) + list(alternatives):
             parts.append("vector @@ to_tsquery('bulgarian', %s)")
             params.append(f"{word}:*{weight}")
-        if term.fragment:
+        if term.fragment and (self.fragments or not term.word):
             parts.append("identifiers LIKE %s")
             params.append(_like(term.fragment))
         return "(" + " OR ".join(parts) + ")", params
@@ -334,7 +346,7 @@ class SqliteBackend(Backend):
                 match = "{title identifiers} : " + match
             parts.append("id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH %s)")
             params.append(match)
-        if term.fragment:
+        if term.fragment and (self.fragments or not term.word):
             parts.append("identifiers LIKE %s ESCAPE '\\'")
             params.append(_like(term.fragment))
         return "(" + " OR ".join(parts) + ")", params

@@ -135,6 +135,7 @@ def numbers(corpus) -> list[tuple[str, str]]:
         (f"BG{EIK}", "alfa"),
         ("petya@alfa-trade.bg", "alfa"),
         ("office@alfa", "alfa"),
+        ("petya@alfa-trade.bg Петя", "alfa"),  # an e-mail and a word together
         ("alfa-trade", "alfa"),
         ("0888 123 456", "alfa"),  # the contact's phone, by its digits
         ("+359 888 123 456", "alfa"),
