@@ -119,10 +119,12 @@ class Backend:
                     f"ORDER BY sort_date DESC, id DESC LIMIT {WINDOW}) AS w"
                 )
                 order = "sort_date DESC, id DESC"
-                # How many documents the window held (fewer than WINDOW: it held them all).
+                # How many documents the window held (fewer than WINDOW: it held them all). Ordered
+                # like the window, so it walks the same index instead of scanning the table.
                 probes.append(
                     f"SELECT -1, %s, count(*), '', '', '', '', NULL, NULL, '', -1 FROM "  # noqa: S608
-                    f"(SELECT 1 FROM search_searchdocument WHERE {scope} LIMIT {WINDOW}) AS c"
+                    f"(SELECT 1 FROM search_searchdocument WHERE {scope} "
+                    f"ORDER BY sort_date DESC, id DESC LIMIT {WINDOW}) AS c"
                 )
                 probe_params += [kind, *p]
                 source_params = p

@@ -1,8 +1,8 @@
 """One row per searchable object: what is searched and what a result line shows.
 
 On PostgreSQL the row also has a generated, weighted ``vector`` (tsvector, configuration
-``bulgarian``) with a GIN index, and trigram indexes on ``identifiers`` and ``words`` — added by
-migration 0001 in SQL (Django has no portable field for them). On SQLite an FTS5 table
+``bulgarian``) with a GIN index on (kind, vector) (btree_gin), and trigram indexes on
+``identifiers`` and the word list — added by migration 0001 in SQL (Django has no portable field for them). On SQLite an FTS5 table
 ``search_fts`` (rowid = this row's id) holds the same texts; the backend writes both.
 """
 

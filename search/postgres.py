@@ -1,5 +1,5 @@
 """PostgreSQL's side of search: the ``bulgarian`` text search configuration and the SQL objects
-migration 0001 adds (generated weighted vector, GIN and trigram indexes).
+migration 0001 adds (generated weighted vector, a GIN index on (kind, vector), trigram indexes).
 
 The configuration is ``simple`` with hunspell-bg (Debian's ``hunspell-bg``; its ``.aff``/``.dic``
 copied into ``$(pg_config --sharedir)/tsearch_data`` as ``bulgarian.affix``/``bulgarian.dict``,
@@ -34,9 +34,13 @@ VECTOR_SQL = (
 
 OBJECTS_SQL = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    # btree_gin: the kind in the same GIN index as the vector. Every search is per kind, and a
+    # frequent word's entries are then intersected with the kind's inside the index instead of
+    # being fetched for every kind and filtered (~200 ms → ~10–50 ms at bench scale).
+    "CREATE EXTENSION IF NOT EXISTS btree_gin",
     "ALTER TABLE search_searchdocument ADD COLUMN IF NOT EXISTS vector tsvector "
     f"GENERATED ALWAYS AS ({VECTOR_SQL}) STORED",
-    "CREATE INDEX IF NOT EXISTS search_document_vector ON search_searchdocument USING gin (vector)",
+    "CREATE INDEX IF NOT EXISTS search_document_vector ON search_searchdocument USING gin (kind, vector)",
     "CREATE INDEX IF NOT EXISTS search_document_identifiers_trgm ON search_searchdocument "
     "USING gin (identifiers gin_trgm_ops)",
     "CREATE INDEX IF NOT EXISTS search_word_trgm ON search_searchword USING gin (word gin_trgm_ops)",
