@@ -2,8 +2,9 @@
 
 On PostgreSQL the row also has a generated, weighted ``vector`` (tsvector, configuration
 ``bulgarian``) with a GIN index on (kind, vector) (btree_gin), and trigram indexes on
-``identifiers`` and the word list — added by migration 0001 in SQL (Django has no portable field for them). On SQLite an FTS5 table
-``search_fts`` (rowid = this row's id) holds the same texts; the backend writes both.
+``identifiers`` and the word list — added by migration 0001 in SQL (Django has no portable
+field for them). On SQLite an FTS5 table ``search_fts`` (rowid = this row's id) holds the
+same texts; the backend writes both.
 """
 
 from django.db import models
