@@ -41,6 +41,17 @@ class Position:
     id: int
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What every statement of one search shares: the terms, the page size, the cursor, the dates."""
+
+    terms: tuple[Term, ...]
+    limit: int
+    after: Position | None
+    dates_sql: str
+    dates_params: list
+
+
 def _like(fragment: str) -> str:
     return "%" + fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -94,7 +105,7 @@ class Backend:
     # full-text index and sorts them.
     UNINDEXED_SORT = "sort_date"
 
-    def _newest(self, kinds, condition: tuple[str, list], *, limit: int, phase: int, after, window: bool):
+    def _newest(self, kinds, condition: tuple[str, list], *, scope: Scope, phase: int, window: bool):
         """Per kind, the newest ``limit + 1`` documents matching ``condition`` (after the cursor).
 
         ``window``: look among the WINDOW newest documents of the kind only. A frequent word finds
@@ -104,18 +115,19 @@ class Backend:
         One statement for all kinds; returns ({kind: [Hit]}, {kind: rows the window held})."""
         moment = connection.ops.adapt_datetimefield_value
         where, params = condition
-        tier_sql, tier_params = self._every(self._terms, title_only=True)
+        limit, after = scope.limit, scope.after
+        tier_sql, tier_params = self._every(scope.terms, title_only=True)
         selects, all_params, probes, probe_params = [], [], [], []
         for kind in kinds:
-            scope, p = "kind = %s", [kind]
+            scope_sql, p = "kind = %s", [kind]
             if after is not None and after.tier == phase:
-                scope += " AND (sort_date < %s OR (sort_date = %s AND id < %s))"
+                scope_sql += " AND (sort_date < %s OR (sort_date = %s AND id < %s))"
                 p += [moment(after.sort_date), moment(after.sort_date), after.id]
-            scope += self._date_scope
-            p += self._date_params
+            scope_sql += scope.dates_sql
+            p += scope.dates_params
             if window:
                 source = (
-                    f"(SELECT * FROM search_searchdocument WHERE {scope} "  # noqa: S608 - our SQL only
+                    f"(SELECT * FROM search_searchdocument WHERE {scope_sql} "  # noqa: S608 - our SQL only
                     f"ORDER BY sort_date DESC, id DESC LIMIT {WINDOW}) AS w"
                 )
                 order = "sort_date DESC, id DESC"
@@ -123,7 +135,7 @@ class Backend:
                 # like the window, so it walks the same index instead of scanning the table.
                 probes.append(
                     f"SELECT -1, %s, count(*), '', '', '', '', NULL, NULL, '', -1 FROM "  # noqa: S608
-                    f"(SELECT 1 FROM search_searchdocument WHERE {scope} "
+                    f"(SELECT 1 FROM search_searchdocument WHERE {scope_sql} "
                     f"ORDER BY sort_date DESC, id DESC LIMIT {WINDOW}) AS c"
                 )
                 probe_params += [kind, *p]
@@ -132,7 +144,7 @@ class Backend:
             else:
                 source, source_params = "search_searchdocument", []
                 order = f"{self.UNINDEXED_SORT} DESC, id DESC"
-                filter_sql, filter_params = f"{scope} AND {where}", p + params
+                filter_sql, filter_params = f"{scope_sql} AND {where}", p + params
             selects.append(
                 f"SELECT * FROM (SELECT {COLUMNS}, CASE WHEN {tier_sql} THEN 0 ELSE 1 END "  # noqa: S608
                 f"FROM {source} WHERE {filter_sql} ORDER BY {order} LIMIT {int(limit) + 1}) AS t"
@@ -164,11 +176,11 @@ class Backend:
             )
         return found, held
 
-    def _phase(self, kinds, condition, *, limit: int, phase: int, after) -> dict[str, list[Hit]]:
-        found, held = self._newest(kinds, condition, limit=limit, phase=phase, after=after, window=True)
-        short = [k for k in kinds if len(found[k]) <= limit and held.get(k, 0) >= WINDOW]
+    def _phase(self, kinds, condition, *, scope: Scope, phase: int) -> dict[str, list[Hit]]:
+        found, held = self._newest(kinds, condition, scope=scope, phase=phase, window=True)
+        short = [k for k in kinds if len(found[k]) <= scope.limit and held.get(k, 0) >= WINDOW]
         if short:
-            more, _ = self._newest(short, condition, limit=limit, phase=phase, after=after, window=False)
+            more, _ = self._newest(short, condition, scope=scope, phase=phase, window=False)
             found.update(more)
         return found
 
@@ -187,31 +199,32 @@ class Backend:
         number or title marked tier 0), then — only where they fall short of a page — the matches
         that need a typo forgiven (tier 2, PostgreSQL). A cursor is (phase, sort_date, id).
         1–2 statements, 1–2 more for typos."""
-        self._terms = terms
         moment = connection.ops.adapt_datetimefield_value
-        self._date_scope, self._date_params = "", []
+        dates_sql, dates_params = "", []
         if date_from is not None:
-            self._date_scope += " AND date >= %s"
-            self._date_params.append(moment(date_from))
+            dates_sql += " AND date >= %s"
+            dates_params.append(moment(date_from))
         if date_to is not None:
-            self._date_scope += " AND date < %s"
-            self._date_params.append(moment(date_to))
+            dates_sql += " AND date < %s"
+            dates_params.append(moment(date_to))
+        scope = Scope(terms=terms, limit=limit, after=after, dates_sql=dates_sql, dates_params=dates_params)
         found: dict[str, list[Hit]] = {kind: [] for kind in kinds}
         self.fragments = not any(t.word for t in terms)  # an e-mail part is only a fragment
         exact = self._every(terms, title_only=False)
         if after is None or after.tier == 0:
-            found.update(self._phase(kinds, exact, limit=limit, phase=0, after=after))
+            found.update(self._phase(kinds, exact, scope=scope, phase=0))
             if not self.fragments and not any(found.values()) and any(t.fragment for t in terms):
                 self.fragments = True
                 exact = self._every(terms, title_only=False)
-                found.update(self._phase(kinds, exact, limit=limit, phase=0, after=after))
+                found.update(self._phase(kinds, exact, scope=scope, phase=0))
         typo_kinds = [k for k in kinds if len(found[k]) <= limit]
         expansions = self.expansions(terms) if typo_kinds else {}
         if expansions:
             typos, p = self._every(terms, title_only=False, expansions=expansions)
             condition = (f"{typos} AND NOT {exact[0]}", p + exact[1])
             typo_after = after if after is not None and after.tier == 1 else None
-            more = self._phase(typo_kinds, condition, limit=limit, phase=1, after=typo_after)
+            typo_scope = Scope(terms, limit, typo_after, dates_sql, dates_params)
+            more = self._phase(typo_kinds, condition, scope=typo_scope, phase=1)
             for kind in typo_kinds:
                 found[kind] = (found[kind] + more[kind])[: limit + 1]
         return found, expansions
