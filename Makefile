@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install messages migrate seed lint check unit e2e browser bench clean
+.PHONY: run test install messages migrate seed lint check unit e2e browser bench clean search-dictionary
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,19 @@ run: migrate var/.demo-seeded
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	@command -v msgfmt >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null)
+
+# Bulgarian full-text search on the PostgreSQL server of THIS machine (CI, development): Debian's
+# hunspell-bg and our stop words into the server's tsearch_data (search/postgres.py explains). Run
+# before `migrate`; a database migrated without it searches without morphology until
+# `manage.py search_setup`. Needs root (apt, the server's share directory).
+search-dictionary:
+	@test -f /usr/share/hunspell/bg_BG.dic || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hunspell-bg >/dev/null)
+	@dir="$$(pg_config --sharedir 2>/dev/null || echo /usr/share/postgresql/$$(ls /etc/postgresql | sort -V | tail -1))/tsearch_data"; \
+	  test -d "$$dir" || { echo "no PostgreSQL share directory ($$dir): is the server installed?"; exit 1; }; \
+	  cp -L /usr/share/hunspell/bg_BG.aff "$$dir/bulgarian.affix" && \
+	  cp -L /usr/share/hunspell/bg_BG.dic "$$dir/bulgarian.dict" && \
+	  cp search/sql/bulgarian.stop "$$dir/bulgarian.stop" && \
+	  echo "hunspell-bg installed in $$dir"
 
 lint: install
 	$(PY) -m ruff check .

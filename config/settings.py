@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "accounts",
     "mentions",
     "notifications",
+    "search",
     "crm",
     "savedfilters",
     "import_export",  # admin import/export of counterparties and contacts (crm/admin_import.py)

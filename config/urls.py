@@ -23,6 +23,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     # A mail provider's inbound webhooks, only when MAIL_INBOUND_WEBHOOK_SECRET is set.
     path("mail/inbound/", include(inbound_urlpatterns())),
+    path("search/", include("search.urls")),
     path("", include("crm.urls")),
 ]
 

@@ -170,6 +170,14 @@ def order_for_user(user: User | AnonymousUser, pk: int) -> Order:
     return _visible(user, Order.objects.select_related("counterparty"), pk)
 
 
+def visible_ids(user: User | AnonymousUser, model: type[Model], ids) -> set[int]:
+    """Of ``ids``, those of ``model`` the user may open — the rule of ``_visible`` for many at once
+    (search results): one query; ids of deleted rows drop out."""
+    if not _is_employee(user) or not ids:
+        return set()
+    return set(model._default_manager.filter(pk__in=list(ids)).order_by().values_list("pk", flat=True))
+
+
 def attachment_for_user(user: User | AnonymousUser, pk: int) -> Attachment:
     return _visible(user, Attachment.objects.all(), pk)
 

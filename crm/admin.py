@@ -192,14 +192,14 @@ class CounterpartyAdmin(ImportExportMixin, FoldedSearchMixin, admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         contacts = formset.save(commit=False)
         for contact in formset.deleted_objects:
-            contact.delete()
+            services.contact_person_delete(contact=contact)
         for contact in contacts:
             contact.counterparty = form.instance
             services.contact_person_save(contact=contact)
         formset.save_m2m()
 
     def delete_model(self, request, obj):
-        obj.delete()
+        services.counterparty_delete(counterparty=obj)
 
 
 @admin.register(ContactPerson)

@@ -17,9 +17,16 @@ class CrmConfig(AppConfig):
         _register_live_topics()
         _register_due_passes()
         _register_reminders()
+        _register_searchables()
         from crm.inbound import webhooks
 
         webhooks.connect()
+
+
+def _register_searchables() -> None:
+    from crm import searchables
+
+    searchables.register()
 
 
 def _register_due_passes() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-GENERIC_APPS = ["mentions", "notifications", "jobs"]
+GENERIC_APPS = ["mentions", "notifications", "jobs", "search"]
 
 
 def modules(app: str, *, tests: bool) -> dict[str, Path]:

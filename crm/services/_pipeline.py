@@ -32,6 +32,7 @@ from crm.uploads import CheckedUpload, StoredFiles, stored_files, upload_check
 from mentions.selectors import mention_audience
 from mentions.services import mention_sync
 from notifications.services import notification_send
+from search.services import index_update
 
 # --- shared rules ------------------------------------------------------------------------------
 
@@ -311,6 +312,8 @@ def item_write(
             thread_live_push_on_commit(thread=item.thread, since=started, items=[(kind.name, item.pk)])
         elif not kind.in_thread and "closed" in changed:
             thread_live_push_on_commit(thread=item, since=started)  # its closed/reopened event
+        if created or changed:
+            index_update(item)  # the search index follows the write path (search.services)
     return item
 
 

@@ -18,6 +18,7 @@ from crm.services.mail import check_sendable, mail_order_clean, mail_queue
 from crm.services.reminders import communication_follow_up_sync
 from crm.services.tasks import task_create
 from crm.services.threads import THREAD
+from search.services import index_remove
 
 
 def _clean(values: dict, *, item: Communication | None, moment: datetime) -> dict:
@@ -212,4 +213,5 @@ def communication_copy_to_task(
 def communication_delete(*, communication: Communication) -> None:
     """Its number stays used: sequences never go back."""
     delete_files_on_commit(list(communication.attachments.all()))
+    index_remove(communication)
     communication.delete()

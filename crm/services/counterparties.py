@@ -23,6 +23,7 @@ from crm.models import (
     ThreadEvent,
 )
 from crm.services._pipeline import check_texts, require_text
+from search.services import index_remove, index_remove_ids, index_update, index_update_many
 
 
 def counterparty_create(
@@ -50,6 +51,7 @@ def counterparty_create(
     )
     counterparty.full_clean()
     counterparty.save()
+    index_update(counterparty)
     return counterparty
 
 
@@ -65,7 +67,16 @@ def counterparty_update(*, counterparty: Counterparty, **fields) -> Counterparty
         setattr(counterparty, key, value)
     counterparty.full_clean()
     counterparty.save()
+    # Its threads, communications and tasks keep the name they were indexed with until the next
+    # save of each or `manage.py search_rebuild` (a rename would otherwise rewrite thousands).
+    index_update(counterparty)
     return counterparty
+
+
+@transaction.atomic
+def counterparty_delete(*, counterparty: Counterparty) -> None:
+    index_remove(counterparty)
+    counterparty.delete()
 
 
 def _clean_identifiers(fields: dict, *, stored: Counterparty | None = None) -> dict:
@@ -112,6 +123,7 @@ def contact_person_create(
     )
     contact.full_clean()
     contact.save()
+    index_update(counterparty)  # contact people are found through their counterparty
     return contact
 
 
@@ -151,6 +163,10 @@ def counterparty_promote(*, name: str, actor, roles: Iterable[str] = (), **field
     for model, ids in ((Thread, thread_ids), (Communication, communication_ids), (Task, task_ids)):
         model.objects.filter(pk__in=ids).update(counterparty=counterparty, counterparty_name="")
     _contacts_promote(counterparty=counterparty, communication_ids=communication_ids, actor=actor)
+    # A bulk update bypasses the pipeline: the rows it linked are indexed again here.
+    index_update_many(Thread.objects.filter(pk__in=thread_ids).select_related("counterparty"))
+    index_update_many(Communication.objects.filter(pk__in=communication_ids).select_related("counterparty", "contact"))
+    index_update_many(Task.objects.filter(pk__in=task_ids).select_related("counterparty"))
     ThreadEvent.objects.bulk_create(
         ThreadEvent(
             thread_id=thread_id,
@@ -204,6 +220,7 @@ def contact_person_save(*, contact: ContactPerson) -> ContactPerson:
     contact.name = require_text(contact.name, "name", _("Enter a name."))
     contact.full_clean()
     contact.save()
+    index_update(contact.counterparty)
     return contact
 
 
@@ -242,6 +259,7 @@ def counterparty_edit(
         for pk in removed:
             Communication.objects.filter(contact_id=pk).update(contact=None, contact_name=own[pk].name)
         ContactPerson.objects.filter(pk__in=removed).delete()
+        index_update(counterparty)  # contact people are found through their counterparty
     for pk, values in (contacts_changed or {}).items():
         contact = own.get(pk)
         if contact is None or pk in removed:
@@ -285,6 +303,10 @@ def counterparty_merge(*, survivor: Counterparty, duplicate: Counterparty, actor
         | set(Communication.objects.filter(counterparty=duplicate).values_list("thread_id", flat=True))
         | set(Task.objects.filter(counterparty=duplicate).values_list("thread_id", flat=True))
     )
+    moved = {
+        model: list(model.objects.filter(counterparty=duplicate).values_list("pk", flat=True))
+        for model in (Thread, Communication, Task, Order)
+    }
     for model in (Thread, Communication, Task, Order, ContactPerson):
         model.objects.filter(counterparty=duplicate).update(counterparty=survivor)
     changes: dict = {}
@@ -302,6 +324,11 @@ def counterparty_merge(*, survivor: Counterparty, duplicate: Counterparty, actor
         setattr(survivor, key, value)
     if changes:
         survivor.save(update_fields=list(changes))
+    # Bulk updates bypass the pipeline: the search index learns of the merge here.
+    index_remove_ids(Counterparty, [duplicate_id])
+    index_update(survivor)  # its contact people now include the duplicate's
+    for model, related in ((Thread, ()), (Communication, ("contact",)), (Task, ()), (Order, ())):
+        index_update_many(model.objects.filter(pk__in=moved[model]).select_related("counterparty", *related))
     moment = timezone.now()
     ThreadEvent.objects.bulk_create(
         ThreadEvent(
@@ -314,3 +341,9 @@ def counterparty_merge(*, survivor: Counterparty, duplicate: Counterparty, actor
         for thread_id in sorted(thread_ids)
     )
     return survivor
+
+
+def contact_person_delete(*, contact: ContactPerson) -> None:
+    counterparty = contact.counterparty
+    contact.delete()
+    index_update(counterparty)

@@ -13,6 +13,7 @@ from crm.services._pipeline import ItemKind, check_moment, clean_common, item_wr
 from crm.services.attachments import attachments_share, delete_files_on_commit
 from crm.services.reminders import task_reminders_sync
 from crm.services.threads import THREAD
+from search.services import index_remove
 
 
 def _clean(values: dict, *, item: Task | None, moment: datetime) -> dict:
@@ -84,4 +85,5 @@ def task_status_set(*, task: Task, actor, status: str) -> Task:
 @transaction.atomic
 def task_delete(*, task: Task) -> None:
     delete_files_on_commit(list(task.attachments.all()))
+    index_remove(task)
     task.delete()

@@ -14,6 +14,7 @@ from crm.live import thread_live_push_on_commit
 from crm.models import Communication, Counterparty, Order, Task, Thread, ThreadEvent, ThreadFollower, ThreadOrder
 from crm.services._pipeline import ItemKind, clean_common, item_write, record_event, touch_thread
 from crm.services.attachments import delete_files_on_commit
+from search.services import index_remove, index_remove_ids
 
 
 def _clean(values: dict, *, item: Thread | None, moment: datetime) -> dict:
@@ -79,6 +80,9 @@ def thread_link_order(*, thread: Thread, order: Order, actor) -> ThreadOrder:
 def thread_delete(*, thread: Thread) -> None:
     """A thread goes with everything in it."""
     delete_files_on_commit(list(thread.attachments.all()))
+    index_remove_ids(Task, Task.objects.filter(thread=thread).values_list("pk", flat=True))
+    index_remove_ids(Communication, Communication.objects.filter(thread=thread).values_list("pk", flat=True))
+    index_remove(thread)
     Task.objects.filter(thread=thread).delete()
     Communication.objects.filter(thread=thread).delete()
     thread.delete()

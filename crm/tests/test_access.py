@@ -693,5 +693,21 @@ def test_every_access_helper_is_used_by_a_view_and_tested():
         if inspect.isfunction(value) and value.__module__ == access.__name__ and not name.startswith("_")
     }
     views = "".join((Path(access.__file__).parent / name).read_text() for name in ("views.py", "report_views.py"))
-    assert {name for name in helpers if f"access.{name}(" not in views} == set()
-    assert helpers == {name for name, _attr, _expect in HELPER_CASES}
+    # visible_ids filters many ids at once for search results (crm/searchables.py), tested below.
+    searchables = (Path(access.__file__).parent / "searchables.py").read_text()
+    assert "access.visible_ids(" in searchables
+    assert {name for name in helpers - {"visible_ids"} if f"access.{name}(" not in views} == set()
+    assert helpers - {"visible_ids"} == {name for name, _attr, _expect in HELPER_CASES}
+
+
+@pytest.mark.parametrize("role", ["employee", "manager", "anonymous", "inactive"])
+def test_visible_ids_follows_the_pages_rule(world, role):
+    """Search results: every active employee sees every object, others none; missing ids drop out."""
+    from crm import access
+    from crm.models import Communication
+
+    users = {"employee": "unrelated", "manager": "manager"}
+    user = world.users[users[role]] if role in users else _helper_user(world, role)
+    ids = [world.communication.pk, MISSING]
+    expected = {world.communication.pk} if role in users else set()
+    assert access.visible_ids(user, Communication, ids) == expected

@@ -76,3 +76,17 @@ def test_forced_in_production_replaces_a_demo_password_left_by_a_development_see
     stoyan = User.objects.get(username="stoyan")
     assert not stoyan.check_password(DEMO_PASSWORD)
     assert stoyan.check_password(passwords["stoyan"])
+
+
+@pytest.mark.django_db
+def test_the_demo_is_searchable(settings):
+    """seed_demo writes through the services, so the search index follows (no rebuild needed)."""
+    from search import selectors
+
+    settings.DEBUG = True
+    seed()
+    ivan = User.objects.get(username="ivan")
+    page = selectors.search(user=ivan, text="стелажите")
+    kinds = {g.kind for g in page.groups if g.results}
+    assert {"thread", "communication"} <= kinds
+    assert any(g.results for g in selectors.search(user=ivan, text="PR-1001").groups if g.kind == "product")

@@ -130,7 +130,8 @@ class Command(BaseCommand):
         users, new_passwords = self.seed_people(production=production)
         counterparties = self.seed_counterparties()
         for code, name in PRODUCTS:
-            Product.objects.get_or_create(code=code, defaults={"name": name})
+            if not Product.objects.filter(code=code).exists():
+                services.product_save(product=Product(code=code, name=name))
         orders = self.seed_orders(counterparties)
         if not Thread.objects.filter(subject="Оферта за стелажи СК-200").exists():
             self.seed_threads(users, counterparties, orders)
