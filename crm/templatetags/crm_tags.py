@@ -52,6 +52,7 @@ def mail_html(html: str) -> SafeString:
     return mark_safe(sanitise_html(html or ""))  # noqa: S308 - nh3 output: allowlisted tags, no attributes but links
 
 
+@register.filter
 def status_class(value: str) -> str:
     """The colour class of a status code (the board's column heads)."""
     return STATUS_CLASSES.get(value, "")
