@@ -7,7 +7,6 @@ the rules of DESIGN.md and raise ``ValidationError`` keyed by form field name, s
 each message on its field. Each public function is atomic: nothing is saved half-way.
 """
 
-from crm.services._pipeline import thread_followers_notify
 from crm.services.attachments import attachment_delete, attachment_delete_many
 from crm.services.catalogue import order_save, product_save
 from crm.services.communications import (
@@ -88,7 +87,6 @@ __all__ = [
     "thread_delete",
     "thread_edit",
     "thread_follow",
-    "thread_followers_notify",
     "thread_link_order",
     "thread_unfollow",
 ]

@@ -446,20 +446,6 @@ def _tell(*, act: effects.Act, item, actor) -> dict[int, effects.Reason]:
     return decision
 
 
-def thread_followers_notify(*, item, actor=None, event: str = "incoming_email") -> dict[int, effects.Reason]:
-    """Tell the followers of ``item``'s thread that ``item`` arrived, for a communication filed
-    outside item_write (one the pipeline creates with a Message-ID is told of there already: do
-    not call both). ``actor`` None: everyone is told (nobody acted in the app)."""
-    act = effects.Act(
-        actor_id=getattr(actor, "pk", None),
-        item_kind=type(item).__name__.lower(),
-        created=True,
-        author_id=item.author_id,
-        incoming_email=event == "incoming_email",
-    )
-    return _tell(act=act, item=item, actor=actor)
-
-
 def _notification_params(*, reason: effects.Reason, act: effects.Act, item, actor) -> dict:
     """What the kind's renderer (crm.notification_texts, mentions) makes the text of, in each
     reader's language: plain values only."""

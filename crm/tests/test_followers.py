@@ -170,11 +170,10 @@ def test_a_filed_incoming_email_tells_every_follower_its_author_too(user, other_
     with on_commit():
         communication = item_write(kind=COMMUNICATION, actor=user, values=values, thread=thread, on_saved=file_it)
     assert communication.message_id == "<a1@example.bg>"
-    assert told() == {user.pk: "activity", other_user.pk: "activity"}
+    # Filed mail is its own kind (crm.effects' EMAIL reason: followers and the thread's owner).
+    assert told() == {user.pk: "email", other_user.pk: "email"}
     with translation.override("en"):
-        assert Notification.objects.get(recipient=user).display_text == (
-            f"An e-mail came in: {communication.number} “Re: Оферта”"
-        )
+        assert Notification.objects.get(recipient=user).display_text == (f"New e-mail in {thread.number}: “Re: Оферта”")
 
 
 def test_an_incoming_email_logged_by_hand_is_the_logger_own_act(user, other_user, thread, on_commit):
@@ -189,16 +188,6 @@ def test_an_incoming_email_logged_by_hand_is_the_logger_own_act(user, other_user
             counterparty=thread.counterparty,
         )
     assert told() == {other_user.pk: "activity"}
-
-
-def test_thread_followers_notify_is_the_mail_fetchers_call(user, other_user, thread, on_commit):
-    communication = add_call(thread, author=user)
-    services.thread_follow(thread=thread, user=other_user)
-    Notification.objects.all().delete()
-    with on_commit():
-        decision = services.thread_followers_notify(item=communication)
-    assert decision == {user.pk: "activity", other_user.pk: "activity"}
-    assert told() == {user.pk: "activity", other_user.pk: "activity"}
 
 
 # --- the followers card and the buttons ----------------------------------------------------------
