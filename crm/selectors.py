@@ -268,13 +268,13 @@ def _copied_to() -> dict:
 
 
 def _derived_count() -> Coalesce:
-    sub = (
-        Task.objects.filter(source_communication=OuterRef("pk"))
-        .order_by()
-        .values("source_communication")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    return _count_of(Task, "source_communication")
+
+
+def _count_of(model, field: str) -> Coalesce:
+    """How many rows of ``model`` point at the outer row through ``field`` (a subquery: no join
+    fan-out, 0 when none)."""
+    sub = model.objects.filter(**{field: OuterRef("pk")}).order_by().values(field).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(sub, output_field=IntegerField()), 0)
 
 
@@ -648,14 +648,7 @@ def counterparty_merge_counts(*, counterparty: Counterparty) -> dict[str, int]:
     joining them all would multiply the rows)."""
 
     def count(model) -> Coalesce:
-        sub = (
-            model.objects.filter(counterparty=OuterRef("pk"))
-            .order_by()
-            .values("counterparty")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return Coalesce(Subquery(sub, output_field=IntegerField()), 0)
+        return _count_of(model, "counterparty")
 
     kinds = {"threads": Thread, "communications": Communication, "tasks": Task, "orders": Order}
     kinds["contacts"] = ContactPerson

@@ -787,3 +787,30 @@ def test_a_slow_count_gives_way_to_the_estimate(comms, monkeypatch):
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone()[0] == "0"
+
+
+@pytest.mark.parametrize(
+    ("path", "filtered", "none_yet", "none_match"),
+    [
+        (
+            "/communications/",
+            "subject=няма-такова",
+            "Още няма комуникации.",
+            "Няма комуникации, отговарящи на тези филтри.",
+        ),
+        ("/tasks/", "subject=няма-такова", "Още няма задачи.", "Няма задачи, отговарящи на тези филтри."),
+        ("/threads/", "subject=няма-такова", "Още няма нишки.", "Няма нишки, които да отговарят на тези филтри."),
+        ("/counterparties/", "q=няма-такова", "Все още няма контрагенти.", "Няма контрагенти по тези филтри."),
+    ],
+)
+def test_an_empty_list_says_why_in_bulgarian(client_ivan, path, filtered, none_yet, none_match):
+    """The shared empty row (crm/_list_empty.html): nothing yet, or nothing for these filters
+    with a link that clears them."""
+    from crm.models import ContactPerson, Counterparty
+
+    ContactPerson.objects.all().delete()
+    Counterparty.objects.all().delete()  # the list of counterparties starts empty too
+    html = client_ivan.get(path).content.decode()
+    assert none_yet in html and none_match not in html
+    html = client_ivan.get(f"{path}?{filtered}").content.decode()
+    assert none_match in html and f'href="{path}">Изчисти всички филтри</a>' in html
