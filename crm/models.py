@@ -277,6 +277,11 @@ class Communication(models.Model):
     # timeline, and the HTML body sanitised by nh3 when the mail had no text part. (mail_from,
     # below, is the sender's address; the loop guard counts by it.)
     mail_quoted = models.TextField(_("quoted history"), blank=True, editable=False)
+    # Incoming only: when it was answered, the moment of the first outgoing communication of the
+    # same thread after it (by occurred_at, then id); None while unanswered. Kept by the write path
+    # (crm.services.communications.communication_answers_sync) so the reports' response time is a
+    # plain median over an index, not a window over a year of rows.
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True, editable=False)
     mail_html = models.TextField(_("HTML body"), blank=True, editable=False)
 
     class MailStatus(models.TextChoices):
@@ -330,6 +335,16 @@ class Communication(models.Model):
         indexes = [
             models.Index(fields=["thread", "occurred_at"], name="comm_thread_occurred"),
             models.Index(fields=["-created_at", "-id"], name="comm_created"),
+            # The reports (crm.reports): the response time reads the period's incoming rows and
+            # the weekly count every row of the period, both from the index alone on PostgreSQL
+            # (INCLUDE is left out on SQLite by Django).
+            models.Index(
+                fields=["occurred_at"],
+                include=["assignee", "answered_at"],
+                condition=Q(direction="in"),
+                name="comm_in_answered",
+            ),
+            models.Index(fields=["created_at", "direction"], name="comm_created_direction"),
             models.Index(fields=["assignee", "status"], name="comm_assignee_status"),
             models.Index(fields=["author", "-created_at"], name="comm_author_created"),
             # The loop guard: messages from one sender in the last two hours.
@@ -412,6 +427,14 @@ class Task(models.Model):
             models.Index(fields=["-created_at", "-id"], name="task_created"),
             models.Index(fields=["assignee", "status", "deadline"], name="task_assignee_status"),
             models.Index(fields=["deadline"], name="task_deadline"),
+            # The reports' open tasks of a period (crm.reports.open_tasks): the few open ones,
+            # from the index alone on PostgreSQL, instead of every task of the period.
+            models.Index(
+                fields=["created_at"],
+                include=["assignee", "status", "deadline"],
+                condition=Q(status__in=["new", "assigned", "in_progress"]),
+                name="task_open_created",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
 from crm.models import Communication, ContactPerson, Counterparty, Task, Thread
@@ -47,6 +48,38 @@ def _number_prefix(values: dict) -> str:
     return settings.NUMBER_PREFIX_INCOMING if values["direction"] == "in" else settings.NUMBER_PREFIX_OUTGOING
 
 
+def communication_answers_refresh(*, thread_ids: Iterable[int] | None = None) -> int:
+    """Set ``answered_at`` of the incoming communications of ``thread_ids`` (every thread: None, the
+    backfill) in one UPDATE: the first outgoing communication of the same thread after it, ordered
+    by (occurred_at, id) — the order the timeline shows. An outgoing one before the incoming one,
+    or in another thread, is no answer. Recomputed for the whole thread rather than patched, so a
+    moved occurred_at or a deleted answer cannot leave a stale value. Returns the rows updated."""
+    answer = (
+        Communication.objects.filter(thread_id=OuterRef("thread_id"), direction=Communication.Direction.OUT)
+        .filter(
+            Q(occurred_at__gt=OuterRef("occurred_at")) | Q(occurred_at=OuterRef("occurred_at"), id__gt=OuterRef("id"))
+        )
+        .order_by("occurred_at", "id")
+        .values("occurred_at")[:1]
+    )
+    incoming = Communication.objects.filter(direction=Communication.Direction.IN)
+    if thread_ids is not None:
+        incoming = incoming.filter(thread_id__in=list(thread_ids))
+    return incoming.update(answered_at=Subquery(answer))
+
+
+def communication_answers_sync(*, item: Communication, created: bool, changed: Iterable[str]) -> None:
+    """After a write: a new communication or a moved occurred_at may answer, or stop answering,
+    the thread's incoming ones (one UPDATE of that thread; nothing for other edits)."""
+    if created or "occurred_at" in changed:
+        communication_answers_refresh(thread_ids=[item.thread_id])
+
+
+def _after_write(*, item: Communication, created: bool, changed: Iterable[str]) -> None:
+    communication_follow_up_sync(item=item, created=created, changed=changed)
+    communication_answers_sync(item=item, created=created, changed=changed)
+
+
 COMMUNICATION = ItemKind(
     model=Communication,
     name="communication",
@@ -68,7 +101,7 @@ COMMUNICATION = ItemKind(
         }
     ),
     thread_kind=THREAD,
-    after_write=communication_follow_up_sync,
+    after_write=_after_write,
 )
 
 
@@ -214,4 +247,6 @@ def communication_delete(*, communication: Communication) -> None:
     """Its number stays used: sequences never go back."""
     delete_files_on_commit(list(communication.attachments.all()))
     index_remove(communication)
+    thread_id = communication.thread_id
     communication.delete()
+    communication_answers_refresh(thread_ids=[thread_id])  # it may have been the answer
