@@ -132,7 +132,9 @@ REDIS_PREFIX = env_str("REDIS_PREFIX", "crm")
 if REDIS_URL:
     CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL, REDIS_PREFIX)}
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # The same capacity as the Redis layer (config/env.py): the default 100 queued messages per
+    # channel drop part of a burst to one socket (notifications/tests/test_consumer.py's 200).
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
 # An open socket re-checks its session before each push and this often while idle (a logout
 # elsewhere, a password change or a deactivation closes it).
 WEBSOCKET_SESSION_CHECK_SECONDS = env_int("WEBSOCKET_SESSION_CHECK_SECONDS", 60, minimum=1)

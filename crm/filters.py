@@ -139,6 +139,9 @@ class ThreadReferenceFilter(df.ModelChoiceFilter):
                     "hx-trigger": "input changed delay:250ms",
                     "hx-target": "#thread-suggestions",
                     "hx-swap": "innerHTML",
+                    # Not the list form's (inherited) hx-push-url: a suggestion fetched after an
+                    # Enter that applied the filter would put /threads/search/ in the address bar.
+                    "hx-push-url": "false",
                     "data-thread-picker-input": "",
                 }
             ),

@@ -270,12 +270,13 @@ def thread_link_order(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _communication_initial(request: HtmxHttpRequest) -> dict:
+    # No "Date and time" filled in: empty means now (the field's help text). A prefilled time is
+    # cut to the minute and would put the new entry below what the thread got earlier that minute.
     initial = {
         "form_token": _new_token(),
         "direction": "in",
         "channel": "phone",
         "status": Status.NEW,
-        "occurred_at": timezone.localtime().replace(second=0, microsecond=0),
     }
     initial.update(_thread_initial(request))
     if "thread" in initial:

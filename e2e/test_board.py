@@ -10,9 +10,12 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from e2e.helpers import assert_no_traceback
+from e2e.helpers import assert_no_traceback, wait_for_socket
 
 pytestmark = pytest.mark.e2e
+BELL_COUNT = "#notification-bell-count"
+# Generous: a two-core machine shared by many jobs is slow; idle, the bell changes within a second.
+LIVE_BUDGET_MS = 15_000
 
 SOFIA = ZoneInfo("Europe/Sofia")
 
@@ -61,12 +64,18 @@ def _count(page, status):
     return page.locator(f'.board-count[data-count-for="{status}"]')
 
 
-def test_drag_a_card_to_another_column(page, login, board_data, screenshot):
+def test_drag_a_card_to_another_column(page, page_for, login, board_data, screenshot):
+    """Иван drags Мария's card: the status changes, the thread's timeline records it and Мария,
+    the assignee (a follower of the thread), sees it in her bell while her page is open."""
     from crm.models import Status, Task, ThreadEvent
     from notifications.models import Notification
 
     ivan, maria = board_data["ivan"], board_data["maria"]
     task = board_data["tasks"]["T-2026-00001"]
+    maria_page = page_for(maria)
+    maria_page.goto("/")
+    wait_for_socket(maria_page)
+    expect(maria_page.locator(BELL_COUNT)).to_have_attribute("data-count", "0")
     login(page.context, ivan)
     page.goto("/tasks/board/")
     assert_no_traceback(page)
@@ -85,6 +94,15 @@ def test_drag_a_card_to_another_column(page, login, board_data, screenshot):
     task.refresh_from_db()
     assert task.status == Status.IN_PROGRESS
     assert ThreadEvent.objects.filter(task=task, kind=ThreadEvent.Kind.STATUS_CHANGED, actor=ivan).count() == 1
+
+    # Мария's bell counts it without a reload, and says who moved which task where.
+    expect(maria_page.locator(BELL_COUNT)).to_have_attribute("data-count", "1", timeout=LIVE_BUDGET_MS)
+    maria_page.locator("#notification-bell").click()
+    told = maria_page.locator("#notification-menu-list > li").filter(has_text="T-2026-00001")
+    expect(told).to_contain_text("Иван Петров")
+    expect(told).to_contain_text("Работи се")
+    screenshot(maria_page, "board-assignee-bell", full_page=False)
+    assert Notification.objects.filter(recipient=ivan).count() == 0  # not told of his own move
 
     # The same notifications as the task page's status form: change a twin task there.
     told_by_board = Notification.objects.filter(recipient=maria).count()

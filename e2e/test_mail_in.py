@@ -1,5 +1,6 @@
-"""A reply fetched from the mailbox while the thread page is open (issue 15): after a reload it is
-on the thread's timeline, its quoted history folded, and in the assignee's bell — once.
+"""A reply fetched from the mailbox while the thread page is open (issue 15): it appears on the open
+page's timeline without a reload (with the Redis channel layer; after a reload on the in-memory
+one), its quoted history folded, and in the assignee's bell — once.
 
 The mail comes from a real IMAP server (pymap) and is fetched by the same pass the job runner
 runs; the page is Мария's, who handles the thread."""
@@ -9,10 +10,18 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from e2e.helpers import assert_no_traceback, run_in_thread, save_screenshot, wait_for_socket
+from e2e.helpers import (
+    assert_no_traceback,
+    channel_layer_is_shared,
+    run_in_thread,
+    save_screenshot,
+    wait_for_socket,
+)
 
 pytestmark = pytest.mark.e2e
 BELL_COUNT = "#notification-bell-count"
+# Generous: a loaded two-core machine; idle, the reply shows within a second of the fetch.
+LIVE_BUDGET_MS = 15_000
 
 
 def reply_to(message_id: str, number: str) -> bytes:
@@ -63,9 +72,19 @@ def test_a_fetched_reply_appears_on_the_thread_and_in_the_bell(page_for, base_ur
         assert [f.outcome for _uid, f in report.filings] == ["filed"]
         assert run_in_thread(fetch_mail, url=server.url).filings == []  # fetched again: nothing new
 
-    page.reload()
-    wait_for_socket(page)
     card = page.locator(".timeline-item.comm-in").filter(has_text="Приемаме офертата")
+    if channel_layer_is_shared():
+        # The fetch (here, as in the job runner: another process than the web server) pushes
+        # through Redis: the open page gets the reply on top of its timeline, no reload.
+        page.evaluate("window.e2eSamePage = 'live'")
+        expect(card).to_have_count(1, timeout=LIVE_BUDGET_MS)
+        expect(page.locator(BELL_COUNT)).to_have_attribute("data-count", "2", timeout=LIVE_BUDGET_MS)
+        assert page.evaluate("window.e2eSamePage") == "live", "the page was reloaded"
+    else:
+        # The in-memory channel layer cannot carry a push out of this process (STACK-NOTES
+        # pitfall 4; nor out of `make run`'s separate job worker): the reply is there on reload.
+        page.reload()
+        wait_for_socket(page)
     expect(card).to_have_count(1)
     expect(card.locator(".tl-subject")).to_contain_text(f"Re: [{thread.number}] Оферта")
     expect(card.locator(".tl-contact")).to_have_text("Петя Стоянова")

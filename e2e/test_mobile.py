@@ -176,3 +176,52 @@ def test_on_a_phone_the_thread_list_rows_are_cards(page, users, login, world):
     row = page.locator("#thread-table tbody tr").first
     assert row.evaluate("(tr) => getComputedStyle(tr).display") == "block"
     assert_fits(page, "thread list")
+
+
+def test_the_full_navbar_fits_on_one_line_and_on_a_phone(page, users, login, screenshot):
+    """A manager's navbar (every item, Reports too) in Bulgarian, the longest words: at 1366 px
+    one row, each link's icon beside its label, nothing cut off; at 390 px the opened menu fits."""
+    from django.contrib.auth.models import Permission
+
+    manager = users["ivan"]
+    manager.first_name, manager.last_name = "Стоян", "Колев"
+    manager.save()
+    manager.user_permissions.add(Permission.objects.get(content_type__app_label="crm", codename="view_reports"))
+    login(page.context, manager)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto("/")
+    expect(page.locator("#main-nav").get_by_role("link", name="Отчети")).to_be_visible()
+    screenshot(page, "navbar-1366", full_page=False)
+    rows = page.evaluate(
+        """() => {
+          const shown = '.navbar .nav-link, .navbar-search, #language-select, .navbar-brand';
+          const items = [...document.querySelectorAll(shown)];
+          const boxes = items.map((el) => el.getBoundingClientRect());
+          return {
+            tops: [...new Set(boxes.map((b) => Math.round(b.top + b.height / 2)))],
+            tallest: Math.max(...boxes.map((b) => b.height)),
+            right: Math.max(...boxes.map((b) => b.right)),
+            clipped: items.filter((el) => el.scrollWidth > el.clientWidth + 1).map((el) => el.id || el.className),
+          };
+        }"""
+    )
+    assert max(rows["tops"]) - min(rows["tops"]) <= 4, f"the navbar wraps at 1366 px: {rows}"
+    assert rows["tallest"] < 48, f"a navbar item takes two lines: {rows}"
+    assert rows["right"] <= 1366 and not rows["clipped"], f"cut off at 1366 px: {rows}"
+    assert page.locator("#navbar-search-input").bounding_box()["width"] >= 160, "the search box is squeezed"
+    language = page.locator("#language-select")
+    assert language.evaluate("(el) => el.scrollWidth <= el.clientWidth"), "the language name is cut off"
+    # A small laptop or a tablet held sideways: the menu collapses rather than wrap.
+    page.set_viewport_size({"width": 1024, "height": 768})
+    expect(page.locator(".navbar-toggler")).to_be_visible()
+    assert_fits(page, "navbar at 1024 px")
+
+    page.set_viewport_size(PHONE)
+    page.goto("/")
+    screenshot(page, "navbar-390", full_page=False)
+    assert_fits(page, "navbar at 390 px")
+    page.locator(".navbar-toggler").click()
+    expect(page.locator("#main-nav").get_by_role("link", name="Отчети")).to_be_visible()
+    page.wait_for_timeout(400)  # the collapse transition
+    screenshot(page, "navbar-390-open", full_page=False)
+    assert_fits(page, "navbar at 390 px, menu open")

@@ -198,6 +198,10 @@ def test_call_from_a_new_company_grows_into_a_thread_with_everything_in_order(pa
     assert first_task.status == "assigned"
     assert first_task.deadline == datetime.datetime(2026, 12, 31, 17, 0, tzinfo=SOFIA)
     assert page.evaluate("window.e2eSamePage") == "thread-story", "the page was reloaded"
+    # The card can come first over the page's own socket (the live thread page): the form's
+    # answer, which swaps the page's content (the side panel too), is what says the save is done.
+    expect(page.locator(".alert-success")).to_contain_text(first_task.number)
+    expect(page.locator("#inline-form #task-form")).to_have_count(0)
 
     # 4. Link an order: its card in the timeline, the side panel, and an "order linked" event.
     page.locator("#link-order-form select[name=order]").select_option(str(order.pk))
