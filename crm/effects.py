@@ -82,7 +82,7 @@ def activity_event(act: Act) -> str:
     if act.item_kind == "thread":
         return "closed" if act.thread_closed else "reopened"
     if act.created:
-        return "incoming_email" if act.incoming_email else "created"
+        return "created"  # filed e-mail is the EMAIL reason, never ACTIVITY (decide)
     if completed(act):
         return "done"
     if "status" in act.changed:

@@ -423,15 +423,12 @@ class LinkOrderForm(BootstrapForm):
     )
 
 
-class PromoteForm(BootstrapForm):
-    """POST ``name`` alone promotes with no details (the button without JavaScript); the dialog
-    (``dialog=1``) adds the roles, ЕИК, VAT number, e-mail and phone, checked as the services do."""
+class CounterpartyDetailsForm(BootstrapForm):
+    """A counterparty's roles and identifiers, checked as the services check them (ЕИК and VAT
+    with their check digits: crm.identifiers); the fields of crm/_counterparty_fields.html, shared
+    by the promote dialog and the counterparty form. A value kept as stored is not checked again
+    (as the services): older rows stay editable."""
 
-    name = forms.CharField(
-        label=_("Name"), max_length=255, error_messages={"required": _("Enter the name to promote.")}
-    )
-    next = forms.CharField(required=False)
-    dialog = forms.BooleanField(required=False, widget=forms.HiddenInput)
     roles = forms.MultipleChoiceField(
         label=_("Roles"), choices=CounterpartyRole.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -450,10 +447,25 @@ class PromoteForm(BootstrapForm):
         self.fields["roles"].widget.attrs["class"] = "form-check-input"
 
     def clean_company_id(self):
-        return company_id_clean(self.cleaned_data["company_id"])
+        value = self.cleaned_data["company_id"]
+        return value if value and value == self.initial.get("company_id") else company_id_clean(value)
 
     def clean_vat_number(self):
-        return vat_number_clean(self.cleaned_data["vat_number"])
+        value = self.cleaned_data["vat_number"]
+        return value if value and value == self.initial.get("vat_number") else vat_number_clean(value)
+
+
+class PromoteForm(CounterpartyDetailsForm):
+    """POST ``name`` alone promotes with no details (the button without JavaScript); the dialog
+    (``dialog=1``) adds the roles, ЕИК, VAT number, e-mail and phone."""
+
+    name = forms.CharField(
+        label=_("Name"), max_length=255, error_messages={"required": _("Enter the name to promote.")}
+    )
+    next = forms.CharField(required=False)
+    dialog = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    field_order = ("name", "next", "dialog")
 
     def service_kwargs(self) -> dict:
         return {name: self.cleaned_data[name] for name in ("name", *self.detail_fields)}
@@ -466,9 +478,9 @@ class TaskStatusForm(forms.Form):
 # --- counterparties in the app (/counterparties/new/, /<pk>/edit/) --------------------------------
 
 
-class CounterpartyForm(BootstrapForm):
-    """The counterparty's own fields, checked as the services check them (ЕИК and VAT with their
-    check digits: crm.identifiers); the contact people are ContactFormSet.
+class CounterpartyForm(CounterpartyDetailsForm):
+    """The counterparty's own fields (the details of CounterpartyDetailsForm, its name, address
+    and notes); the contact people are ContactFormSet.
 
     Look-alikes (crm.selectors.counterparty_duplicates) are a warning, not an error: a second
     company of the same name exists, and the user knows it. The first submit that finds some
@@ -476,39 +488,21 @@ class CounterpartyForm(BootstrapForm):
     were all shown already saves."""
 
     name = forms.CharField(label=_("Name"), max_length=255, error_messages={"required": _("Enter a name.")})
-    roles = forms.MultipleChoiceField(
-        label=_("Roles"), choices=CounterpartyRole.choices, required=False, widget=forms.CheckboxSelectMultiple
-    )
-    company_id = forms.CharField(label=_("Company ID (EIK/BULSTAT)"), max_length=30, required=False)
-    vat_number = forms.CharField(label=_("VAT number"), max_length=30, required=False)
-    email = forms.EmailField(label=_("E-mail"), max_length=254, required=False)
-    phone = forms.CharField(label=_("Phone"), max_length=50, required=False)
     address = DescriptionField(label=_("Address"), rows=2)
     notes = DescriptionField(label=_("Notes"), rows=3)
     duplicates_seen = forms.CharField(required=False, widget=forms.HiddenInput, max_length=200)
+
+    field_order = ("name",)
 
     service_fields = ("name", "roles", "company_id", "vat_number", "email", "phone", "address", "notes")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.duplicates: list[Counterparty] = []
-        self.fields["company_id"].widget.attrs.update(inputmode="numeric", autocomplete="off")
-        self.fields["vat_number"].widget.attrs.update(placeholder="BG175074752", autocomplete="off")
-        self.fields["phone"].widget.attrs.update(type="tel")
-        self.fields["roles"].widget.attrs["class"] = "form-check-input"
 
     @classmethod
     def initial_for(cls, counterparty: Counterparty) -> dict:
         return {name: getattr(counterparty, name) for name in cls.service_fields}
-
-    def clean_company_id(self):
-        value = self.cleaned_data["company_id"]
-        # A value kept as stored is not checked again (as the services): older rows stay editable.
-        return value if value and value == self.initial.get("company_id") else company_id_clean(value)
-
-    def clean_vat_number(self):
-        value = self.cleaned_data["vat_number"]
-        return value if value and value == self.initial.get("vat_number") else vat_number_clean(value)
 
     def service_kwargs(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.service_fields}

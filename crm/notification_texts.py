@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from crm.models import Status
 
-ACTIVITY_EVENTS = ("created", "status", "assignee", "done", "incoming_email", "closed", "reopened", "changed")
+ACTIVITY_EVENTS = ("created", "status", "assignee", "done", "closed", "reopened", "changed")
 
 
 def _common(params: Mapping[str, Any]) -> dict[str, str]:
@@ -51,8 +51,6 @@ def activity_text(params: Mapping[str, Any]) -> str:
         return _("%(actor)s added the task %(number)s “%(subject)s”") % values
     if event == "created" and params.get("item") == "communication":
         return _("%(actor)s added the communication %(number)s “%(subject)s”") % values
-    if event == "incoming_email":
-        return _("An e-mail came in: %(number)s “%(subject)s”") % values
     if event == "done":
         return _("%(actor)s completed %(number)s “%(subject)s”") % values
     if event == "status" and params.get("status"):

@@ -72,6 +72,21 @@ def requeue_stale(*, now: datetime) -> int:
     )
 
 
+def batch_worker_options(*, worker_id: str, max_tasks: int | None = None) -> dict:
+    """db_worker's Worker in batch mode over every queue (it returns once nothing is ready):
+    how run_due and the jobs_worker command both build it."""
+    return {
+        "queue_names": ["*"],
+        "interval": 0,
+        "batch": True,
+        "backend_name": "default",
+        "startup_delay": False,
+        "max_tasks": max_tasks,
+        "worker_id": worker_id,
+        "excluded_queue_names": [],
+    }
+
+
 def run_queued(*, worker_id: str = "run_due", max_tasks: int | None = None) -> int:
     """Run every queued job that is ready, then return how many ran.
 
@@ -82,16 +97,7 @@ def run_queued(*, worker_id: str = "run_due", max_tasks: int | None = None) -> i
     from django_tasks_db.models import DBTaskResult
     from django_tasks_db.utils import exclusive_transaction
 
-    worker = Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=max_tasks,
-        worker_id=worker_id,
-        excluded_queue_names=[],
-    )
+    worker = Worker(**batch_worker_options(worker_id=worker_id, max_tasks=max_tasks))
     ran = 0
     while max_tasks is None or ran < max_tasks:
         ready = DBTaskResult.objects.ready().filter(backend_name="default")

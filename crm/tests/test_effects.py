@@ -150,7 +150,6 @@ def test_the_task_author_hears_when_it_is_done(facts, expected):
     ("facts", "event"),
     [
         ({"created": True}, "created"),
-        ({"item_kind": "communication", "created": True, "incoming_email": True}, "incoming_email"),
         ({"changed": frozenset({"status"}), "old_status": "new", "new_status": DONE}, "done"),
         ({"changed": frozenset({"status"}), "old_status": "new", "new_status": "in_progress"}, "status"),
         ({"changed": frozenset({"status", "assignee"}), "new_status": "assigned"}, "status"),

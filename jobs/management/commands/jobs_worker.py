@@ -16,7 +16,7 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
 from jobs.registry import run_due_passes
-from jobs.runner import requeue_stale
+from jobs.runner import batch_worker_options, requeue_stale
 
 logger = logging.getLogger(__name__)
 
@@ -60,15 +60,6 @@ class Command(BaseCommand):
     def handle(self, *args, interval: float, worker_id: str, **options) -> None:
         # The backend logs each batch start and end at INFO: once a second when idle.
         logging.getLogger("django_tasks_db").setLevel(logging.WARNING)
-        worker = DueWorker(
-            queue_names=["*"],
-            interval=0,
-            batch=True,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id=worker_id or get_random_string(32),
-            excluded_queue_names=[],
-        )
+        worker = DueWorker(**batch_worker_options(worker_id=worker_id or get_random_string(32)))
         worker.configure_signals()
         worker.serve(poll_seconds=interval)
