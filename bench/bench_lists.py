@@ -301,8 +301,37 @@ def _seeded() -> bool:
     )
 
 
+def _model_defaults(cursor, table: str, columns: str) -> list[str]:
+    """Give the NOT NULL columns this COPY leaves out their model default, as a database default.
+
+    Columns added by later migrations (the mail fields, ``answered_at``…) have only a Python
+    default, so a COPY that does not list them would fail on a fresh database. Returns the
+    columns changed, for ``_copy`` to drop their defaults again afterwards."""
+    from django.apps import apps
+    model = next(m for m in apps.get_models() if m._meta.db_table == table)
+    listed = {c.strip() for c in columns.split(",")}
+    changed = []
+    for field in model._meta.concrete_fields:
+        # get_default() is "" for a text field without a default, None where there is none.
+        if field.column in listed or field.null or field.primary_key or field.get_default() is None:
+            continue
+        value = field.get_db_prep_save(field.get_default(), connection)
+        cursor.execute(f'ALTER TABLE {table} ALTER COLUMN "{field.column}" SET DEFAULT %s', [value])
+        changed.append(field.column)
+    return changed
+
+
 def _copy(cursor, table: str, columns: str, lines) -> None:
     """COPY lines (tab-separated, already escaped) in blocks of ~4 MB."""
+    defaults = _model_defaults(cursor, table, columns)
+    try:
+        _copy_lines(cursor, table, columns, lines)
+    finally:
+        for column in defaults:
+            cursor.execute(f'ALTER TABLE {table} ALTER COLUMN "{column}" DROP DEFAULT')
+
+
+def _copy_lines(cursor, table: str, columns: str, lines) -> None:
     with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         buffer = io.StringIO()
         for line in lines:
