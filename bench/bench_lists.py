@@ -24,13 +24,17 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
+from bench import floor
 from bench.tables import Table, measure
 
+# BENCH_LISTS_SCALE=0.1 seeds a tenth of everything but the employees (100k communications, 30k
+# tasks, 10k threads, 2k counterparties) with the same generator: the growth bench's small side.
+SCALE = float(os.environ.get("BENCH_LISTS_SCALE", "1"))
 N_USERS = 200
-N_COUNTERPARTIES = 20_000
-N_THREADS = 100_000
-N_COMMUNICATIONS = 1_000_000
-N_TASKS = 300_000
+N_COUNTERPARTIES = round(20_000 * SCALE)
+N_THREADS = round(100_000 * SCALE)
+N_COMMUNICATIONS = round(1_000_000 * SCALE)
+N_TASKS = round(300_000 * SCALE)
 SEED = 20260101
 # Everything happened in the two years before this moment (deadlines run up to a month past it).
 END = datetime.now(UTC).replace(microsecond=0)
@@ -308,6 +312,7 @@ def _model_defaults(cursor, table: str, columns: str) -> list[str]:
     default, so a COPY that does not list them would fail on a fresh database. Returns the
     columns changed, for ``_copy`` to drop their defaults again afterwards."""
     from django.apps import apps
+
     model = next(m for m in apps.get_models() if m._meta.db_table == table)
     listed = {c.strip() for c in columns.split(",")}
     changed = []
@@ -732,8 +737,45 @@ def _cpu_ms(fn, repeat: int = 10) -> float:
     return round(sorted(times)[len(times) // 2], 1)
 
 
+FLOOR_COLUMNS = [
+    "case",
+    "page p50 ms",
+    "floor p50 ms",
+    "page ÷ floor",
+    "middleware + handler ms",
+    "view ms",
+    "SQL ms",
+    "templates ms",
+    "heaviest templates (own ms)",
+    "load",
+]
+
+
+def floor_row(label: str, get, load: float) -> list:
+    """A row of the floor table (bench.floor): page and floor p50, their ratio, the profile split."""
+    result = floor.page_and_floor(get, repeat=20, warmup=2)
+    middleware, view, sql, templates, heaviest = floor.split_summary(floor.split(get, repeat=5))
+    flag = "" if result["ratio"] <= 2 else " ⚠"
+    return [
+        label,
+        result["page_p50"],
+        result["floor_p50"],
+        f"{result['ratio']}{flag}",
+        middleware,
+        view,
+        sql,
+        templates,
+        heaviest,
+        f"{load:.1f}",
+    ]
+
+
+FLOORS: dict[str, list[list]] = {}
+
+
 def _measure_list(client: Client, path: str, cases) -> tuple[list[list], dict, list[float]]:
     rows = []
+    floors = FLOORS.setdefault(path, [])
     slowest = {"ms": -1.0}
     loads = []
     htmx = {"HTTP_HX_REQUEST": "true"}
@@ -747,6 +789,7 @@ def _measure_list(client: Client, path: str, cases) -> tuple[list[list], dict, l
         partial = measure(lambda url=url: client.get(url, **htmx), repeat=15, warmup=1)
         cpu = _cpu_ms(lambda url=url: client.get(url))
         sql, worst_ms, worst_sql = _server_sql_ms(queries)
+        floors.append(floor_row(label, lambda url=url: client.get(url), loads[-1]))
         limit = 150 if "subject" in label else 60
         flag = "" if page["p95"] < limit else " ⚠"
         rows.append(
@@ -830,6 +873,15 @@ def run() -> list[Table]:
     )
     tables.append(Table("Lists bench: /communications/", columns, comm_rows, note))
     tables.append(Table("Lists bench: /tasks/", columns, task_rows, note))
+    floor_note = (
+        "Floor (bench/floor.py): the page's own SQL (the statements one request sent, run again on the same "
+        "connection, every row fetched) plus a minimal render of those rows (escaped <td> cells joined in "
+        "Python); 20 pages and 20 floors interleaved, medians. ⚠: page ÷ floor over the 2× target. The split "
+        "is the median own time per part over 5 instrumented requests (templates: by name, without the "
+        "templates they include). load: the 1-minute load average before the case."
+    )
+    for path, rows in FLOORS.items():
+        tables.append(Table(f"Lists bench: {path} against its floor", FLOOR_COLUMNS, rows, floor_note))
     tables.append(
         Table(
             "Lists bench: the slowest query (by PostgreSQL time) of all the pages",

@@ -5,11 +5,13 @@ number of queries whatever the thread holds.
 """
 
 import datetime
+import os
 import random
 
 from django.test import Client
 from django.utils import timezone
 
+from bench import floor
 from bench.tables import Table, measure
 
 SUBJECT = "bench: timeline of {n} events"
@@ -107,10 +109,47 @@ def run() -> list[Table]:
         ["events in thread", "p50 ms", "p95 ms", "max ms", "queries", "status"],
         note="Target: p95 < 40 ms, same number of queries for every size.",
     )
+    floors = Table(
+        "Thread page against its floor",
+        [
+            "events in thread",
+            "page p50 ms",
+            "floor p50 ms",
+            "page ÷ floor",
+            "middleware + handler ms",
+            "view ms",
+            "SQL ms",
+            "templates ms",
+            "heaviest templates (own ms)",
+            "load",
+        ],
+        note="Floor and split as in the lists bench (bench/floor.py); target page ÷ floor ≤ 2.",
+    )
     for n in (50, 2000):
         thread = _seed_thread(n, author, counterparty, orders)
         url = f"/threads/{thread.pk}/"
         status = client.get(url).status_code
         result = measure(lambda url=url: client.get(url), repeat=50)
         table.rows.append([n, result["p50"], result["p95"], result["max"], result["queries"], status])
-    return [table]
+        load = os.getloadavg()[0]
+        ratio = floor.page_and_floor(lambda url=url: client.get(url), repeat=20, warmup=2)
+        middleware, view, sql, templates, heaviest = floor.split_summary(
+            floor.split(lambda url=url: client.get(url), repeat=5)
+        )
+        flag = "" if ratio["ratio"] <= 2 else " ⚠"
+        floors.rows.append(
+            [
+                n,
+                ratio["page_p50"],
+                ratio["floor_p50"],
+                f"{ratio['ratio']}{flag}",
+                middleware,
+                view,
+                sql,
+                templates,
+                heaviest,
+                f"{load:.1f}",
+            ]
+        )
+    table.note += f" 1-minute load average at the end: {os.getloadavg()[0]:.1f}."
+    return [table, floors]

@@ -172,6 +172,45 @@ class EmployeeFilter(df.ModelChoiceFilter):
 WHOLE_NUMBER = re.compile(r"[^\W_]+-[0-9]{4}-[0-9]{5,}")
 
 
+# The letters a number part typed in the filter starts with, up to its first dash ("IN-2025-0123").
+NUMBER_HEAD = re.compile(r"([^\W\d_]+)-")
+PREFIX_SHAPE = re.compile(r"[^\W\d_]+")
+
+
+def number_prefixes() -> frozenset[str]:
+    """Every prefix number_allocate writes (crm.services: the kinds' number_prefix), case-folded."""
+    return frozenset(
+        prefix.lower()
+        for prefix in (
+            settings.NUMBER_PREFIX_INCOMING,
+            settings.NUMBER_PREFIX_OUTGOING,
+            settings.NUMBER_PREFIX_TASK,
+            settings.NUMBER_PREFIX_THREAD,
+        )
+    )
+
+
+def number_part_is_a_start(text: str) -> bool:
+    """Whether "the number contains ``text``" is the same as "the number starts with ``text``".
+
+    Every stored number is PREFIX-YEAR-NNNNN (crm.numbering: one of the settings' prefixes, four
+    digits, five or more digits; the field is not editable). When ``text`` begins with letters Q
+    and a dash, an occurrence of ``text`` that does not start the number would put that dash on
+    one of the number's two dashes: on the second, Q's last letter would be a digit of the year
+    (impossible); on the first, the number's prefix would end with Q and be longer than Q. So
+    when Q is a prefix and no other prefix ends with it (``T`` does not qualify while ``OUT``
+    exists), contains = starts with, and a B-tree (migration 0015) answers instead of the
+    trigram index, whose trigrams (``in-``, ``-20``, ``202``…) are in every row. Prefixes
+    of another shape than letters turn the shortcut off.
+    """
+    head = NUMBER_HEAD.match(text.lower())
+    prefixes = number_prefixes()
+    if head is None or not all(PREFIX_SHAPE.fullmatch(prefix) for prefix in prefixes):
+        return False
+    typed = head.group(1)
+    return typed in prefixes and not any(p != typed and p.endswith(typed) for p in prefixes)
+
+
 def _folded_contains(qs: QuerySet, column: str, text: str) -> QuerySet:
     alias = f"{column}_folded"
     return qs.alias(**{alias: UnicodeLower(column)}).filter(**{f"{alias}__contains": text.lower()})
@@ -238,9 +277,13 @@ class ListFilterSet(df.FilterSet):
     def filter_number(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         """A whole number (``OUT-2025-01234``) is that one row, found through the unique index in
         ~0.1 ms; the trigram LIKE that finds a part spends ~70 ms on 1M rows for the same answer
-        and grows with the table. Anything else is a part, matched case-folded."""
+        and grows with the table. A part that begins with a whole prefix (``IN-2025-0123``) can only
+        be the start of a number (number_part_is_a_start): LIKE 'in-2025-0123%' on a B-tree.
+        Anything else is a part, matched case-folded."""
         if WHOLE_NUMBER.fullmatch(value):
             return qs.filter(number__in={value, value.upper()})
+        if number_part_is_a_start(value):
+            return qs.alias(number_folded=UnicodeLower("number")).filter(number_folded__startswith=value.lower())
         return _folded_contains(qs, "number", value)
 
     def filter_subject(self, qs: QuerySet, name: str, value: str) -> QuerySet:
