@@ -45,7 +45,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import OperationalError, connections, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+
+# Row comparisons: PostgreSQL gets ``(a, b) >= (x, y)``, SQLite the equivalent ANDs and ORs. Not
+# in Django's documented API (it is what composite primary keys use), so pinned by paging's tests.
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThanOrEqual, TupleLessThanOrEqual
 from psycopg import errors as psycopg_errors
 
 PAGE_SIZE = 25
@@ -154,7 +158,10 @@ def _beyond(field: str, value, pk: int, *, smaller: bool) -> Q:
     """Rows after (value, pk) in the order: ``field <= value AND (field < value OR id < pk)``.
 
     The first term is a plain range on the sort index (a row comparison spelled with OR alone
-    would make PostgreSQL scan the index from its start on every page).
+    would make PostgreSQL scan the index from its start on every page). Not a row comparison
+    ``(field, id) < (value, pk)``: this bound is where a scan starts, and PostgreSQL 15 starts
+    at a row comparison rather than at a tighter plain bound of the filters (``created_before``
+    a year back: 600,000 index entries read, ~65 ms, instead of none).
     """
     if smaller:
         return Q(**{f"{field}__lte": value}) & (Q(**{f"{field}__lt": value}) | Q(pk__lt=pk))
@@ -169,10 +176,19 @@ def _ordered(qs: QuerySet, sort: Sort, *, descending: bool) -> QuerySet:
 
 
 def _up_to(field: str, value, pk: int, *, smaller: bool) -> Q:
-    """Rows up to and including (value, pk) in the order: the complement of ``_beyond``."""
-    if smaller:
-        return Q(**{f"{field}__gte": value}) & (Q(**{f"{field}__gt": value}) | Q(pk__gte=pk))
-    return Q(**{f"{field}__lte": value}) & (Q(**{f"{field}__lt": value}) | Q(pk__lte=pk))
+    """Rows up to and including (value, pk) in the order (the complement of ``_beyond``): the row
+    comparison ``(field, id) >= (value, pk)`` (``<=`` ascending).
+
+    The window's far end, where a scan stops. PostgreSQL estimates a row comparison from its
+    first column, which is right; the same bound spelled ``field >= value AND (field > value OR
+    id >= pk)`` is estimated as the product of its terms: the 5,000 rows of the window became
+    ~25, and a filter matching 8 % of the table (``counterparty=физическо``, 1M rows) was then
+    collected through its trigram index over the whole table (82,000 entries, ~56 ms) instead of
+    walking the window in order (~400 rows, 0.4 ms). SQLite gets the ANDs and ORs (Django has no
+    row comparison for it), which its planner handles.
+    """
+    lookup = TupleGreaterThanOrEqual if smaller else TupleLessThanOrEqual
+    return Q(lookup(Tuple(F(field), F("pk")), (value, pk)))
 
 
 def _keys(qs: QuerySet, sort: Sort, *, descending: bool, conditions: list[Q], limit: int) -> list[tuple]:
