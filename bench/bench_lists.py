@@ -811,15 +811,13 @@ def _measure_list(client: Client, path: str, cases) -> tuple[list[list], dict, l
     return rows, slowest, loads
 
 
-def run() -> list[Table]:
+def prepare():
+    """The signed-in manager and the (label, query string) cases of both lists, from this database's
+    rows (ids, cursors, a busy counterparty): the same cases on a 1M and a 100k database."""
     import paging
     from accounts.models import User
     from crm import selectors
     from crm.models import Communication, Task, Thread
-
-    assert connection.vendor == "postgresql", "the lists bench needs PostgreSQL (DATABASE_URL)"
-    seed_rows = seed() + set_counters()
-    tables = [Table("Lists bench: seeding (COPY)", ["step", "rows", "seconds"], seed_rows)]
 
     manager = User.objects.get(username="bench_000")
     # A typical busy employee and a thread with several items.
@@ -832,7 +830,16 @@ def run() -> list[Table]:
     sort = selectors.LIST_SORTS["communication"]["created"]
     comm_cursor = paging.encode_cursor(sort, comm.created_at, comm.pk)
     task_cursor = paging.encode_cursor(selectors.LIST_SORTS["task"]["created"], task.created_at, task.pk)
-    comm_cases, task_cases = _cases(manager, assignee, author, thread_id, comm_cursor, task_cursor, busy)
+    return manager, *_cases(manager, assignee, author, thread_id, comm_cursor, task_cursor, busy)
+
+
+def run() -> list[Table]:
+    from crm.models import Communication, Task, Thread
+
+    assert connection.vendor == "postgresql", "the lists bench needs PostgreSQL (DATABASE_URL)"
+    seed_rows = seed() + set_counters()
+    tables = [Table("Lists bench: seeding (COPY)", ["step", "rows", "seconds"], seed_rows)]
+    manager, comm_cases, task_cases = prepare()
 
     columns = [
         "case",

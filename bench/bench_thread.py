@@ -81,7 +81,8 @@ def _seed_thread(n_events: int, author, counterparty, orders):
     return thread
 
 
-def run() -> list[Table]:
+def prepare() -> tuple[Client, dict[int, str]]:
+    """A signed-in client and the thread page's URL per thread size (the threads seeded once)."""
     from accounts.models import User
     from crm.models import Counterparty, Order
 
@@ -104,6 +105,11 @@ def run() -> list[Table]:
         orders = list(Order.objects.filter(number__startswith="SO-BENCH-")[:20])
     client = Client()
     client.force_login(author)
+    return client, {n: f"/threads/{_seed_thread(n, author, counterparty, orders).pk}/" for n in (50, 2000)}
+
+
+def run() -> list[Table]:
+    client, urls = prepare()
     table = Table(
         "Thread page, first timeline page (server time through the Django test client)",
         ["events in thread", "p50 ms", "p95 ms", "max ms", "queries", "status"],
@@ -125,9 +131,7 @@ def run() -> list[Table]:
         ],
         note="Floor and split as in the lists bench (bench/floor.py); target page ÷ floor ≤ 2.",
     )
-    for n in (50, 2000):
-        thread = _seed_thread(n, author, counterparty, orders)
-        url = f"/threads/{thread.pk}/"
+    for n, url in urls.items():
         status = client.get(url).status_code
         result = measure(lambda url=url: client.get(url), repeat=50)
         table.rows.append([n, result["p50"], result["p95"], result["max"], result["queries"], status])
