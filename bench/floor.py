@@ -12,7 +12,9 @@ page at ≤ 2× their floor").
 3. that is timed ``repeat`` times; the floor is its median (p50).
 
 Transaction control and session statements (``SAVEPOINT``, ``RELEASE``, ``SET``…) are left
-out of the floor: they return no rows, and the floor is the cost of the rows.
+out of the floor: they return no rows, and the floor is the cost of the rows. A server-side
+cursor's ``DECLARE … CURSOR FOR <query>`` is run as its plain query (all rows fetched at once),
+its ``FETCH``/``CLOSE`` left out.
 The ratio reported is page p50 ÷ floor p50, both measured in the same process, interleaved
 (page, floor, page, floor…) so a busy machine slows both.
 
@@ -30,6 +32,7 @@ profile, not a second measurement of the page.
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from collections import defaultdict
@@ -41,7 +44,9 @@ from django.utils.html import escape
 
 from bench.tables import percentile
 
-CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "SET", "BEGIN", "COMMIT")
+CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "SET", "BEGIN", "COMMIT", "FETCH", "CLOSE", "MOVE")
+# A server-side cursor (QuerySet.iterator() on PostgreSQL): its query, run as a plain one.
+DECLARE = re.compile(r"DECLARE\s+\S+\s+.*?CURSOR\s+(?:WITH(?:OUT)?\s+HOLD\s+)?FOR\s+(.*)", re.DOTALL | re.IGNORECASE)
 
 
 def capture(get: Callable[[], object]) -> tuple[list[str], object]:
@@ -72,7 +77,11 @@ def floor_once(queries: list[str]) -> tuple[float, int]:
 def page_and_floor(get: Callable[[], object], *, repeat: int = 30, warmup: int = 3) -> dict:
     """Page p50/p95 and floor p50/p95 in ms, interleaved; the ratio of the medians."""
     queries, _response = capture(get)
-    runnable = [sql for sql in queries if not sql.lstrip().upper().startswith(CONTROL)]
+    runnable = [
+        match.group(1) if (match := DECLARE.match(sql.lstrip())) else sql
+        for sql in queries
+        if not sql.lstrip().upper().startswith(CONTROL)
+    ]
     for _ in range(warmup):
         get()
         floor_once(runnable)
