@@ -76,13 +76,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _daphne(venv_bin: Path, n: int) -> list[list[str]]:
+    return [[str(venv_bin / "daphne"), "-b", LOOPBACK, "-p", "{port}", "config.asgi:application"] for _ in range(n)]
+
+
 def _layouts(venv_bin: Path) -> dict[str, list[list[str]]]:
     """Each process model: the commands to start (each gets its own port as {port})."""
     workers = str(CORES)
     return {
-        f"daphne ×{CORES}": [
-            [str(venv_bin / "daphne"), "-b", LOOPBACK, "-p", "{port}", "config.asgi:application"] for _ in range(CORES)
-        ],
+        f"daphne ×{CORES}": _daphne(venv_bin, CORES),
+        # Sync views wait on PostgreSQL: one process more than cores may fill those gaps.
+        f"daphne ×{CORES + 1}": _daphne(venv_bin, CORES + 1),
         f"uvicorn --workers {CORES}": [
             [
                 str(venv_bin / "uvicorn"),
@@ -110,6 +114,20 @@ def _layouts(venv_bin: Path) -> dict[str, list[list[str]]]:
                 "4",
                 "-k",
                 "gthread",
+            ]
+        ],
+        # Plain sync workers (no ASGI, no thread hop per request); websockets would need a
+        # separate daphne behind the same proxy.
+        f"gunicorn WSGI sync ×{CORES + 1}": [
+            [
+                str(venv_bin / "gunicorn"),
+                "config.wsgi:application",
+                "-b",
+                f"{LOOPBACK}:{{port}}",
+                "-w",
+                str(CORES + 1),
+                "-k",
+                "sync",
             ]
         ],
     }
@@ -286,6 +304,128 @@ def _list_url(rng: random.Random, t: dict) -> str:
     return page + "?counterparty=" + rng.choice(["алфа", "бета", "орион", "вега"])
 
 
+class ClientError(Exception):
+    """A request that got no HTTP answer (refused, reset, timed out, malformed)."""
+
+
+class _Response:
+    def __init__(self, status_code: int, content: bytes):
+        self.status_code = status_code
+        self.content = content
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+
+class RawClient:
+    """A minimal HTTP/1.1 client on asyncio streams: keep-alive connections, cookies kept as a
+    browser keeps them (name=value of Set-Cookie), no redirects followed. The load client runs
+    on the same cores as the system under test; httpx spends several times this CPU per request
+    for the same traffic (BENCH_LOAD_CLIENT=httpx to compare)."""
+
+    def __init__(self, base_url: str, cookies: dict[str, str], timeout: float):
+        self.base_url = base_url
+        host_port = base_url.split("//", 1)[1]
+        self.host, port = host_port.rsplit(":", 1)
+        self.port = int(port)
+        self.cookies = dict(cookies)
+        self.timeout = timeout
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    async def get(self, path: str) -> _Response:
+        return await self._request("GET", path)
+
+    async def post(self, path: str, *, data: dict[str, str], headers: dict[str, str] | None = None) -> _Response:
+        from urllib.parse import urlencode
+
+        body = urlencode(data).encode()
+        extra = {**(headers or {}), "Content-Type": "application/x-www-form-urlencoded"}
+        return await self._request("POST", path, body, extra)
+
+    async def _request(self, method: str, path: str, body: bytes = b"", headers: dict | None = None) -> _Response:
+        try:
+            return await asyncio.wait_for(self._send(method, path, body, headers or {}), self.timeout)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            raise ClientError(repr(exc)) from exc
+
+    async def _send(self, method: str, path: str, body: bytes, headers: dict) -> _Response:
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Cookie: {cookie}"]
+        head += [f"{k}: {v}" for k, v in headers.items()]
+        if method == "POST":
+            head.append(f"Content-Length: {len(body)}")
+        request = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+        while True:
+            reused = bool(self.idle)
+            reader, writer = self.idle.pop() if reused else await asyncio.open_connection(self.host, self.port)
+            writer.write(request)
+            try:
+                await writer.drain()
+                status_line = await reader.readline()
+            except OSError:
+                status_line = b""
+            if status_line:
+                break
+            writer.close()
+            if not reused:
+                raise ClientError("connection closed before the status line")
+            # A kept-alive connection the server had closed: try once more on a fresh one.
+        status = int(status_line.split(b" ", 2)[1])
+        length, chunked, close = None, False, False
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if name == "content-length":
+                length = int(value)
+            elif name == "transfer-encoding":
+                chunked = "chunked" in value.lower()
+            elif name == "connection":
+                close = value.lower() == "close"
+            elif name == "set-cookie":
+                key, _, rest = value.partition("=")
+                self.cookies[key.strip()] = rest.split(";", 1)[0]
+        if chunked:
+            parts = []
+            while size := int((await reader.readline()).split(b";", 1)[0], 16):
+                parts.append(await reader.readexactly(size + 2))
+            await reader.readline()
+            content = b"".join(p[:-2] for p in parts)
+        elif length is not None:
+            content = await reader.readexactly(length)
+        else:
+            content, close = await reader.read(), True
+        if close:
+            writer.close()
+        else:
+            self.idle.append((reader, writer))
+        return _Response(status, content)
+
+    async def aclose(self) -> None:
+        for _reader, writer in self.idle:
+            writer.close()
+        self.idle.clear()
+
+
+def _client_kind() -> str:
+    return os.environ.get("BENCH_LOAD_CLIENT", "raw")
+
+
+def _client(base_url: str, session_key: str):
+    if _client_kind() == "httpx":
+        import httpx
+
+        limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
+        return httpx.AsyncClient(
+            base_url=base_url,
+            cookies={"sessionid": session_key},
+            timeout=TIMEOUT_S,
+            limits=limits,
+            follow_redirects=False,
+        )
+    return RawClient(base_url, {"sessionid": session_key}, TIMEOUT_S)
+
+
 TOKEN = re.compile(r'name="(csrfmiddlewaretoken|form_token)" value="([^"]+)"')
 
 
@@ -314,17 +454,7 @@ async def _step(urls: list[str], sessions: list[str], targets: dict, rate: float
     import httpx
 
     rng = random.Random(seed)
-    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
-    clients = [
-        httpx.AsyncClient(
-            base_url=urls[i % len(urls)],
-            cookies={"sessionid": key},
-            timeout=TIMEOUT_S,
-            limits=limits,
-            follow_redirects=False,
-        )
-        for i, key in enumerate(sessions)
-    ]
+    clients = [_client(urls[i % len(urls)], key) for i, key in enumerate(sessions)]
     latencies: list[float] = []
     kinds: dict[str, list[float]] = {"list": [], "thread": [], "create": []}
     errors = 0
@@ -350,7 +480,7 @@ async def _step(urls: list[str], sessions: list[str], targets: dict, rate: float
                     url = f"/threads/{rng.randrange(1, targets['top_thread'])}/"
                 response = await client.get(url)
                 errors += response.status_code >= 400
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ClientError):
                 errors += 1
             ms = (time.perf_counter() - scheduled) * 1000
             latencies.append(ms)
@@ -379,9 +509,11 @@ def _measure_step(name: str, procs, urls, sessions, targets, rate: int) -> list:
     pg_pids = _pg_backends()
     app0, pg0 = _cpu_seconds(app_pids), _cpu_seconds(pg_pids)
     load = os.getloadavg()[0]
+    client0 = time.process_time()
     latencies, kinds, errors, elapsed = asyncio.run(
         _step(urls, sessions, targets, rate=rate, seconds=_seconds(), seed=rate)
     )
+    client_cpu = time.process_time() - client0
     app_pids |= _tree([p.pid for p in procs])
     pg_pids |= _pg_backends()
     app_cpu = _delta(app0, _cpu_seconds(app_pids))
@@ -401,6 +533,7 @@ def _measure_step(name: str, procs, urls, sessions, targets, rate: int) -> list:
         round(percentile(kinds["create"], 95)) if kinds["create"] else "",
         round(app_cpu * 1000 / n, 1),
         round(pg_cpu * 1000 / n, 1),
+        round(client_cpu * 1000 / n, 1),
         f"{load:.1f}",
     ]
 
@@ -554,6 +687,7 @@ def run() -> list[Table]:
         "create p95",
         "app CPU ms/req",
         "PG CPU ms/req",
+        "client CPU ms/req",
         "load",
     ]
     note = (
