@@ -6,7 +6,8 @@ only, i.e. the app's side: Django, the templates, psycopg), queries per request,
 for two pages every request pays for: the bare stack (a logged-in view answering "ok" through
 all the middleware) and the base layout (base.html alone: navbar, bell, search box, the
 Reports permission check). BENCH_CPU_PROFILE=1 adds a cProfile of each page (top functions by
-cumulative time) printed to stderr. BENCH_CPU_ROUNDS (default 30) requests per page; BENCH_CPU_PAGES=<name>,… only those pages.
+cumulative time) printed to stderr. BENCH_CPU_ROUNDS (default 30) requests per page;
+BENCH_CPU_PAGES=<name>,… only those pages.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import io
 import os
 import pstats
 import re
+import statistics
 import sys
 import time
 
@@ -95,6 +97,39 @@ def _profile(name: str, fn) -> None:
         print(f"\n===== profile: {name} (10 requests, by {order}) =====\n{out.getvalue()}", file=sys.stderr)
 
 
+def _rows_ab(rounds: int) -> list[list]:
+    """The list rows as the templates drew them (kept in crm/tests/test_list_rows.py) against the
+    list_rows tags, on 25 rows of each list, alternating old/new each round (CPU ms per 25 rows)."""
+    from django.template import engines
+
+    from crm import selectors
+    from crm.tests.test_list_rows import TAGS, TEMPLATES
+
+    engine = engines["django"]
+    querysets = {
+        "communication_list": selectors.communication_list_queryset().order_by("-id"),
+        "task_list": selectors.task_list_queryset().order_by("-id"),
+        "thread_list": selectors.thread_list_queryset().order_by("-id"),
+    }
+    rows = []
+    for name, queryset in querysets.items():
+        var, old_source = TEMPLATES[name]
+        old = engine.from_string(old_source)
+        new = engine.from_string("{% load list_rows %}{% " + TAGS[name] + " " + var + " %}")
+        objects = list(queryset[:25])
+        times = {"old": [], "new": []}
+        for i in range(rounds):
+            for side in ("old", "new") if i % 2 == 0 else ("new", "old"):
+                template = old if side == "old" else new
+                started = time.process_time()
+                html = [template.render({var: obj}) for obj in objects]
+                times[side].append((time.process_time() - started) * 1000)
+                assert html
+        o, n = statistics.median(times["old"]), statistics.median(times["new"])
+        rows.append([name, round(o, 2), round(n, 2), f"{o / n:.1f}", f"{os.getloadavg()[0]:.1f}"])
+    return rows
+
+
 def run() -> list[Table]:
     from accounts.models import User
 
@@ -126,4 +161,14 @@ def run() -> list[Table]:
         "CPU = time.process_time of this process (the app side, PostgreSQL's own CPU not included); "
         "load: 1-minute load average after the page's rounds."
     )
-    return [Table("CPU per request, in process", ["page", "CPU ms", "wall ms", "queries", "load"], rows, note)]
+    tables = [Table("CPU per request, in process", ["page", "CPU ms", "wall ms", "queries", "load"], rows, note)]
+    if not os.environ.get("BENCH_CPU_PAGES"):
+        tables.append(
+            Table(
+                "List rows: the replaced row templates against the list_rows tags (interleaved, in process)",
+                ["list", "templates CPU ms / 25 rows", "tags CPU ms / 25 rows", "templates ÷ tags", "load"],
+                _rows_ab(rounds * 2),
+                f"{rounds * 2} rounds per side, alternating old/new then new/old; median.",
+            )
+        )
+    return tables
