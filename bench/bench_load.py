@@ -21,9 +21,13 @@ communications, 300k tasks, 100k threads).
    (/proc/<pid>/stat of each), with the 1-minute load average. The rate at which p95 first
    crosses 250 ms is reported per layout.
 
-Bounded: BENCH_LOAD_STEPS rates (default 4,8,12,16,24,32,48,60 requests/s), BENCH_LOAD_SECONDS
-per step (default 8), a layout stops stepping once saturated (p95 > 2 s or > 5 % errors), at
-most 64 requests in flight, 10 s timeout per request; the servers are stopped however it ends.
+Bounded: BENCH_LOAD_STEPS rates (default 24,36,48,60,72 requests/s), BENCH_LOAD_SECONDS per step
+(default 8), a layout stops stepping once saturated (p95 > 2 s or > 5 % errors), at most 64
+requests in flight, 10 s timeout per request; the servers are stopped however it ends. By default
+only the production layout runs (DEFAULT_LAYOUT, the README's; about 1.5 minutes);
+BENCH_LOAD_LAYOUTS=all runs every process model, or name some: BENCH_LOAD_LAYOUTS="daphne ×3,sync".
+The client is a minimal asyncio HTTP/1.1 client (RawClient) on the same cores as the servers, so
+its CPU per request is reported too; BENCH_LOAD_CLIENT=httpx uses httpx instead.
 
 With BENCH_AB_BASE=<a checkout of an older commit> (its .venv and compiled messages ready), and
 optionally BENCH_AB_AFTER=<another checkout> (default: this one), an interleaved A/B of single
@@ -59,10 +63,12 @@ TIMEOUT_S = 10.0
 CORES = os.cpu_count() or 2
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 APP_NAME = "crm-load-bench"
+# The README's production layout (Procfile, deploy/systemd): what `bench/run.py load` runs.
+DEFAULT_LAYOUT = f"daphne ×{CORES}"
 
 
 def _steps() -> list[int]:
-    raw = os.environ.get("BENCH_LOAD_STEPS", "4,8,12,16,24,32,48,60")
+    raw = os.environ.get("BENCH_LOAD_STEPS", "24,36,48,60,72")
     return [int(x) for x in raw.split(",") if x.strip()]
 
 
@@ -597,9 +603,10 @@ def _ab(side_a: tuple[Path, dict], side_b: tuple[Path, dict], sessions: list[str
     rounds = int(os.environ.get("BENCH_AB_ROUNDS", "25"))
     (tree_a, env_a), (tree_b, env_b) = side_a, side_b
     with (
-        _servers([gunicorn(tree_a)], tree_a, env_a) as (_a, (url_a,)),
-        _servers([gunicorn(tree_b)], tree_b, env_b) as (_b, (url_b,)),
+        _servers([gunicorn(tree_a)], tree_a, env_a) as (procs_a, (url_a,)),
+        _servers([gunicorn(tree_b)], tree_b, env_b) as (procs_b, (url_b,)),
     ):
+        pids = {"a": _tree([p.pid for p in procs_a]), "b": _tree([p.pid for p in procs_b])}
         cookies = {"sessionid": sessions[0]}
         with (
             httpx.Client(base_url=url_a, cookies=cookies, timeout=30) as a,
@@ -607,10 +614,12 @@ def _ab(side_a: tuple[Path, dict], side_b: tuple[Path, dict], sessions: list[str
         ):
             for path in urls:
                 times = {"a": [], "b": []}
+                cpu = {"a": 0.0, "b": 0.0}  # the server's own CPU (utime+stime), warm-up excluded
                 sizes = {}
                 loads = []
                 for i in range(rounds + 2):
                     for side, client in (("a", a), ("b", b)) if i % 2 == 0 else (("b", b), ("a", a)):
+                        cpu0 = _cpu_seconds(pids[side])
                         started = time.perf_counter()
                         response = client.get(path)
                         ms = (time.perf_counter() - started) * 1000
@@ -618,14 +627,19 @@ def _ab(side_a: tuple[Path, dict], side_b: tuple[Path, dict], sessions: list[str
                         sizes[side] = len(response.content)
                         if i >= 2:  # two warm-up rounds
                             times[side].append(ms)
+                            cpu[side] += _delta(cpu0, _cpu_seconds(pids[side]))
                     loads.append(os.getloadavg()[0])
                 ma, mb = statistics.median(times["a"]), statistics.median(times["b"])
+                ca, cb = cpu["a"] * 1000 / rounds, cpu["b"] * 1000 / rounds
                 rows.append(
                     [
                         f"`{path}`",
                         round(ma, 1),
                         round(mb, 1),
                         f"{ma / mb:.2f}",
+                        round(ca, 1),
+                        round(cb, 1),
+                        f"{ca / cb:.2f}" if cb else "",
                         f"{sizes['a'] / 1024:.0f}",
                         f"{sizes['b'] / 1024:.0f}",
                         f"{min(loads):.1f}–{max(loads):.1f}",
@@ -650,9 +664,22 @@ def run() -> list[Table]:
     tables = []
     ab_note = (
         f"{os.environ.get('BENCH_AB_ROUNDS', '25')} requests per side and page, alternating A/B then B/A, "
-        "over loopback (wall time incl. HTTP); load: 1-minute load average during the page's rounds."
+        "over loopback (wall time incl. HTTP); server CPU: utime+stime of that side's gunicorn processes "
+        "over the measured rounds (clock ticks summed, then per request); load: 1-minute load average "
+        "during the page's rounds."
     )
-    ab_columns = ["page", "A ms (median)", "B ms (median)", "A ÷ B", "A KB", "B KB", "load"]
+    ab_columns = [
+        "page",
+        "A ms (median)",
+        "B ms (median)",
+        "A ÷ B",
+        "A server CPU ms/req",
+        "B server CPU ms/req",
+        "CPU A ÷ B",
+        "A KB",
+        "B KB",
+        "load",
+    ]
     base = os.environ.get("BENCH_AB_BASE")
     if base:
         after = Path(os.environ.get("BENCH_AB_AFTER", str(ROOT)))  # another checkout: one change at a time
@@ -666,7 +693,9 @@ def run() -> list[Table]:
         env_b = {**_server_env(), "DATABASE_URL": os.environ["DATABASE_URL"] + "?" + options}
         rows = _ab((ROOT, _server_env()), (ROOT, env_b), sessions, targets)
         tables.append(Table(f"Load bench: interleaved A/B, A = default, B = `?{options}`", ab_columns, rows, ab_note))
-    only = os.environ.get("BENCH_LOAD_LAYOUTS")
+    only = os.environ.get("BENCH_LOAD_LAYOUTS", DEFAULT_LAYOUT)
+    if only == "all":
+        only = ""
     layouts = {
         name: commands
         for name, commands in _layouts(Path(sys.executable).parent).items()
