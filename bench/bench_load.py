@@ -21,9 +21,13 @@ communications, 300k tasks, 100k threads).
    (/proc/<pid>/stat of each), with the 1-minute load average. The rate at which p95 first
    crosses 250 ms is reported per layout.
 
-Bounded: BENCH_LOAD_STEPS rates (default 4,8,12,16,24,32,48,60 requests/s), BENCH_LOAD_SECONDS
-per step (default 8), a layout stops stepping once saturated (p95 > 2 s or > 5 % errors), at
-most 64 requests in flight, 10 s timeout per request; the servers are stopped however it ends.
+Bounded: BENCH_LOAD_STEPS rates (default 24,36,48,60,72 requests/s), BENCH_LOAD_SECONDS per step
+(default 8), a layout stops stepping once saturated (p95 > 2 s or > 5 % errors), at most 64
+requests in flight, 10 s timeout per request; the servers are stopped however it ends. By default
+only the production layout runs (DEFAULT_LAYOUT, the README's; about 1.5 minutes);
+BENCH_LOAD_LAYOUTS=all runs every process model, or name some: BENCH_LOAD_LAYOUTS="daphne ×3,sync".
+The client is a minimal asyncio HTTP/1.1 client (RawClient) on the same cores as the servers, so
+its CPU per request is reported too; BENCH_LOAD_CLIENT=httpx uses httpx instead.
 
 With BENCH_AB_BASE=<a checkout of an older commit> (its .venv and compiled messages ready), and
 optionally BENCH_AB_AFTER=<another checkout> (default: this one), an interleaved A/B of single
@@ -59,10 +63,12 @@ TIMEOUT_S = 10.0
 CORES = os.cpu_count() or 2
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 APP_NAME = "crm-load-bench"
+# The README's production layout (Procfile, deploy/systemd): what `bench/run.py load` runs.
+DEFAULT_LAYOUT = f"daphne ×{CORES}"
 
 
 def _steps() -> list[int]:
-    raw = os.environ.get("BENCH_LOAD_STEPS", "4,8,12,16,24,32,48,60")
+    raw = os.environ.get("BENCH_LOAD_STEPS", "24,36,48,60,72")
     return [int(x) for x in raw.split(",") if x.strip()]
 
 
@@ -76,13 +82,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _daphne(venv_bin: Path, n: int) -> list[list[str]]:
+    return [[str(venv_bin / "daphne"), "-b", LOOPBACK, "-p", "{port}", "config.asgi:application"] for _ in range(n)]
+
+
 def _layouts(venv_bin: Path) -> dict[str, list[list[str]]]:
     """Each process model: the commands to start (each gets its own port as {port})."""
     workers = str(CORES)
     return {
-        f"daphne ×{CORES}": [
-            [str(venv_bin / "daphne"), "-b", LOOPBACK, "-p", "{port}", "config.asgi:application"] for _ in range(CORES)
-        ],
+        f"daphne ×{CORES}": _daphne(venv_bin, CORES),
+        # Sync views wait on PostgreSQL: one process more than cores may fill those gaps.
+        f"daphne ×{CORES + 1}": _daphne(venv_bin, CORES + 1),
         f"uvicorn --workers {CORES}": [
             [
                 str(venv_bin / "uvicorn"),
@@ -110,6 +120,20 @@ def _layouts(venv_bin: Path) -> dict[str, list[list[str]]]:
                 "4",
                 "-k",
                 "gthread",
+            ]
+        ],
+        # Plain sync workers (no ASGI, no thread hop per request); websockets would need a
+        # separate daphne behind the same proxy.
+        f"gunicorn WSGI sync ×{CORES + 1}": [
+            [
+                str(venv_bin / "gunicorn"),
+                "config.wsgi:application",
+                "-b",
+                f"{LOOPBACK}:{{port}}",
+                "-w",
+                str(CORES + 1),
+                "-k",
+                "sync",
             ]
         ],
     }
@@ -286,6 +310,128 @@ def _list_url(rng: random.Random, t: dict) -> str:
     return page + "?counterparty=" + rng.choice(["алфа", "бета", "орион", "вега"])
 
 
+class ClientError(Exception):
+    """A request that got no HTTP answer (refused, reset, timed out, malformed)."""
+
+
+class _Response:
+    def __init__(self, status_code: int, content: bytes):
+        self.status_code = status_code
+        self.content = content
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+
+class RawClient:
+    """A minimal HTTP/1.1 client on asyncio streams: keep-alive connections, cookies kept as a
+    browser keeps them (name=value of Set-Cookie), no redirects followed. The load client runs
+    on the same cores as the system under test; httpx spends several times this CPU per request
+    for the same traffic (BENCH_LOAD_CLIENT=httpx to compare)."""
+
+    def __init__(self, base_url: str, cookies: dict[str, str], timeout: float):
+        self.base_url = base_url
+        host_port = base_url.split("//", 1)[1]
+        self.host, port = host_port.rsplit(":", 1)
+        self.port = int(port)
+        self.cookies = dict(cookies)
+        self.timeout = timeout
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    async def get(self, path: str) -> _Response:
+        return await self._request("GET", path)
+
+    async def post(self, path: str, *, data: dict[str, str], headers: dict[str, str] | None = None) -> _Response:
+        from urllib.parse import urlencode
+
+        body = urlencode(data).encode()
+        extra = {**(headers or {}), "Content-Type": "application/x-www-form-urlencoded"}
+        return await self._request("POST", path, body, extra)
+
+    async def _request(self, method: str, path: str, body: bytes = b"", headers: dict | None = None) -> _Response:
+        try:
+            return await asyncio.wait_for(self._send(method, path, body, headers or {}), self.timeout)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            raise ClientError(repr(exc)) from exc
+
+    async def _send(self, method: str, path: str, body: bytes, headers: dict) -> _Response:
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Cookie: {cookie}"]
+        head += [f"{k}: {v}" for k, v in headers.items()]
+        if method == "POST":
+            head.append(f"Content-Length: {len(body)}")
+        request = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+        while True:
+            reused = bool(self.idle)
+            reader, writer = self.idle.pop() if reused else await asyncio.open_connection(self.host, self.port)
+            writer.write(request)
+            try:
+                await writer.drain()
+                status_line = await reader.readline()
+            except OSError:
+                status_line = b""
+            if status_line:
+                break
+            writer.close()
+            if not reused:
+                raise ClientError("connection closed before the status line")
+            # A kept-alive connection the server had closed: try once more on a fresh one.
+        status = int(status_line.split(b" ", 2)[1])
+        length, chunked, close = None, False, False
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if name == "content-length":
+                length = int(value)
+            elif name == "transfer-encoding":
+                chunked = "chunked" in value.lower()
+            elif name == "connection":
+                close = value.lower() == "close"
+            elif name == "set-cookie":
+                key, _, rest = value.partition("=")
+                self.cookies[key.strip()] = rest.split(";", 1)[0]
+        if chunked:
+            parts = []
+            while size := int((await reader.readline()).split(b";", 1)[0], 16):
+                parts.append(await reader.readexactly(size + 2))
+            await reader.readline()
+            content = b"".join(p[:-2] for p in parts)
+        elif length is not None:
+            content = await reader.readexactly(length)
+        else:
+            content, close = await reader.read(), True
+        if close:
+            writer.close()
+        else:
+            self.idle.append((reader, writer))
+        return _Response(status, content)
+
+    async def aclose(self) -> None:
+        for _reader, writer in self.idle:
+            writer.close()
+        self.idle.clear()
+
+
+def _client_kind() -> str:
+    return os.environ.get("BENCH_LOAD_CLIENT", "raw")
+
+
+def _client(base_url: str, session_key: str):
+    if _client_kind() == "httpx":
+        import httpx
+
+        limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
+        return httpx.AsyncClient(
+            base_url=base_url,
+            cookies={"sessionid": session_key},
+            timeout=TIMEOUT_S,
+            limits=limits,
+            follow_redirects=False,
+        )
+    return RawClient(base_url, {"sessionid": session_key}, TIMEOUT_S)
+
+
 TOKEN = re.compile(r'name="(csrfmiddlewaretoken|form_token)" value="([^"]+)"')
 
 
@@ -314,17 +460,7 @@ async def _step(urls: list[str], sessions: list[str], targets: dict, rate: float
     import httpx
 
     rng = random.Random(seed)
-    limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
-    clients = [
-        httpx.AsyncClient(
-            base_url=urls[i % len(urls)],
-            cookies={"sessionid": key},
-            timeout=TIMEOUT_S,
-            limits=limits,
-            follow_redirects=False,
-        )
-        for i, key in enumerate(sessions)
-    ]
+    clients = [_client(urls[i % len(urls)], key) for i, key in enumerate(sessions)]
     latencies: list[float] = []
     kinds: dict[str, list[float]] = {"list": [], "thread": [], "create": []}
     errors = 0
@@ -350,7 +486,7 @@ async def _step(urls: list[str], sessions: list[str], targets: dict, rate: float
                     url = f"/threads/{rng.randrange(1, targets['top_thread'])}/"
                 response = await client.get(url)
                 errors += response.status_code >= 400
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ClientError):
                 errors += 1
             ms = (time.perf_counter() - scheduled) * 1000
             latencies.append(ms)
@@ -379,9 +515,11 @@ def _measure_step(name: str, procs, urls, sessions, targets, rate: int) -> list:
     pg_pids = _pg_backends()
     app0, pg0 = _cpu_seconds(app_pids), _cpu_seconds(pg_pids)
     load = os.getloadavg()[0]
+    client0 = time.process_time()
     latencies, kinds, errors, elapsed = asyncio.run(
         _step(urls, sessions, targets, rate=rate, seconds=_seconds(), seed=rate)
     )
+    client_cpu = time.process_time() - client0
     app_pids |= _tree([p.pid for p in procs])
     pg_pids |= _pg_backends()
     app_cpu = _delta(app0, _cpu_seconds(app_pids))
@@ -401,6 +539,7 @@ def _measure_step(name: str, procs, urls, sessions, targets, rate: int) -> list:
         round(percentile(kinds["create"], 95)) if kinds["create"] else "",
         round(app_cpu * 1000 / n, 1),
         round(pg_cpu * 1000 / n, 1),
+        round(client_cpu * 1000 / n, 1),
         f"{load:.1f}",
     ]
 
@@ -464,9 +603,10 @@ def _ab(side_a: tuple[Path, dict], side_b: tuple[Path, dict], sessions: list[str
     rounds = int(os.environ.get("BENCH_AB_ROUNDS", "25"))
     (tree_a, env_a), (tree_b, env_b) = side_a, side_b
     with (
-        _servers([gunicorn(tree_a)], tree_a, env_a) as (_a, (url_a,)),
-        _servers([gunicorn(tree_b)], tree_b, env_b) as (_b, (url_b,)),
+        _servers([gunicorn(tree_a)], tree_a, env_a) as (procs_a, (url_a,)),
+        _servers([gunicorn(tree_b)], tree_b, env_b) as (procs_b, (url_b,)),
     ):
+        pids = {"a": _tree([p.pid for p in procs_a]), "b": _tree([p.pid for p in procs_b])}
         cookies = {"sessionid": sessions[0]}
         with (
             httpx.Client(base_url=url_a, cookies=cookies, timeout=30) as a,
@@ -474,10 +614,12 @@ def _ab(side_a: tuple[Path, dict], side_b: tuple[Path, dict], sessions: list[str
         ):
             for path in urls:
                 times = {"a": [], "b": []}
+                cpu = {"a": 0.0, "b": 0.0}  # the server's own CPU (utime+stime), warm-up excluded
                 sizes = {}
                 loads = []
                 for i in range(rounds + 2):
                     for side, client in (("a", a), ("b", b)) if i % 2 == 0 else (("b", b), ("a", a)):
+                        cpu0 = _cpu_seconds(pids[side])
                         started = time.perf_counter()
                         response = client.get(path)
                         ms = (time.perf_counter() - started) * 1000
@@ -485,14 +627,19 @@ def _ab(side_a: tuple[Path, dict], side_b: tuple[Path, dict], sessions: list[str
                         sizes[side] = len(response.content)
                         if i >= 2:  # two warm-up rounds
                             times[side].append(ms)
+                            cpu[side] += _delta(cpu0, _cpu_seconds(pids[side]))
                     loads.append(os.getloadavg()[0])
                 ma, mb = statistics.median(times["a"]), statistics.median(times["b"])
+                ca, cb = cpu["a"] * 1000 / rounds, cpu["b"] * 1000 / rounds
                 rows.append(
                     [
                         f"`{path}`",
                         round(ma, 1),
                         round(mb, 1),
                         f"{ma / mb:.2f}",
+                        round(ca, 1),
+                        round(cb, 1),
+                        f"{ca / cb:.2f}" if cb else "",
                         f"{sizes['a'] / 1024:.0f}",
                         f"{sizes['b'] / 1024:.0f}",
                         f"{min(loads):.1f}–{max(loads):.1f}",
@@ -517,9 +664,22 @@ def run() -> list[Table]:
     tables = []
     ab_note = (
         f"{os.environ.get('BENCH_AB_ROUNDS', '25')} requests per side and page, alternating A/B then B/A, "
-        "over loopback (wall time incl. HTTP); load: 1-minute load average during the page's rounds."
+        "over loopback (wall time incl. HTTP); server CPU: utime+stime of that side's gunicorn processes "
+        "over the measured rounds (clock ticks summed, then per request); load: 1-minute load average "
+        "during the page's rounds."
     )
-    ab_columns = ["page", "A ms (median)", "B ms (median)", "A ÷ B", "A KB", "B KB", "load"]
+    ab_columns = [
+        "page",
+        "A ms (median)",
+        "B ms (median)",
+        "A ÷ B",
+        "A server CPU ms/req",
+        "B server CPU ms/req",
+        "CPU A ÷ B",
+        "A KB",
+        "B KB",
+        "load",
+    ]
     base = os.environ.get("BENCH_AB_BASE")
     if base:
         after = Path(os.environ.get("BENCH_AB_AFTER", str(ROOT)))  # another checkout: one change at a time
@@ -533,7 +693,9 @@ def run() -> list[Table]:
         env_b = {**_server_env(), "DATABASE_URL": os.environ["DATABASE_URL"] + "?" + options}
         rows = _ab((ROOT, _server_env()), (ROOT, env_b), sessions, targets)
         tables.append(Table(f"Load bench: interleaved A/B, A = default, B = `?{options}`", ab_columns, rows, ab_note))
-    only = os.environ.get("BENCH_LOAD_LAYOUTS")
+    only = os.environ.get("BENCH_LOAD_LAYOUTS", DEFAULT_LAYOUT)
+    if only == "all":
+        only = ""
     layouts = {
         name: commands
         for name, commands in _layouts(Path(sys.executable).parent).items()
@@ -554,6 +716,7 @@ def run() -> list[Table]:
         "create p95",
         "app CPU ms/req",
         "PG CPU ms/req",
+        "client CPU ms/req",
         "load",
     ]
     note = (

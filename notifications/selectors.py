@@ -6,7 +6,7 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model, load_backend
 from django.core.exceptions import ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, Subquery
 from django.utils.crypto import constant_time_compare
 
 from notifications.models import Notification
@@ -35,6 +35,20 @@ def notification_list(*, user, unread_only: bool = False) -> QuerySet[Notificati
 
 def notification_latest(*, user, limit: int = LATEST_LIMIT) -> list[Notification]:
     return list(notification_list(user=user)[:limit])
+
+
+def notification_bell(*, user, limit: int = LATEST_LIMIT) -> tuple[int, list[Notification]]:
+    """The bell of a page: the unread count and the latest rows, in one query (the count rides
+    on each row as a scalar subquery; a user without notifications has no unread ones either)."""
+    unread = (
+        Notification.objects.filter(recipient=user, read_at__isnull=True)
+        .order_by()
+        .values("recipient_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    rows = list(notification_list(user=user).annotate(unread_total=Subquery(unread))[:limit])
+    return (rows[0].unread_total or 0) if rows else 0, rows
 
 
 def notification_unread_counts(*, user_ids: list[int]) -> dict[int, int]:

@@ -16,7 +16,7 @@ from crm.tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-LAYOUT = 6  # session, user, the navbar's permissions (2), the bell's count and rows (test_query_counts.py)
+LAYOUT = 4  # session, user, the navbar's permissions (1), the bell's count and rows (1) (test_query_counts.py)
 VALID_EIK = "131234568"  # seed_demo's Алфа Трейд
 OTHER_VALID_EIK = "201987657"
 

@@ -3,7 +3,7 @@ lot of data (no N+1). The thread page and the dashboard are pinned in test_views
 communication and task lists in test_lists.py, the thread list in test_thread_list.py.
 
 Each count includes the layout's own: the session, its user, the bell's unread count and latest
-rows, and the navbar's permission check (6).
+rows (one query), and the navbar's permission check (one query): 4.
 """
 
 from collections.abc import Callable
@@ -27,9 +27,10 @@ from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
-# The layout: session, user, the navbar's permission check (user and group permissions: the
-# Reports entry is for crm.view_reports only), the bell's unread count and latest rows.
-LAYOUT = 6
+# The layout: session, user, the navbar's permission check (user and group permissions in one
+# UNION, accounts.User._perm_cache: the Reports entry is for crm.view_reports only), the bell's
+# unread count and latest rows (one query, notifications.selectors.notification_bell).
+LAYOUT = 4
 
 
 @pytest.fixture

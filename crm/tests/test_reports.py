@@ -16,7 +16,7 @@ from crm.tests.factories import CommunicationFactory, TaskFactory, ThreadFactory
 
 pytestmark = pytest.mark.django_db
 
-LAYOUT = 6  # session, user, the navbar's permissions (2), the bell (2)
+LAYOUT = 4  # session, user, the navbar's permissions (1), the bell (1)
 SOFIA = ZoneInfo("Europe/Sofia")
 
 

@@ -306,11 +306,11 @@ def test_page_and_dropdown_render_grouped_results(corpus, client_ivan):
 
 
 def test_query_counts(corpus, client_ivan, django_assert_num_queries):
-    # session + user (+ the bell's two and the navbar's permission check's two on a full page),
+    # session + user (+ the bell's one and the navbar's permission check's one on a full page),
     # the hits (one statement for every kind), one access check per kind with hits; PostgreSQL
     # first looks up what a word of 6+ letters may be a typo of.
     year = corpus["year"]
-    with django_assert_num_queries(2 + 2 + 2 + 1 + 1):
+    with django_assert_num_queries(2 + 1 + 1 + 1 + 1):
         client_ivan.get(reverse("search:page"), {"q": f"IN-{year}-00012"})
     typo_lookup = 1 if on_postgres() else 0
     with django_assert_num_queries(2 + typo_lookup + 1 + 2):  # threads and communications match

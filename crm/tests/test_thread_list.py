@@ -229,7 +229,7 @@ def test_saved_filter_of_the_thread_list(client_ivan, threads):
 
 # --- a fixed number of queries -------------------------------------------------------------------
 
-LAYOUT = 6  # session, user, the navbar's permissions (2), the bell's unread count and latest rows
+LAYOUT = 4  # session, user, the navbar's permissions (1), the bell's unread count and latest rows (1)
 HTMX_LAYOUT = 2  # a fragment: session and user, no bell
 # EMPLOYEES: the employee an author filter names (one lookup by id). The author picker no longer
 # loads every employee, so a page without that filter runs one query fewer than it used to.

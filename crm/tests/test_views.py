@@ -1060,9 +1060,10 @@ def count_queries(client, url: str, **kwargs) -> tuple[int, str]:
 # The session and its user; the thread; the timeline's keys (3 kinds) and rows (3 kinds); the
 # thread's files and order links (which also give the timeline's first page its orders' keys and
 # rows and its items' files: 19 → 16 when they were loaded twice or three times); the order
-# picker (2); the bell (2); "mentioned in"; the followers card: assignees, mentions, Follow/Mute
-# rows, the followers' names (4); the navbar's permission check (the Reports entry, 2).
-THREAD_PAGE_QUERIES = 22
+# picker (2); the bell (1: count and latest rows together); "mentioned in"; the followers card:
+# assignees, mentions, Follow/Mute rows, the followers' names (4); the navbar's permission check
+# (the Reports entry, 1: user and group permissions in one UNION).
+THREAD_PAGE_QUERIES = 20
 
 
 def test_thread_page_runs_a_fixed_number_of_queries(client_ivan, user, alfa):
@@ -1310,9 +1311,9 @@ def test_dashboard_shows_an_overdue_task_older_than_hundreds_of_newer_ones(clien
     assert numbers[1:] == [f"T-N-{i:05d}" for i in range(19)]  # no deadline: in the order they were made
 
 
-# The session, its user, the bell's unread count and latest rows; my tasks, my communications,
-# the recent threads.
-DASHBOARD_QUERIES = 9  # 2 of them the navbar's permission check (the Reports entry)
+# The session, its user, the bell's unread count and latest rows (one query); my tasks, my
+# communications, the recent threads.
+DASHBOARD_QUERIES = 7  # 1 of them the navbar's permission check (the Reports entry)
 
 
 def test_dashboard_runs_a_fixed_number_of_queries(client_ivan, user, other_user, alfa):

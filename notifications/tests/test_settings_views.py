@@ -78,6 +78,6 @@ def test_the_page_takes_a_fixed_number_of_queries(client_ivan, user, django_asse
     client_ivan.get(URL)
     Preference.objects.create(user=user, kind=NOTIFICATION_KIND, channel=Channel.EMAIL)
     # session, user, preferences, digest time, the reminders section's lead time, the bell's
-    # unread count and latest rows, the navbar's permission check (the Reports entry, 2)
-    with django_assert_num_queries(9):
+    # unread count and latest rows (1), the navbar's permission check (the Reports entry, 1)
+    with django_assert_num_queries(7):
         assert client_ivan.get(URL).status_code == 200

@@ -4,6 +4,7 @@ import pytest
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from notifications.context_processors import unread_notifications
 from notifications.models import Notification
@@ -45,7 +46,7 @@ def test_every_page_shows_the_bell_with_count_and_latest(client_maria, other_use
     assert 'id="socket-pong"' in html  # where the websocket's pong lands
 
 
-def test_the_bell_costs_two_queries_and_only_when_rendered(other_user, django_assert_num_queries):
+def test_the_bell_costs_one_query_and_only_when_rendered(other_user, django_assert_num_queries):
     make(other_user, 12)
     request = RequestFactory().get("/")
     request.user = other_user
@@ -54,7 +55,7 @@ def test_the_bell_costs_two_queries_and_only_when_rendered(other_user, django_as
 
     with django_assert_num_queries(0):
         render_to_string("notifications/_pong.html", context)  # a fragment without the bell
-    with django_assert_num_queries(2):  # the unread count and the latest rows
+    with django_assert_num_queries(1):  # the unread count and the latest rows, together
         html = render_to_string("notifications/_bell.html", context, request=request)
     assert html.count('class="notification-item') == 8
     assert 'data-count="12"' in html
@@ -234,3 +235,20 @@ def test_the_htmx_answer_the_socket_catch_up_and_the_pushed_refresh_draw_the_sam
     pushed = _bell_refresh_message(user_id=other_user.pk)[1]["html"]
     assert same(htmx) == same(_catch_up_html(other_user)) == same(pushed)
     assert 'data-count="3"' in htmx and htmx.count('class="notification-item') == 4
+
+
+def test_the_bell_counts_no_unread_when_every_notification_is_read(other_user, django_assert_num_queries):
+    make(other_user, 3, read_at=timezone.now())
+    request = RequestFactory().get("/")
+    request.user = other_user
+    bell = unread_notifications(request)["notification_bell"]
+    with django_assert_num_queries(1):
+        assert (bell.unread_count, len(bell.latest)) == (0, 3)
+
+
+def test_the_bell_of_a_user_without_notifications_is_empty(other_user, user):
+    make(user, 2)  # someone else's
+    request = RequestFactory().get("/")
+    request.user = other_user
+    bell = unread_notifications(request)["notification_bell"]
+    assert (bell.unread_count, bell.latest) == (0, [])

@@ -1,0 +1,191 @@
+"""The rows of the communication, task and thread lists, written in Python.
+
+A list page has 50 rows; drawn with template tags, each row cost two includes (the moments), an
+inclusion tag (the status badge), a handful of ``{% with %}``/``{% if %}`` nodes and ~25
+variable lookups through the template engine: about 40 % of a list page's CPU (bench/bench_cpu.py,
+docs/benchmarks.md "CPU per request"). These tags give the same HTML, byte for byte (every
+value escaped as the template escaped it, moments in the active time zone as the ``date``
+filter shows them; crm/tests/test_list_rows.py compares them with the templates they replace).
+"""
+
+import functools
+import html
+
+from django import template
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from crm.models import Communication, Status
+from crm.templatetags.crm_tags import CHANNEL_ICONS, STATUS_CLASSES, direction_label
+
+register = template.Library()
+
+OVERDUE_ROW = ' class="overdue-row"'
+CLOSED_ROW = ' class="thread-closed"'
+
+
+def e(value) -> str:
+    """conditional_escape without its lazy-string checks (these values are never lazy)."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
+@functools.cache
+def _texts(language: str | None) -> dict:
+    """The fixed words of the rows in one language, escaped: looked up once per language, not
+    ~10 times per row (each gettext goes through the active-translation lookup)."""
+    return {
+        "free_text": e(_("Free text")),
+        "overdue_title": e(_("Overdue")),
+        "overdue": e(_("overdue")),
+        "closed": e(_("Closed")),
+        "open_tasks": e(_("Open tasks")),
+        "direction": {value: e(direction_label(value)) for value in Communication.Direction.values},
+        # get_status_display / get_channel_display: the label, or the stored value if unknown.
+        "status": {value: e(label) for value, label in Status.choices},
+        "channel": {value: e(label) for value, label in Communication.Channel.choices},
+    }
+
+
+def _moment(moment) -> str:
+    """crm/_list_moment.html (its final newline included): the ``date`` filter's "d.m.Y" and
+    "H:i" of the moment in the active time zone."""
+    if moment is None or moment == "":
+        day = time = ""
+    else:
+        local = template_localtime(moment)
+        day = f"{local.day:02d}.{local.month:02d}.{local.year:04d}"
+        time = f"{local.hour:02d}:{local.minute:02d}"
+    return f'<span class="text-nowrap">{day}</span> <span class="text-nowrap">{time}</span>\n'
+
+
+def _status_badge(obj, texts: dict) -> str:
+    """crm/_status_badge.html, as the status_badge tag renders it (its final newline included)."""
+    css = STATUS_CLASSES.get(obj.status, "")
+    label = texts["status"].get(obj.status) or e(obj.status)
+    return f'<span class="badge status-badge {e(css)}" data-status="{e(obj.status)}">{label}</span>\n'
+
+
+def _free_text_icon(texts: dict) -> str:
+    return f'<i class="bi bi-pencil text-body-tertiary small" title="{texts["free_text"]}" aria-hidden="true"></i>'
+
+
+def _counterparty_link(obj) -> str:
+    return f'<a href="{e(obj.counterparty.get_absolute_url())}" class="text-body">{e(obj.counterparty.name)}</a>'
+
+
+def _thread_link(thread) -> str:
+    return (
+        f'<a class="link-secondary" href="{e(thread.get_absolute_url())}" title="{e(thread.subject)}">'
+        f"{e(thread.number)}</a>"
+    )
+
+
+@register.simple_tag
+def communication_row(c) -> SafeString:
+    texts = _texts(get_language())
+    url = e(c.get_absolute_url())
+    direction = texts["direction"].get(c.direction) or e(direction_label(c.direction))
+    channel = texts["channel"].get(c.channel) or e(c.channel)
+    arrow = "bi-box-arrow-in-down-right" if c.direction == "in" else "bi-box-arrow-up-right"
+    counterparty = _counterparty_link(c) if c.counterparty_id else f"{e(c.counterparty_name)} {_free_text_icon(texts)}"
+    return mark_safe(  # noqa: S308 - every value above is escaped
+        f'<tr data-id="{c.pk}">\n'
+        f'        <td class="text-nowrap">\n'
+        f"          \n"
+        f'          <span class="list-kind list-kind-{e(c.direction)}" title="{direction} · {channel}">'
+        f'<i class="bi {arrow}" aria-hidden="true"></i>'
+        f'<i class="bi {e(CHANNEL_ICONS.get(c.channel, "bi-chat"))}" aria-hidden="true"></i>'
+        f'<span class="visually-hidden">{direction}, {channel}</span></span>\n'
+        f'          <a href="{url}" class="fw-medium">{e(c.number)}</a>\n'
+        f"        </td>\n"
+        f'        <td class="small list-date list-occurred">{_moment(c.occurred_at)}</td>\n'
+        f'        <td class="small list-date">{_moment(c.created_at)}</td>\n'
+        f'        <td class="list-subject">\n'
+        f'          <a href="{url}" class="text-body">{e(c.subject)}</a>\n'
+        f'          <div class="small text-body-secondary text-truncate">'
+        f"{_thread_link(c.thread)} · {e(c.author)}</div>\n"
+        f"        </td>\n"
+        f'        <td class="list-counterparty">{counterparty}</td>\n'
+        f'        <td class="small">{e(c.assignee) if c.assignee else "—"}</td>\n'
+        f'        <td class="list-status">{_status_badge(c, texts)}</td>\n'
+        f"      </tr>"
+    )
+
+
+@register.simple_tag
+def task_row(t) -> SafeString:
+    texts = _texts(get_language())
+    url = e(t.get_absolute_url())
+    overdue = t.is_overdue
+    if t.counterparty_id:
+        counterparty = _counterparty_link(t)
+    elif t.counterparty_name:
+        counterparty = f"{e(t.counterparty_name)} {_free_text_icon(texts)}"
+    else:
+        counterparty = '<span class="text-body-tertiary">—</span>'
+    if overdue:
+        deadline = (
+            f'<span class="overdue" title="{texts["overdue_title"]}"><i class="bi bi-alarm" aria-hidden="true"></i> '
+            f'{_moment(t.deadline)}<span class="visually-hidden"> ({texts["overdue"]})</span></span>'
+        )
+    elif t.deadline:
+        deadline = _moment(t.deadline)
+    else:
+        deadline = "—"
+    return mark_safe(  # noqa: S308 - every value above is escaped
+        f'<tr data-id="{t.pk}"{OVERDUE_ROW if overdue else ""}>\n'
+        f'        <td class="text-nowrap"><a href="{url}" class="fw-medium">{e(t.number)}</a></td>\n'
+        f'        <td class="small list-date">{_moment(t.created_at)}</td>\n'
+        f'        <td class="list-subject">\n'
+        f'          <a href="{url}" class="text-body">{e(t.subject)}</a>\n'
+        f'          <div class="small text-body-secondary text-truncate">'
+        f"{_thread_link(t.thread)} · {e(t.author)}</div>\n"
+        f"        </td>\n"
+        f'        <td class="list-counterparty">{counterparty}</td>\n'
+        f'        <td class="small">{e(t.assignee) if t.assignee else "—"}</td>\n'
+        f'        <td class="small list-date list-deadline">{deadline}</td>\n'
+        f'        <td class="list-status">{_status_badge(t, texts)}</td>\n'
+        f"      </tr>"
+    )
+
+
+@register.simple_tag
+def thread_row(thread) -> SafeString:
+    texts = _texts(get_language())
+    url = e(thread.get_absolute_url())
+    closed = thread.closed
+    if thread.counterparty_id:
+        counterparty = _counterparty_link(thread)
+    elif thread.counterparty_name:
+        counterparty = f"{e(thread.counterparty_name)} {_free_text_icon(texts)}"
+    else:
+        counterparty = '<span class="text-body-tertiary">—</span>'
+    badge = (
+        f' <span class="badge thread-closed-badge" data-closed><i class="bi bi-archive" aria-hidden="true"></i> '
+        f"{texts['closed']}</span>"
+        if closed
+        else ""
+    )
+    open_tasks = (
+        f'<span class="badge text-bg-warning" title="{texts["open_tasks"]}">{e(thread.open_task_count)}</span> / '
+        if thread.open_task_count
+        else ""
+    )
+    return mark_safe(  # noqa: S308 - every value above is escaped
+        f'<tr data-id="{thread.pk}"{CLOSED_ROW if closed else ""}>\n'
+        f'        <td class="text-nowrap"><a href="{url}" class="fw-medium">{e(thread.number)}</a></td>\n'
+        f'        <td class="list-subject">\n'
+        f'          <a href="{url}" class="text-body">{e(thread.subject)}</a>{badge}\n'
+        f'          <div class="small text-body-secondary text-truncate">{e(thread.author)}</div>\n'
+        f"        </td>\n"
+        f'        <td class="list-counterparty">{counterparty}</td>\n'
+        f'        <td class="text-end small">{e(thread.communication_count)}</td>\n'
+        f'        <td class="text-end small text-nowrap">{open_tasks}{e(thread.task_count)}</td>\n'
+        f'        <td class="small list-date">{_moment(thread.created_at)}</td>\n'
+        f'        <td class="small list-date">{_moment(thread.last_activity_at)}</td>\n'
+        f"      </tr>"
+    )

@@ -1,0 +1,177 @@
+"""The list rows drawn in Python (crm/templatetags/list_rows.py) are the HTML the templates
+drew, byte for byte: the row templates they replaced are kept here and rendered beside them, for
+rows with and without each optional part, in both languages, with text that needs escaping."""
+
+# ruff: noqa: E501 - the templates are kept as they were written
+
+import datetime
+
+import pytest
+from django.template import engines
+from django.utils import timezone, translation
+
+from crm.models import Status
+from crm.selectors import thread_list_queryset
+from crm.tests.factories import CommunicationFactory, CounterpartyFactory, TaskFactory, ThreadFactory
+
+pytestmark = pytest.mark.django_db
+
+# The row bodies of communication_list.html, task_list.html and thread_list.html before the tags.
+TEMPLATES = {
+    "communication_list": (
+        "c",
+        """{% load i18n crm_tags %}{% with url=c.get_absolute_url %}<tr data-id="{{ c.pk }}">
+        <td class="text-nowrap">
+          {% direction_label c.direction as direction %}
+          <span class="list-kind list-kind-{{ c.direction }}" title="{{ direction }} · {{ c.get_channel_display }}"><i class="bi {% if c.direction == 'in' %}bi-box-arrow-in-down-right{% else %}bi-box-arrow-up-right{% endif %}" aria-hidden="true"></i><i class="bi {% channel_icon c.channel %}" aria-hidden="true"></i><span class="visually-hidden">{{ direction }}, {{ c.get_channel_display }}</span></span>
+          <a href="{{ url }}" class="fw-medium">{{ c.number }}</a>
+        </td>
+        <td class="small list-date list-occurred">{% include "crm/_list_moment.html" with moment=c.occurred_at %}</td>
+        <td class="small list-date">{% include "crm/_list_moment.html" with moment=c.created_at %}</td>
+        <td class="list-subject">
+          <a href="{{ url }}" class="text-body">{{ c.subject }}</a>
+          <div class="small text-body-secondary text-truncate"><a class="link-secondary" href="{{ c.thread.get_absolute_url }}" title="{{ c.thread.subject }}">{{ c.thread.number }}</a> · {{ c.author }}</div>
+        </td>
+        <td class="list-counterparty">{% if c.counterparty_id %}<a href="{{ c.counterparty.get_absolute_url }}" class="text-body">{{ c.counterparty.name }}</a>{% else %}{{ c.counterparty_name }} <i class="bi bi-pencil text-body-tertiary small" title="{% translate 'Free text' %}" aria-hidden="true"></i>{% endif %}</td>
+        <td class="small">{{ c.assignee|default:"—" }}</td>
+        <td class="list-status">{% status_badge c %}</td>
+      </tr>{% endwith %}""",
+    ),
+    "task_list": (
+        "t",
+        """{% load i18n crm_tags %}{% with url=t.get_absolute_url %}<tr data-id="{{ t.pk }}"{% if t.is_overdue %} class="overdue-row"{% endif %}>
+        <td class="text-nowrap"><a href="{{ url }}" class="fw-medium">{{ t.number }}</a></td>
+        <td class="small list-date">{% include "crm/_list_moment.html" with moment=t.created_at %}</td>
+        <td class="list-subject">
+          <a href="{{ url }}" class="text-body">{{ t.subject }}</a>
+          <div class="small text-body-secondary text-truncate"><a class="link-secondary" href="{{ t.thread.get_absolute_url }}" title="{{ t.thread.subject }}">{{ t.thread.number }}</a> · {{ t.author }}</div>
+        </td>
+        <td class="list-counterparty">{% if t.counterparty_id %}<a href="{{ t.counterparty.get_absolute_url }}" class="text-body">{{ t.counterparty.name }}</a>{% elif t.counterparty_name %}{{ t.counterparty_name }} <i class="bi bi-pencil text-body-tertiary small" title="{% translate 'Free text' %}" aria-hidden="true"></i>{% else %}<span class="text-body-tertiary">—</span>{% endif %}</td>
+        <td class="small">{{ t.assignee|default:"—" }}</td>
+        <td class="small list-date list-deadline">{% if t.is_overdue %}<span class="overdue" title="{% translate 'Overdue' %}"><i class="bi bi-alarm" aria-hidden="true"></i> {% include "crm/_list_moment.html" with moment=t.deadline %}<span class="visually-hidden"> ({% translate "overdue" %})</span></span>{% elif t.deadline %}{% include "crm/_list_moment.html" with moment=t.deadline %}{% else %}—{% endif %}</td>
+        <td class="list-status">{% status_badge t %}</td>
+      </tr>{% endwith %}""",
+    ),
+    "thread_list": (
+        "thread",
+        """{% load i18n crm_tags %}{% with url=thread.get_absolute_url %}<tr data-id="{{ thread.pk }}"{% if thread.closed %} class="thread-closed"{% endif %}>
+        <td class="text-nowrap"><a href="{{ url }}" class="fw-medium">{{ thread.number }}</a></td>
+        <td class="list-subject">
+          <a href="{{ url }}" class="text-body">{{ thread.subject }}</a>{% if thread.closed %} <span class="badge thread-closed-badge" data-closed><i class="bi bi-archive" aria-hidden="true"></i> {% translate "Closed" %}</span>{% endif %}
+          <div class="small text-body-secondary text-truncate">{{ thread.author }}</div>
+        </td>
+        <td class="list-counterparty">{% if thread.counterparty_id %}<a href="{{ thread.counterparty.get_absolute_url }}" class="text-body">{{ thread.counterparty.name }}</a>{% elif thread.counterparty_name %}{{ thread.counterparty_name }} <i class="bi bi-pencil text-body-tertiary small" title="{% translate 'Free text' %}" aria-hidden="true"></i>{% else %}<span class="text-body-tertiary">—</span>{% endif %}</td>
+        <td class="text-end small">{{ thread.communication_count }}</td>
+        <td class="text-end small text-nowrap">{% if thread.open_task_count %}<span class="badge text-bg-warning" title="{% translate 'Open tasks' %}">{{ thread.open_task_count }}</span> / {% endif %}{{ thread.task_count }}</td>
+        <td class="small list-date">{% include "crm/_list_moment.html" with moment=thread.created_at %}</td>
+        <td class="small list-date">{% include "crm/_list_moment.html" with moment=thread.last_activity_at %}</td>
+      </tr>{% endwith %}""",
+    ),
+}
+TAGS = {"communication_list": "communication_row", "task_list": "task_row", "thread_list": "thread_row"}
+
+
+def both(name: str, obj) -> tuple[str, str]:
+    var, old = TEMPLATES[name]
+    engine = engines["django"]
+    new = engine.from_string("{% load list_rows %}{% " + TAGS[name] + " " + var + " %}")
+    return engine.from_string(old).render({var: obj}), new.render({var: obj})
+
+
+NASTY = '<script>alert("x")</script> & „Оферта“'
+
+
+@pytest.fixture
+def objects(user, other_user):
+    alfa = CounterpartyFactory(name=NASTY)
+    thread = ThreadFactory(counterparty=alfa, author=user, subject=NASTY)
+    free = ThreadFactory(counterparty=None, counterparty_name="Петров & син", author=user, closed=True)
+    bare = ThreadFactory(counterparty=None, counterparty_name="", author=other_user)
+    past = timezone.now() - datetime.timedelta(days=2)
+    return {
+        "communication_list": [
+            CommunicationFactory(
+                thread=thread,
+                author=user,
+                assignee=other_user,
+                counterparty=alfa,
+                direction="in",
+                channel="email",
+                subject=NASTY,
+                status=Status.ASSIGNED,
+            ),
+            CommunicationFactory(
+                thread=free,
+                author=user,
+                assignee=None,
+                counterparty=None,
+                counterparty_name="Иван <Иванов>",
+                direction="out",
+                channel="phone",
+            ),
+            CommunicationFactory(
+                thread=bare,
+                author=other_user,
+                counterparty=CounterpartyFactory(name="Бета"),
+                direction="out",
+                channel="meeting",
+                status=Status.DONE,
+            ),
+        ],
+        "task_list": [
+            TaskFactory(
+                thread=thread,
+                author=user,
+                assignee=other_user,
+                counterparty=alfa,
+                subject=NASTY,
+                deadline=past,
+                status=Status.IN_PROGRESS,
+            ),
+            TaskFactory(
+                thread=free,
+                author=user,
+                assignee=None,
+                counterparty=None,
+                counterparty_name="Фирма & Co",
+                deadline=timezone.now() + datetime.timedelta(days=3),
+                status=Status.NEW,
+            ),
+            TaskFactory(
+                thread=bare,
+                author=other_user,
+                counterparty=None,
+                counterparty_name="",
+                deadline=None,
+                status=Status.DONE,
+            ),
+            TaskFactory(
+                thread=bare,
+                author=other_user,
+                counterparty=None,
+                counterparty_name="",
+                deadline=past,
+                status=Status.DONE,
+            ),
+        ],
+    }
+
+
+@pytest.mark.parametrize("language", ["bg", "en"])
+@pytest.mark.parametrize("name", ["communication_list", "task_list"])
+def test_communication_and_task_rows_are_the_templates_html(objects, name, language):
+    with translation.override(language):
+        for obj in objects[name]:
+            old, new = both(name, obj)
+            assert new == old
+
+
+@pytest.mark.parametrize("language", ["bg", "en"])
+def test_thread_rows_are_the_templates_html(objects, user, language):
+    TaskFactory(thread=objects["task_list"][0].thread, author=user, status=Status.NEW)  # an open task
+    rows = list(thread_list_queryset().order_by("pk"))
+    assert len(rows) == 3 and any(t.closed for t in rows) and any(t.open_task_count for t in rows)
+    with translation.override(language):
+        for row in rows:
+            old, new = both("thread_list", row)
+            assert new == old
