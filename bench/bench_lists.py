@@ -308,6 +308,7 @@ def _model_defaults(cursor, table: str, columns: str) -> list[str]:
     default, so a COPY that does not list them would fail on a fresh database. Returns the
     columns changed, for ``_copy`` to drop their defaults again afterwards."""
     from django.apps import apps
+
     model = next(m for m in apps.get_models() if m._meta.db_table == table)
     listed = {c.strip() for c in columns.split(",")}
     changed = []
