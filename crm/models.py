@@ -476,8 +476,9 @@ class CommunicationDayCount(models.Model):
     direction = models.CharField(_("direction"), max_length=3, choices=Communication.Direction.choices)
     # CASCADE: a user can only be deleted when no communication is theirs (PROTECT), so any row
     # of theirs left is a 0.
+    # (Its index: the (assignee, day) one below.)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
     )
     n = models.IntegerField(_("count"), default=0)
 
@@ -496,6 +497,8 @@ class CommunicationDayCount(models.Model):
                 fields=["day", "direction"], condition=Q(assignee__isnull=True), name="comm_day_count_nobody"
             ),
         ]
+        # One department: its members' rows of the period, from the index alone on PostgreSQL.
+        indexes = [models.Index(fields=["assignee", "day"], include=["direction", "n"], name="comm_day_count_member")]
 
     def __str__(self) -> str:
         return f"{self.day} {self.direction} {self.assignee_id}: {self.n}"
