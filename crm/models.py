@@ -497,8 +497,12 @@ class CommunicationDayCount(models.Model):
                 fields=["day", "direction"], condition=Q(assignee__isnull=True), name="comm_day_count_nobody"
             ),
         ]
-        # One department: its members' rows of the period, from the index alone on PostgreSQL.
-        indexes = [models.Index(fields=["assignee", "day"], include=["direction", "n"], name="comm_day_count_member")]
+        indexes = [
+            # Every department: the period's rows (the unique indexes are partial: no use alone).
+            models.Index(fields=["day"], include=["direction", "n"], name="comm_day_count_day"),
+            # One department: its members' rows of the period, from the index alone on PostgreSQL.
+            models.Index(fields=["assignee", "day"], include=["direction", "n"], name="comm_day_count_member"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.direction} {self.assignee_id}: {self.n}"

@@ -104,6 +104,10 @@ class Migration(migrations.Migration):
         migrations.RunPython(backfill, migrations.RunPython.noop, elidable=True),
         migrations.AddIndex(
             model_name="communicationdaycount",
+            index=models.Index(fields=["day"], include=("direction", "n"), name="comm_day_count_day"),
+        ),
+        migrations.AddIndex(
+            model_name="communicationdaycount",
             index=models.Index(fields=["assignee", "day"], include=("direction", "n"), name="comm_day_count_member"),
         ),
         migrations.AddIndex(
