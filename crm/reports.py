@@ -16,7 +16,7 @@
 
 The department narrows every chart to its members' work (the assignee). Weeks start on Monday
 in ``settings.TIME_ZONE``. Each query reads only the period's rows through the indexes on
-(created_at), (occurred_at), (done_at) and the day counts' (day, direction, assignee).
+(created_at), (occurred_at), (done_at) and the day counts' (day) and (assignee, day).
 """
 
 from __future__ import annotations
