@@ -4,10 +4,12 @@
 `.venv/bin/python bench/run.py reports` (seeds like bench_lists: reuses its seed, once).
 
 1. Seeds the lists' data (bench_lists.seed) and, once, a STATUS_CHANGED → done timeline event for
-   every done task (what "tasks done per week" counts), by COPY.
+   every done task, by COPY; then the reports' stored counts (report_counts_rebuild: the day
+   counts of communications, Task.done_at from those events), as the migration's backfill does.
 2. Measures the full page through ``django.test.Client`` for the last 365 days: all departments and
    one department; cold (no cache, 10 requests) and cached (30 requests); p50/p95/max, the queries of one request, and
-   each chart's query alone (its PostgreSQL time, EXPLAIN ANALYZE).
+   each chart's query alone (its PostgreSQL time, EXPLAIN ANALYZE); then a communication
+   create with and without the day-count upsert (interleaved, rolled back).
 3. Unless BENCH_REPORTS_IMPORT=0, imports 10 000 counterparties (valid ЕИК and VAT numbers, one
    in twenty-five invalid) with
    CounterpartyResource: a dry run (the admin's preview) and the real import, wall time and the
@@ -77,6 +79,97 @@ def _seed_answers() -> list:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE crm_communication")
     return ["answered_at", updated, round(time.perf_counter() - started, 1)]
+
+
+def _seed_report_counts() -> list:
+    """The seed writes by COPY, past the write path: the day counts and Task.done_at are
+    recomputed as the migration's backfill does (report_counts_rebuild), once, after the done
+    events above; then vacuumed (the index-only scans)."""
+    from crm.models import CommunicationDayCount
+    from crm.services.report_counts import report_counts_rebuild
+
+    if CommunicationDayCount.objects.exists():
+        return ["day counts, done_at", "already set, skipped", ""]
+    started = time.perf_counter()
+    written = report_counts_rebuild()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE crm_communicationdaycount")
+        cursor.execute("VACUUM ANALYZE crm_task")
+    rows = f"{written['day counts']:,} day counts, {written['tasks done']:,} done tasks"
+    return ["day counts, done_at", rows, round(time.perf_counter() - started, 1)]
+
+
+def _write_cost_rows(repeat: int = 60) -> list[list]:
+    """A communication created through the service with and without the day-count upsert
+    (crm.services.communications.communication_counted patched to a no-op), interleaved A/B,
+    each in a transaction rolled back (the database is left as it was); and the upsert alone."""
+    from unittest import mock
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from accounts.models import User
+    from crm import services
+    from crm.services.report_counts import communication_counts_add
+
+    author = User.objects.get(username="bench_001")
+    assignee = User.objects.get(username="bench_002")
+
+    def create() -> float:
+        started = time.perf_counter()
+        with transaction.atomic():
+            services.communication_create(
+                author=author,
+                direction="in",
+                channel="phone",
+                subject="Бенч обаждане",
+                counterparty_name="Бенч",
+                assignee=assignee,
+            )
+            transaction.set_rollback(True)
+        return (time.perf_counter() - started) * 1000
+
+    def upsert() -> float:
+        started = time.perf_counter()
+        with transaction.atomic():
+            communication_counts_add(rows=[(timezone.now(), "in", assignee.pk, 1)])
+            transaction.set_rollback(True)
+        return (time.perf_counter() - started) * 1000
+
+    from crm.services import communications
+
+    original = communications.communication_counted
+    inside: list[float] = []
+
+    def timed(**kwargs):  # the hook's own time inside each "with" create
+        started = time.perf_counter()
+        original(**kwargs)
+        inside.append((time.perf_counter() - started) * 1000)
+
+    with_counts, without, alone = [], [], []
+    for _ in range(3):  # warm-up
+        create()
+    load = os.getloadavg()[0]
+    for i in range(repeat):
+        for variant in ("with", "without") if i % 2 == 0 else ("without", "with"):
+            if variant == "with":
+                with mock.patch("crm.services.communications.communication_counted", side_effect=timed):
+                    with_counts.append(create())
+            else:
+                with mock.patch("crm.services.communications.communication_counted"):
+                    without.append(create())
+        alone.append(upsert())
+
+    def med(values):
+        return round(sorted(values)[len(values) // 2], 2)
+
+    return [
+        ["communication_create, with the day-count upsert", repeat, med(with_counts), round(load, 2)],
+        ["communication_create, upsert patched out", repeat, med(without), round(os.getloadavg()[0], 2)],
+        ["difference (median with − median without)", "", round(med(with_counts) - med(without), 2), ""],
+        ["the upsert inside each create (communication_counted's own time)", repeat, med(inside), ""],
+        ["the upsert alone (one row, own transaction)", repeat, med(alone), round(os.getloadavg()[0], 2)],
+    ]
 
 
 def _chart_sql_ms(queries: list[str]) -> list[float]:
@@ -175,7 +268,7 @@ def run() -> list[Table]:
     from accounts.models import Department, User
 
     assert connection.vendor == "postgresql", "the reports bench needs PostgreSQL (DATABASE_URL)"
-    seed_rows = bench_lists.seed() + [_seed_done_events(), _seed_answers()]
+    seed_rows = bench_lists.seed() + [_seed_done_events(), _seed_answers(), _seed_report_counts()]
     tables = [Table("Reports bench: seeding", ["step", "rows", "seconds"], seed_rows)]
 
     manager = User.objects.get(username="bench_000")
@@ -241,6 +334,17 @@ def run() -> list[Table]:
                 "PG ms per chart: PostgreSQL planning + execution of each chart's "
                 "query (open tasks / communications per week / response times / tasks done), EXPLAIN ANALYZE. "
                 "load 1 min: the 1-minute load average before the case's requests (2 cores, shared)."
+            ),
+        )
+    )
+    tables.append(
+        Table(
+            "Reports bench: the write path's cost of the day counts (in-process, interleaved A/B)",
+            ["case", "creates", "median ms", "load 1 min"],
+            _write_cost_rows(),
+            note=(
+                "Each create in its own transaction, rolled back; A and B alternate (ABBA) so load drifts "
+                "hit both alike. Wall time in the bench process, PostgreSQL included."
             ),
         )
     )

@@ -410,6 +410,9 @@ class Task(models.Model):
         related_name="derived_tasks",
         verbose_name=_("copied from"),
     )
+    # When the task last became done (None while it is not done): set and cleared by the write
+    # path (crm.services.tasks._clean). The reports' "tasks done per week" counts by it.
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("task")
@@ -435,6 +438,14 @@ class Task(models.Model):
                 condition=Q(status__in=["new", "assigned", "in_progress"]),
                 name="task_open_created",
             ),
+            # The reports' tasks done per week (crm.reports.tasks_done_per_week): the done ones of
+            # a period with their assignee, from the index alone on PostgreSQL.
+            models.Index(
+                fields=["done_at"],
+                include=["assignee"],
+                condition=Q(done_at__isnull=False),
+                name="task_done_at",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -450,6 +461,51 @@ class Task(models.Model):
     @property
     def is_overdue(self) -> bool:
         return bool(self.deadline and self.status != Status.DONE and self.deadline < timezone.now())
+
+
+class CommunicationDayCount(models.Model):
+    """How many communications were recorded (``created_at``) on one day (its Europe/Sofia date:
+    ``settings.TIME_ZONE``) in one direction for one assignee (None: nobody's): the reports'
+    communications per week read these few rows instead of a year of communications.
+
+    Written only by crm.services.report_counts, in the transaction of the write it counts (an
+    increment by upsert, so concurrent writers add up); ``report_counts_rebuild`` recomputes it.
+    A row may be left at 0."""
+
+    day = models.DateField(_("day"))
+    direction = models.CharField(_("direction"), max_length=3, choices=Communication.Direction.choices)
+    # CASCADE: a user can only be deleted when no communication is theirs (PROTECT), so any row
+    # of theirs left is a 0.
+    # (Its index: the (assignee, day) one below.)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
+    )
+    n = models.IntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("communications of a day")
+        verbose_name_plural = _("communications of a day")
+        # Two partial unique indexes, not one: NULLs are distinct in a unique index (PostgreSQL
+        # and SQLite), and each is the conflict target of its upsert.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "direction", "assignee"],
+                condition=Q(assignee__isnull=False),
+                name="comm_day_count_assignee",
+            ),
+            models.UniqueConstraint(
+                fields=["day", "direction"], condition=Q(assignee__isnull=True), name="comm_day_count_nobody"
+            ),
+        ]
+        indexes = [
+            # Every department: the period's rows (the unique indexes are partial: no use alone).
+            models.Index(fields=["day"], include=["direction", "n"], name="comm_day_count_day"),
+            # One department: its members' rows of the period, from the index alone on PostgreSQL.
+            models.Index(fields=["assignee", "day"], include=["direction", "n"], name="comm_day_count_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.direction} {self.assignee_id}: {self.n}"
 
 
 def attachment_upload_to(instance: "Attachment", filename: str) -> str:

@@ -3,19 +3,20 @@
 - ``open_tasks``: open tasks created in the period, per assignee and status, and how many of
   them are overdue now (stacked bars: the three open statuses, overdue as a bar of its own).
 - ``communications_per_week``: communications recorded (``created_at``) in the period, per week
-  (Monday, Europe/Sofia) and direction.
+  (Monday, Europe/Sofia) and direction, from the day counts ``CommunicationDayCount`` (kept by
+  the write path: crm.services.report_counts).
 - ``response_times``: per assignee of an incoming communication (occurred in the period), the
   median time until the next outgoing communication of the same thread (its stored
   ``answered_at``); incoming ones that were never answered are counted apart. PostgreSQL:
   ``percentile_cont(0.5)``. SQLite has no
   percentile aggregate: ``config.db`` registers ``median()`` (a Python aggregate) on every SQLite
   connection, so the SQL is the same shape there.
-- ``tasks_done_per_week``: tasks whose status was set to done in the period (their
-  STATUS_CHANGED timeline events), per week.
+- ``tasks_done_per_week``: tasks done now whose last change to done (``Task.done_at``, kept by
+  the write path) is in the period, per week; a task reopened is not counted (docs/decisions.md).
 
 The department narrows every chart to its members' work (the assignee). Weeks start on Monday
 in ``settings.TIME_ZONE``. Each query reads only the period's rows through the indexes on
-(created_at), (occurred_at) and (kind, created_at) of the tables.
+(created_at), (occurred_at), (done_at) and the day counts' (day) and (assignee, day).
 """
 
 from __future__ import annotations
@@ -27,11 +28,10 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Q
-from django.db.models.functions import TruncWeek
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from crm.models import Communication, Status, Task, ThreadEvent
+from crm.models import CommunicationDayCount, Status, Task
 
 OPEN_STATUSES = [Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS]
 
@@ -109,44 +109,56 @@ def open_tasks(period: Period) -> list[AssigneeRow]:
     return sorted(by_assignee.values(), key=lambda r: (-r.open, r.name))
 
 
-def _week_of(value) -> date:
-    return value.date() if isinstance(value, datetime) else value
-
-
 def communications_per_week(period: Period) -> list[dict]:
+    """From the day counts (crm.services.report_counts keeps them): at most a row per day,
+    direction and assignee of the period, summed per day in SQL and per week here."""
     rows = (
-        Communication.objects.filter(_department_q(period), created_at__gte=period.since, created_at__lt=period.until)
-        .annotate(week=TruncWeek("created_at", tzinfo=period.zone))
-        .values("week", "direction")
-        # COUNT(*), not COUNT(id): the (created_at, direction) index then answers alone.
-        .annotate(n=Count("*"))
+        CommunicationDayCount.objects.filter(_department_q(period), day__gte=period.start, day__lte=period.end)
+        .values("day", "direction")
+        .annotate(n=Sum("n"))
         .order_by()
     )
-    counts = {(_week_of(r["week"]), r["direction"]): r["n"] for r in rows}
+    counts: dict[tuple[date, str], int] = {}
+    for row in rows:
+        week = row["day"] - timedelta(days=row["day"].weekday())
+        counts[(week, row["direction"])] = counts.get((week, row["direction"]), 0) + row["n"]
     return [
         {"week": week, "in": counts.get((week, "in"), 0), "out": counts.get((week, "out"), 0)}
         for week in period.weeks()
     ]
 
 
+# Tasks done in each week of the period, by their stored done_at (crm.services.tasks._done_at):
+# one range count per week from the partial index task_done_at (an index-only scan per week on
+# PostgreSQL), not a time zone conversion and a week truncation of each of the period's rows.
+_DONE_SQL = """
+SELECT w.i, COUNT(*)
+FROM ({weeks}) w
+JOIN crm_task t ON t.done_at >= w.since AND t.done_at < w.until {department}
+GROUP BY w.i
+"""
+
+
 def tasks_done_per_week(period: Period) -> list[dict]:
-    events = ThreadEvent.objects.filter(
-        kind=ThreadEvent.Kind.STATUS_CHANGED,
-        task__isnull=False,
-        data__new=Status.DONE,
-        created_at__gte=period.since,
-        created_at__lt=period.until,
-    )
+    weeks = period.weeks()
+    adapt = connection.ops.adapt_datetimefield_value
+    params: list = []
+    selects = []
+    for i, monday in enumerate(weeks):
+        since = datetime.combine(max(monday, period.start), time.min, tzinfo=period.zone)
+        until = datetime.combine(
+            min(monday + timedelta(days=7), period.end + timedelta(days=1)), time.min, tzinfo=period.zone
+        )
+        selects.append("SELECT %s AS i, %s AS since, %s AS until" if not selects else "SELECT %s, %s, %s")
+        params += [i, adapt(since), adapt(until)]
+    department = ""
     if period.department_id is not None:
-        events = events.filter(task__assignee__departments=period.department_id)
-    rows = (
-        events.annotate(week=TruncWeek("created_at", tzinfo=period.zone))
-        .values("week")
-        .annotate(n=Count("task_id", distinct=True))
-        .order_by()
-    )
-    counts = {_week_of(r["week"]): r["n"] for r in rows}
-    return [{"week": week, "done": counts.get(week, 0)} for week in period.weeks()]
+        department = "AND t.assignee_id IN (SELECT user_id FROM accounts_department_members WHERE department_id = %s)"
+        params.append(period.department_id)
+    with connection.cursor() as cursor:
+        cursor.execute(_DONE_SQL.format(weeks=" UNION ALL ".join(selects), department=department), params)
+        counts = dict(cursor.fetchall())
+    return [{"week": week, "done": counts.get(i, 0)} for i, week in enumerate(weeks)]
 
 
 # Each incoming communication of the period carries its answer moment (answered_at, kept by the

@@ -214,9 +214,14 @@ class ItemKind:
     editable: frozenset[str]
     # The kind of the thread a new item opens when none is given; None: the kind is a thread.
     thread_kind: ItemKind | None = None
-    # after_write(item=…, created=…, changed=…) in the write's transaction: what depends on the
-    # written fields (reminders re-armed by a new deadline, a follow-up armed by an e-mail sent).
+    # after_write(item=…, created=…, changed=…, before=…) in the write's transaction: what depends
+    # on the written fields (reminders re-armed by a new deadline, a follow-up armed by an e-mail
+    # sent, the reports' day counts). ``before``: the stored values of the edited fields.
     after_write: Callable[..., None] | None = None
+    # Fields whose stored value an edit that changes them re-reads under the row's lock before it
+    # saves, so ``before`` is what it replaces even with a concurrent edit between the read of
+    # the item and this write (the day counts move a communication off its old assignee's row).
+    locked_before: frozenset[str] = frozenset()
 
     @property
     def in_thread(self) -> bool:
@@ -285,6 +290,11 @@ def item_write(
                 **(stored_fields or {}),
             )
         elif changed:
+            locked = [name for name in kind.locked_before if name in changed]
+            if locked:
+                attnames = [item._meta.get_field(name).attname for name in locked]
+                stored = kind.model.objects.select_for_update().filter(pk=item.pk).values(*attnames).get()
+                before |= {name: stored[attname] for name, attname in zip(locked, attnames, strict=True)}
             for name, value in changed.items():
                 setattr(item, name, value)
             item.save(update_fields=list(changed))
@@ -294,7 +304,7 @@ def item_write(
         if on_saved is not None:
             on_saved(item)
         if kind.after_write is not None:
-            kind.after_write(item=item, created=created, changed=changed)
+            kind.after_write(item=item, created=created, changed=changed, before=before)
         if not created:
             _record_changes(item=item, kind=kind, actor=actor, before=before, changed=changed)
         if kind.in_thread and (created or changed or checked or removed):

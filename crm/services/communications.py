@@ -17,6 +17,7 @@ from crm.services._pipeline import ItemKind, check_moment, clean_common, contact
 from crm.services.attachments import delete_files_on_commit
 from crm.services.mail import check_sendable, mail_order_clean, mail_queue
 from crm.services.reminders import communication_follow_up_sync
+from crm.services.report_counts import communication_counted, communications_uncounted
 from crm.services.tasks import task_create
 from crm.services.threads import THREAD
 from search.services import index_remove
@@ -75,9 +76,10 @@ def communication_answers_sync(*, item: Communication, created: bool, changed: I
         communication_answers_refresh(thread_ids=[item.thread_id])
 
 
-def _after_write(*, item: Communication, created: bool, changed: Iterable[str]) -> None:
+def _after_write(*, item: Communication, created: bool, changed: Iterable[str], before: dict) -> None:
     communication_follow_up_sync(item=item, created=created, changed=changed)
     communication_answers_sync(item=item, created=created, changed=changed)
+    communication_counted(item=item, created=created, changed=changed, old_assignee_id=before.get("assignee"))
 
 
 COMMUNICATION = ItemKind(
@@ -102,6 +104,7 @@ COMMUNICATION = ItemKind(
     ),
     thread_kind=THREAD,
     after_write=_after_write,
+    locked_before=frozenset({"assignee"}),
 )
 
 
@@ -248,5 +251,6 @@ def communication_delete(*, communication: Communication) -> None:
     delete_files_on_commit(list(communication.attachments.all()))
     index_remove(communication)
     thread_id = communication.thread_id
+    communications_uncounted(communications=Communication.objects.filter(pk=communication.pk))
     communication.delete()
     communication_answers_refresh(thread_ids=[thread_id])  # it may have been the answer

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 
-from crm.models import Attachment, Communication, Counterparty, Task, Thread, ThreadEvent
+from crm.models import Attachment, Communication, Counterparty, Status, Task, Thread, ThreadEvent
 from crm.services._pipeline import ItemKind, check_moment, clean_common, item_write, record_event, status_for
 from crm.services.attachments import attachments_share, delete_files_on_commit
 from crm.services.reminders import task_reminders_sync
@@ -19,7 +19,23 @@ from search.services import index_remove
 def _clean(values: dict, *, item: Task | None, moment: datetime) -> dict:
     cleaned = clean_common(Task, values, item=item, counterparty_required=False)
     check_moment("deadline", values["deadline"], unchanged_from=item)
-    return cleaned | {"status": status_for(status=values["status"], assignee=values["assignee"])}
+    status = status_for(status=values["status"], assignee=values["assignee"])
+    return cleaned | {"status": status, "done_at": _done_at(status=status, item=item, moment=moment)}
+
+
+def _done_at(*, status: str, item: Task | None, moment: datetime) -> datetime | None:
+    """When the task became done (the reports' tasks done per week, docs/decisions.md): this write's
+    moment when it becomes done (created done, or set to done), kept while it stays done, cleared
+    when it is reopened — done, reopened and done again counts once, when it was last done."""
+    if status != Status.DONE:
+        return None
+    if item is not None and item.status == Status.DONE and item.done_at is not None:
+        return item.done_at
+    return moment
+
+
+def _after_write(*, item: Task, created: bool, changed: Iterable[str], before: dict) -> None:
+    task_reminders_sync(item=item, created=created, changed=changed)
 
 
 TASK = ItemKind(
@@ -31,7 +47,7 @@ TASK = ItemKind(
         {"subject", "description", "counterparty", "counterparty_name", "assignee", "deadline", "status"}
     ),
     thread_kind=THREAD,
-    after_write=task_reminders_sync,
+    after_write=_after_write,
 )
 
 

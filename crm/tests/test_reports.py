@@ -6,12 +6,15 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from accounts.tests.factories import DepartmentFactory, UserFactory
 from crm import reports
-from crm.models import Status, ThreadEvent
+from crm.models import Status
 from crm.services.communications import communication_answers_refresh
+from crm.services.report_counts import report_counts_rebuild
+from crm.services.tasks import task_create, task_status_set
 from crm.tests.factories import CommunicationFactory, TaskFactory, ThreadFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +68,7 @@ def test_communications_per_week_in_and_out(team):
     CommunicationFactory(thread=thread, direction="in", created_at=at(0, 0), assignee=ana)  # Monday 00:00 Sofia
     CommunicationFactory(thread=thread, direction="in", created_at=at(6, 23), assignee=ana)  # Sunday night
     CommunicationFactory(thread=thread, direction="out", created_at=at(7), assignee=ana)
+    report_counts_rebuild()  # the factories write past the write path: the rebuild
     rows = reports.communications_per_week(PERIOD)
     assert [(r["week"].isoformat(), r["in"], r["out"]) for r in rows] == [
         ("2026-11-02", 2, 0),
@@ -100,24 +104,34 @@ def test_median_response_time_per_assignee(team):
 
 
 def test_tasks_done_per_week(team, user):
-    _sales, ana, _bob, _outsider = team
-    thread = ThreadFactory()
-    task = TaskFactory(thread=thread, assignee=ana, status=Status.DONE)
-    other = TaskFactory(thread=thread, assignee=ana, status=Status.DONE)
-    for t, moment in ((task, at(1)), (other, at(8)), (other, at(9))):  # reopened and done again: once
-        ThreadEvent.objects.create(
-            thread=thread,
-            kind=ThreadEvent.Kind.STATUS_CHANGED,
-            task=t,
-            actor=user,
-            created_at=moment,
-            data={"old": "in_progress", "new": "done"},
-        )
-    ThreadEvent.objects.create(
-        thread=thread, kind=ThreadEvent.Kind.STATUS_CHANGED, task=task, created_at=at(2), data={"new": "assigned"}
-    )
-    rows = reports.tasks_done_per_week(PERIOD)
-    assert [r["done"] for r in rows] == [1, 1, 0]
+    """By the moment each task was last done, through the write path: reopened and done again
+    counts once (when last done), reopened and still open not at all, created done when created."""
+    sales, ana, _bob, outsider = team
+
+    def write(day: int, change, **kwargs):
+        with time_machine.travel(at(day), tick=False):
+            return change(actor=user, **kwargs) if change is task_status_set else change(author=user, **kwargs)
+
+    once = write(0, task_create, subject="Веднъж", assignee=ana)
+    twice = write(0, task_create, subject="Два пъти", assignee=ana)
+    reopened = write(0, task_create, subject="Отворена пак", assignee=ana)
+    theirs = write(0, task_create, subject="Чужда", assignee=outsider)
+    write(1, task_status_set, task=once, status=Status.DONE)
+    write(1, task_status_set, task=theirs, status=Status.DONE)
+    write(3, task_status_set, task=twice, status=Status.DONE)
+    write(4, task_status_set, task=twice, status=Status.IN_PROGRESS)
+    write(8, task_status_set, task=twice, status=Status.DONE)
+    write(2, task_status_set, task=reopened, status=Status.DONE)
+    write(5, task_status_set, task=reopened, status=Status.ASSIGNED)
+    write(9, task_create, subject="Готова", assignee=ana, status=Status.DONE)
+    write(30, task_create, subject="След периода", assignee=ana, status=Status.DONE)
+
+    assert [r["done"] for r in reports.tasks_done_per_week(PERIOD)] == [2, 2, 0]
+    in_sales = reports.Period(PERIOD.start, PERIOD.end, sales.pk)
+    assert [r["done"] for r in reports.tasks_done_per_week(in_sales)] == [1, 2, 0]
+    # A period starting mid-week counts from its first day (the old query's rule too).
+    wednesday = reports.Period(at(2).date(), at(13).date())
+    assert [r["done"] for r in reports.tasks_done_per_week(wednesday)] == [0, 2]
 
 
 def test_page_charts_links_table_and_query_count(client, manager, team, django_assert_num_queries):
@@ -125,6 +139,7 @@ def test_page_charts_links_table_and_query_count(client, manager, team, django_a
     thread = ThreadFactory()
     TaskFactory(thread=thread, assignee=ana, status=Status.ASSIGNED, created_at=at(1))
     CommunicationFactory(thread=thread, direction="in", created_at=at(1), occurred_at=at(1), assignee=ana)
+    report_counts_rebuild()
     client.force_login(manager)
     url = "/reports/?start=02.11.2026&end=22.11.2026"
     client.get(url)
