@@ -131,12 +131,16 @@ def test_thread_filter_takes_the_visible_number_by_type_ahead(page, users, login
     box.fill("TH-2026-00006")
     box.press("Enter")
     expect(page).to_have_url(re.compile(r"/communications/\?thread=TH-2026-00006$"))
+    # The URL changes before the rows are swapped in: wait for the filtered rows.
+    expect(page.locator("#communication-table tbody tr[data-id]")).to_have_count(2)
     assert numbers(page, "communication-table") == ["IN-2026-00004", "IN-2026-00003"]
     box.fill("")
     box.press_sequentially("ОФЕРТА", delay=30)
     expect(page.locator("#thread-suggestions [data-thread-pick]")).to_have_count(1)
     page.locator("#thread-suggestions [data-thread-pick='TH-2026-00005']").click()
     expect(page).to_have_url(re.compile(r"/communications/\?thread=TH-2026-00005$"))
+    # The URL changes before the rows are swapped in: wait for the filtered rows.
+    expect(page.locator("#communication-table tbody tr[data-id]")).to_have_count(2)
     assert numbers(page, "communication-table") == ["IN-2026-00002", "IN-2026-00001"]
     # A number no thread has: a message next to the box, the list unfiltered.
     box.fill("TH-2099-00001")
