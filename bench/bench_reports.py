@@ -268,7 +268,9 @@ def run() -> list[Table]:
     from accounts.models import Department, User
 
     assert connection.vendor == "postgresql", "the reports bench needs PostgreSQL (DATABASE_URL)"
-    seed_rows = bench_lists.seed() + bench_lists.set_counters() + [_seed_done_events(), _seed_answers(), _seed_report_counts()]
+    seed_rows = (
+        bench_lists.seed() + bench_lists.set_counters() + [_seed_done_events(), _seed_answers(), _seed_report_counts()]
+    )
     tables = [Table("Reports bench: seeding", ["step", "rows", "seconds"], seed_rows)]
 
     manager = User.objects.get(username="bench_000")
