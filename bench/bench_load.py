@@ -39,6 +39,7 @@ after) stays meaningful on a shared, busy machine where absolute times do not.
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 import random
 import re
@@ -356,7 +357,11 @@ class RawClient:
             raise ClientError(repr(exc)) from exc
 
     async def _send(self, method: str, path: str, body: bytes, headers: dict) -> _Response:
+        from urllib.parse import quote
+
         cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        # A browser sends a Cyrillic query as UTF-8 percent-escapes; the request line is ASCII.
+        path = quote(path, safe="/?=&%:+,;@-._~")
         head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Cookie: {cookie}"]
         head += [f"{k}: {v}" for k, v in headers.items()]
         if method == "POST":
@@ -464,6 +469,7 @@ async def _step(urls: list[str], sessions: list[str], targets: dict, rate: float
     latencies: list[float] = []
     kinds: dict[str, list[float]] = {"list": [], "thread": [], "create": []}
     errors = 0
+    failures: collections.Counter = collections.Counter()  # (kind, status or exception): told on stderr
     in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
 
     async def one(scheduled: float, kind: str, client) -> None:
@@ -475,6 +481,8 @@ async def _step(urls: list[str], sessions: list[str], targets: dict, rate: float
                     wait = time.perf_counter() - scheduled - sum(r[0] for r in results)
                     for duration, status in results:
                         errors += status >= 400
+                        if status >= 400:
+                            failures[(kind, status)] += 1
                         ms = (duration + max(0.0, wait)) * 1000
                         latencies.append(ms)
                         kinds[kind].append(ms)
@@ -486,8 +494,11 @@ async def _step(urls: list[str], sessions: list[str], targets: dict, rate: float
                     url = f"/threads/{rng.randrange(1, targets['top_thread'])}/"
                 response = await client.get(url)
                 errors += response.status_code >= 400
-            except (httpx.HTTPError, ClientError):
+                if response.status_code >= 400:
+                    failures[(kind, response.status_code, url)] += 1
+            except (httpx.HTTPError, ClientError) as error:
                 errors += 1
+                failures[(kind, repr(error)[:160])] += 1
             ms = (time.perf_counter() - scheduled) * 1000
             latencies.append(ms)
             kinds[kind].append(ms)
@@ -507,6 +518,8 @@ async def _step(urls: list[str], sessions: list[str], targets: dict, rate: float
     elapsed = time.perf_counter() - start
     for client in clients:
         await client.aclose()
+    if failures:
+        print(f"load step {rate} rps, failures: {dict(failures)}", file=sys.stderr)
     return latencies, kinds, errors, elapsed
 
 
