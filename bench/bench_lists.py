@@ -737,39 +737,6 @@ def _cpu_ms(fn, repeat: int = 10) -> float:
     return round(sorted(times)[len(times) // 2], 1)
 
 
-FLOOR_COLUMNS = [
-    "case",
-    "page p50 ms",
-    "floor p50 ms",
-    "page ÷ floor",
-    "middleware + handler ms",
-    "view ms",
-    "SQL ms",
-    "templates ms",
-    "heaviest templates (own ms)",
-    "load",
-]
-
-
-def floor_row(label: str, get, load: float) -> list:
-    """A row of the floor table (bench.floor): page and floor p50, their ratio, the profile split."""
-    result = floor.page_and_floor(get, repeat=20, warmup=2)
-    middleware, view, sql, templates, heaviest = floor.split_summary(floor.split(get, repeat=5))
-    flag = "" if result["ratio"] <= 2 else " ⚠"
-    return [
-        label,
-        result["page_p50"],
-        result["floor_p50"],
-        f"{result['ratio']}{flag}",
-        middleware,
-        view,
-        sql,
-        templates,
-        heaviest,
-        f"{load:.1f}",
-    ]
-
-
 FLOORS: dict[str, list[list]] = {}
 
 
@@ -789,7 +756,7 @@ def _measure_list(client: Client, path: str, cases) -> tuple[list[list], dict, l
         partial = measure(lambda url=url: client.get(url, **htmx), repeat=15, warmup=1)
         cpu = _cpu_ms(lambda url=url: client.get(url))
         sql, worst_ms, worst_sql = _server_sql_ms(queries)
-        floors.append(floor_row(label, lambda url=url: client.get(url), loads[-1]))
+        floors.append(floor.row(label, lambda url=url: client.get(url), loads[-1]))
         limit = 150 if "subject" in label else 60
         flag = "" if page["p95"] < limit else " ⚠"
         rows.append(
@@ -888,7 +855,7 @@ def run() -> list[Table]:
         "templates they include). load: the 1-minute load average before the case."
     )
     for path, rows in FLOORS.items():
-        tables.append(Table(f"Lists bench: {path} against its floor", FLOOR_COLUMNS, rows, floor_note))
+        tables.append(Table(f"Lists bench: {path} against its floor", floor.COLUMNS, rows, floor_note))
     tables.append(
         Table(
             "Lists bench: the slowest query (by PostgreSQL time) of all the pages",

@@ -117,18 +117,7 @@ def run() -> list[Table]:
     )
     floors = Table(
         "Thread page against its floor",
-        [
-            "events in thread",
-            "page p50 ms",
-            "floor p50 ms",
-            "page ÷ floor",
-            "middleware + handler ms",
-            "view ms",
-            "SQL ms",
-            "templates ms",
-            "heaviest templates (own ms)",
-            "load",
-        ],
+        ["events in thread", *floor.COLUMNS[1:]],
         note="Floor and split as in the lists bench (bench/floor.py); target page ÷ floor ≤ 2.",
     )
     for n, url in urls.items():
@@ -136,24 +125,6 @@ def run() -> list[Table]:
         result = measure(lambda url=url: client.get(url), repeat=50)
         table.rows.append([n, result["p50"], result["p95"], result["max"], result["queries"], status])
         load = os.getloadavg()[0]
-        ratio = floor.page_and_floor(lambda url=url: client.get(url), repeat=20, warmup=2)
-        middleware, view, sql, templates, heaviest = floor.split_summary(
-            floor.split(lambda url=url: client.get(url), repeat=5)
-        )
-        flag = "" if ratio["ratio"] <= 2 else " ⚠"
-        floors.rows.append(
-            [
-                n,
-                ratio["page_p50"],
-                ratio["floor_p50"],
-                f"{ratio['ratio']}{flag}",
-                middleware,
-                view,
-                sql,
-                templates,
-                heaviest,
-                f"{load:.1f}",
-            ]
-        )
+        floors.rows.append(floor.row(n, lambda url=url: client.get(url), load))
     table.note += f" 1-minute load average at the end: {os.getloadavg()[0]:.1f}."
     return [table, floors]

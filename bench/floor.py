@@ -44,6 +44,20 @@ from django.utils.html import escape
 
 from bench.tables import percentile
 
+# The columns of a floor table (bench_lists, bench_thread; the first names the case).
+COLUMNS = [
+    "case",
+    "page p50 ms",
+    "floor p50 ms",
+    "page ÷ floor",
+    "middleware + handler ms",
+    "view ms",
+    "SQL ms",
+    "templates ms",
+    "heaviest templates (own ms)",
+    "load",
+]
+
 CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "SET", "BEGIN", "COMMIT", "FETCH", "CLOSE", "MOVE")
 # A server-side cursor (QuerySet.iterator() on PostgreSQL): its query, run as a plain one.
 DECLARE = re.compile(r"DECLARE\s+\S+\s+.*?CURSOR\s+(?:WITH(?:OUT)?\s+HOLD\s+)?FOR\s+(.*)", re.DOTALL | re.IGNORECASE)
@@ -205,3 +219,22 @@ def split_summary(parts: dict[str, float], *, top: int = 4) -> tuple[float, floa
         round(sum(rendering.values()), 1),
         ", ".join(f"{name} {ms:.1f}" for name, ms in heaviest),
     )
+
+
+def row(label: str, get, load: float) -> list:
+    """A row of a floor table: page and floor p50, their ratio, the profile split."""
+    result = page_and_floor(get, repeat=20, warmup=2)
+    middleware, view, sql, templates, heaviest = split_summary(split(get, repeat=5))
+    flag = "" if result["ratio"] <= 2 else " ⚠"
+    return [
+        label,
+        result["page_p50"],
+        result["floor_p50"],
+        f"{result['ratio']}{flag}",
+        middleware,
+        view,
+        sql,
+        templates,
+        heaviest,
+        f"{load:.1f}",
+    ]

@@ -77,6 +77,15 @@ def _counterparty_link(obj) -> str:
     return f'<a href="{e(obj.counterparty.get_absolute_url())}" class="text-body">{e(obj.counterparty.name)}</a>'
 
 
+def _counterparty_cell(obj, texts: dict) -> str:
+    """A task's or thread's counterparty: the linked one, the free-text name, or a dash."""
+    if obj.counterparty_id:
+        return _counterparty_link(obj)
+    if obj.counterparty_name:
+        return f"{e(obj.counterparty_name)} {_free_text_icon(texts)}"
+    return '<span class="text-body-tertiary">—</span>'
+
+
 def _thread_link(thread) -> str:
     return (
         f'<a class="link-secondary" href="{e(thread.get_absolute_url())}" title="{e(thread.subject)}">'
@@ -121,12 +130,7 @@ def task_row(t) -> SafeString:
     texts = _texts(get_language())
     url = e(t.get_absolute_url())
     overdue = t.is_overdue
-    if t.counterparty_id:
-        counterparty = _counterparty_link(t)
-    elif t.counterparty_name:
-        counterparty = f"{e(t.counterparty_name)} {_free_text_icon(texts)}"
-    else:
-        counterparty = '<span class="text-body-tertiary">—</span>'
+    counterparty = _counterparty_cell(t, texts)
     if overdue:
         deadline = (
             f'<span class="overdue" title="{texts["overdue_title"]}"><i class="bi bi-alarm" aria-hidden="true"></i> '
@@ -158,12 +162,7 @@ def thread_row(thread) -> SafeString:
     texts = _texts(get_language())
     url = e(thread.get_absolute_url())
     closed = thread.closed
-    if thread.counterparty_id:
-        counterparty = _counterparty_link(thread)
-    elif thread.counterparty_name:
-        counterparty = f"{e(thread.counterparty_name)} {_free_text_icon(texts)}"
-    else:
-        counterparty = '<span class="text-body-tertiary">—</span>'
+    counterparty = _counterparty_cell(thread, texts)
     badge = (
         f' <span class="badge thread-closed-badge" data-closed><i class="bi bi-archive" aria-hidden="true"></i> '
         f"{texts['closed']}</span>"
