@@ -18,7 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from crm.models import Communication, Status
-from crm.templatetags.crm_tags import CHANNEL_ICONS, STATUS_CLASSES, direction_label
+from crm.templatetags.crm_tags import CHANNEL_ICONS, direction_label, status_badge_html
 
 register = template.Library()
 
@@ -45,14 +45,15 @@ def _texts(language: str | None) -> dict:
         "open_tasks": e(_("Open tasks")),
         "direction": {value: e(direction_label(value)) for value in Communication.Direction.values},
         # get_status_display / get_channel_display: the label, or the stored value if unknown.
-        "status": {value: e(label) for value, label in Status.choices},
+        # Not escaped: status_badge_html escapes it.
+        "status": {value: str(label) for value, label in Status.choices},
         "channel": {value: e(label) for value, label in Communication.Channel.choices},
     }
 
 
 def _moment(moment) -> str:
-    """crm/_list_moment.html (its final newline included): the ``date`` filter's "d.m.Y" and
-    "H:i" of the moment in the active time zone."""
+    """A moment in a list cell: the ``date`` filter's "d.m.Y" and "H:i" in the active time zone;
+    the time may go under the date when the column is narrow, never the date apart."""
     if moment is None or moment == "":
         day = time = ""
     else:
@@ -63,10 +64,8 @@ def _moment(moment) -> str:
 
 
 def _status_badge(obj, texts: dict) -> str:
-    """crm/_status_badge.html, as the status_badge tag renders it (its final newline included)."""
-    css = STATUS_CLASSES.get(obj.status, "")
-    label = texts["status"].get(obj.status) or e(obj.status)
-    return f'<span class="badge status-badge {e(css)}" data-status="{e(obj.status)}">{label}</span>\n'
+    """crm_tags.status_badge with the label looked up once per language."""
+    return status_badge_html(obj.status, texts["status"].get(obj.status) or obj.status)
 
 
 def _free_text_icon(texts: dict) -> str:
