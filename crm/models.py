@@ -335,14 +335,15 @@ class Communication(models.Model):
         indexes = [
             models.Index(fields=["thread", "occurred_at"], name="comm_thread_occurred"),
             models.Index(fields=["-created_at", "-id"], name="comm_created"),
-            # The reports (crm.reports): the response time reads the period's incoming rows and
-            # the weekly count every row of the period, both from the index alone on PostgreSQL
-            # (INCLUDE is left out on SQLite by Django).
+            # The reports' response time (crm.reports): each assignee's incoming rows of the
+            # period, in one range of this index, from the index alone on PostgreSQL (INCLUDE is
+            # left out on SQLite by Django). By assignee first: each median sorts one person's
+            # thousand rows, not the whole period's (docs/benchmarks.md, "Response time per assignee").
             models.Index(
-                fields=["occurred_at"],
-                include=["assignee", "answered_at"],
+                fields=["assignee", "occurred_at"],
+                include=["answered_at"],
                 condition=Q(direction="in"),
-                name="comm_in_answered",
+                name="comm_in_assignee_answered",
             ),
             models.Index(fields=["created_at", "direction"], name="comm_created_direction"),
             models.Index(fields=["assignee", "status"], name="comm_assignee_status"),
@@ -498,14 +499,34 @@ class CommunicationDayCount(models.Model):
             ),
         ]
         indexes = [
-            # Every department: the period's rows (the unique indexes are partial: no use alone).
-            models.Index(fields=["day"], include=["direction", "n"], name="comm_day_count_day"),
             # One department: its members' rows of the period, from the index alone on PostgreSQL.
+            # (Every department reads CommunicationDayTotal.)
             models.Index(fields=["assignee", "day"], include=["direction", "n"], name="comm_day_count_member"),
         ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.direction} {self.assignee_id}: {self.n}"
+
+
+class CommunicationDayTotal(models.Model):
+    """Every assignee's communications of one day in one direction (``CommunicationDayCount``
+    summed over the assignees, nobody's included): a report of every department reads a row per
+    day, 730 for a year, instead of a row per day and person (~140,000 for 200 busy people).
+
+    Written only by crm.services.report_counts, by the same upsert as the day counts, in the
+    same transaction; ``report_counts_rebuild`` recomputes it. A row may be left at 0."""
+
+    day = models.DateField(_("day"))
+    direction = models.CharField(_("direction"), max_length=3, choices=Communication.Direction.choices)
+    n = models.IntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("communications of a day, every assignee")
+        verbose_name_plural = _("communications of a day, every assignee")
+        constraints = [models.UniqueConstraint(fields=["day", "direction"], name="comm_day_total")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.direction}: {self.n}"
 
 
 def attachment_upload_to(instance: "Attachment", filename: str) -> str:

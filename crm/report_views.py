@@ -6,7 +6,9 @@ click on a chart opens those tasks or communications. Chart data goes to static/
 
 import csv
 import functools
+from collections.abc import Iterable
 from datetime import date, timedelta
+from urllib.parse import quote_plus
 
 from django import forms
 from django.http import HttpResponse
@@ -72,6 +74,19 @@ def _link(name: str, **params) -> str:
     return path + "?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
 
+# The value that varies from link to link in _links, percent-encoded by urlencode as "%00" (which no
+# other parameter here can contain: dates, statuses, ids and the department's pk).
+_EACH = "\x00"
+
+
+def _links(name: str, values: Iterable, **params) -> list[str]:
+    """``_link(name, **params)`` once per value, the parameter given as ``_EACH`` taking each value
+    in turn: one urlencode for the whole list (a year's page has ~1,000 of these links, and
+    urlencoding each was most of the page's Python)."""
+    head, tail = _link(name, **params).split(quote_plus(_EACH), 1)
+    return [f"{head}{quote_plus(str(value))}{tail}" for value in values]
+
+
 @functools.lru_cache(maxsize=64)
 def _path(name: str, prefix: str, urlconf) -> str:
     """reverse() once per list (a year's page has ~1,200 links: reversing each was a fifth of the
@@ -85,6 +100,7 @@ def _chart_data(report: reports.Report) -> dict:
     created = {"created_after": _day(period.start), "created_before": _day(period.end)}
     statuses = [(s, label) for s, label in Status.choices if s in reports.OPEN_STATUSES]
     tasks = report.open_tasks
+    assignee_ids = [row.assignee_id for row in tasks]
     open_tasks = {
         "labels": [row.name for row in tasks],
         "datasets": [
@@ -93,7 +109,7 @@ def _chart_data(report: reports.Report) -> dict:
                 "key": status,
                 "stack": "open",
                 "data": [row.by_status.get(status, 0) for row in tasks],
-                "links": [_link("crm:task_list", assignee=row.assignee_id, status=status, **created) for row in tasks],
+                "links": _links("crm:task_list", assignee_ids, assignee=_EACH, status=status, **created),
             }
             for status, label in statuses
         ]
@@ -103,7 +119,7 @@ def _chart_data(report: reports.Report) -> dict:
                 "key": "overdue",
                 "stack": "overdue",
                 "data": [row.overdue for row in tasks],
-                "links": [_link("crm:task_list", assignee=row.assignee_id, overdue=1, **created) for row in tasks],
+                "links": _links("crm:task_list", assignee_ids, assignee=_EACH, overdue=1, **created),
             }
         ],
     }
@@ -136,10 +152,13 @@ def _chart_data(report: reports.Report) -> dict:
                 "label": _("Median response time (hours)"),
                 "key": "median",
                 "data": [row["median_hours"] for row in report.response_times],
-                "links": [
-                    _link("crm:communication_list", direction="in", assignee=row["assignee_id"], **created)
-                    for row in report.response_times
-                ],
+                "links": _links(
+                    "crm:communication_list",
+                    [row["assignee_id"] for row in report.response_times],
+                    direction="in",
+                    assignee=_EACH,
+                    **created,
+                ),
             }
         ],
     }

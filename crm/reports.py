@@ -3,20 +3,21 @@
 - ``open_tasks``: open tasks created in the period, per assignee and status, and how many of
   them are overdue now (stacked bars: the three open statuses, overdue as a bar of its own).
 - ``communications_per_week``: communications recorded (``created_at``) in the period, per week
-  (Monday, Europe/Sofia) and direction, from the day counts ``CommunicationDayCount`` (kept by
-  the write path: crm.services.report_counts).
+  (Monday, Europe/Sofia) and direction, from the day totals ``CommunicationDayTotal`` (every
+  department) or the day counts ``CommunicationDayCount`` (a department's members), both kept by
+  the write path: crm.services.report_counts.
 - ``response_times``: per assignee of an incoming communication (occurred in the period), the
   median time until the next outgoing communication of the same thread (its stored
   ``answered_at``); incoming ones that were never answered are counted apart. PostgreSQL:
-  ``percentile_cont(0.5)``. SQLite has no
-  percentile aggregate: ``config.db`` registers ``median()`` (a Python aggregate) on every SQLite
-  connection, so the SQL is the same shape there.
+  ``percentile_cont(0.5)``, one person at a time. SQLite has no percentile aggregate:
+  ``config.db`` registers ``median()`` (a Python aggregate) on every SQLite connection.
 - ``tasks_done_per_week``: tasks done now whose last change to done (``Task.done_at``, kept by
   the write path) is in the period, per week; a task reopened is not counted (docs/decisions.md).
 
 The department narrows every chart to its members' work (the assignee). Weeks start on Monday
 in ``settings.TIME_ZONE``. Each query reads only the period's rows through the indexes on
-(created_at), (occurred_at), (done_at) and the day counts' (day) and (assignee, day).
+(created_at), (assignee, occurred_at), (done_at), the day totals' (day, direction) and the day
+counts' (assignee, day).
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
-from crm.models import CommunicationDayCount, Status, Task
+from crm.models import CommunicationDayCount, CommunicationDayTotal, Status
 
 OPEN_STATUSES = [Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS]
 
@@ -80,44 +81,71 @@ def _name(first: str, last: str, username: str) -> str:
     return f"{first} {last}".strip() or username
 
 
+def _members_sql(period: Period, column: str, params: dict) -> str:
+    """The raw SQL queries' department condition on ``column`` (a user id), its parameter added."""
+    if period.department_id is None:
+        return ""
+    params["department"] = period.department_id
+    return f"AND {column} IN (SELECT user_id FROM accounts_department_members WHERE department_id = %(department)s)"  # noqa: S608 - our column
+
+
 def _department_q(period: Period, column: str = "assignee") -> Q:
     if period.department_id is None:
         return Q()
     return Q(**{f"{column}__departments": period.department_id})
 
 
+# Aggregated per (assignee, status) first, the names joined to the ~600 groups after: grouping by
+# the names too made PostgreSQL hash every open task of the year with three text columns
+# (51 → 19 ms for a year; docs/benchmarks.md, "Reports: open tasks"). The partial index
+# task_open_created gives the rows from the index alone on PostgreSQL.
+_OPEN_SQL = """
+SELECT a.assignee_id, u.first_name, u.last_name, u.username, a.status, a.n, a.overdue
+FROM (
+    SELECT t.assignee_id, t.status, COUNT(*) AS n,
+           SUM(CASE WHEN t.deadline < %(now)s THEN 1 ELSE 0 END) AS overdue
+    FROM crm_task t
+    WHERE t.status IN ({open_statuses}) AND t.assignee_id IS NOT NULL
+          AND t.created_at >= %(since)s AND t.created_at < %(until)s {department}
+    GROUP BY t.assignee_id, t.status
+) a JOIN accounts_user u ON u.id = a.assignee_id
+"""
+
+
 def open_tasks(period: Period) -> list[AssigneeRow]:
-    now = timezone.now()
-    rows = (
-        Task.objects.filter(
-            _department_q(period),
-            status__in=OPEN_STATUSES,
-            assignee__isnull=False,
-            created_at__gte=period.since,
-            created_at__lt=period.until,
-        )
-        .values("assignee_id", "assignee__first_name", "assignee__last_name", "assignee__username", "status")
-        .annotate(n=Count("id"), overdue=Count("id", filter=Q(deadline__lt=now)))
-        .order_by()
+    adapt = connection.ops.adapt_datetimefield_value
+    params: dict = {"now": adapt(timezone.now()), "since": adapt(period.since), "until": adapt(period.until)}
+    # The statuses as literals, as in the partial index's condition, so the planner may use it.
+    sql = _OPEN_SQL.format(
+        open_statuses=", ".join(f"'{status}'" for status in OPEN_STATUSES),
+        department=_members_sql(period, "t.assignee_id", params),
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     by_assignee: dict[int, AssigneeRow] = {}
-    for row in rows:
-        name = _name(row["assignee__first_name"], row["assignee__last_name"], row["assignee__username"])
-        item = by_assignee.setdefault(row["assignee_id"], AssigneeRow(row["assignee_id"], name))
-        item.by_status[row["status"]] = row["n"]
-        item.overdue += row["overdue"]
+    for assignee_id, first, last, username, status, n, overdue in rows:
+        item = by_assignee.setdefault(assignee_id, AssigneeRow(assignee_id, _name(first, last, username)))
+        item.by_status[status] = n
+        item.overdue += overdue
     return sorted(by_assignee.values(), key=lambda r: (-r.open, r.name))
 
 
 def communications_per_week(period: Period) -> list[dict]:
-    """From the day counts (crm.services.report_counts keeps them): at most a row per day,
-    direction and assignee of the period, summed per day in SQL and per week here."""
-    rows = (
-        CommunicationDayCount.objects.filter(_department_q(period), day__gte=period.start, day__lte=period.end)
-        .values("day", "direction")
-        .annotate(n=Sum("n"))
-        .order_by()
-    )
+    """From the stored counts (crm.services.report_counts keeps them): every department from the
+    day totals (a row per day and direction); one department from its members' day counts,
+    summed per day in SQL; per week here."""
+    if period.department_id is None:  # the day totals: a row per day and direction
+        rows = CommunicationDayTotal.objects.filter(day__gte=period.start, day__lte=period.end).values(
+            "day", "direction", "n"
+        )
+    else:
+        rows = (
+            CommunicationDayCount.objects.filter(_department_q(period), day__gte=period.start, day__lte=period.end)
+            .values("day", "direction")
+            .annotate(n=Sum("n"))
+            .order_by()
+        )
     counts: dict[tuple[date, str], int] = {}
     for row in rows:
         week = row["day"] - timedelta(days=row["day"].weekday())
@@ -163,49 +191,50 @@ def tasks_done_per_week(period: Period) -> list[dict]:
 
 # Each incoming communication of the period carries its answer moment (answered_at, kept by the
 # write path: crm.services.communications.communication_answers_refresh), so this reads only the
-# period's incoming rows — on PostgreSQL from the partial index comm_in_answered alone.
-# Aggregated per assignee first, the 200-odd names joined after: grouping by the names too made
-# PostgreSQL sort every row of the year by them (docs/benchmarks.md, the EXPLAIN of this query).
-_RESPONSE_SQL = """
+# period's incoming rows, from the partial index comm_in_assignee_answered alone on PostgreSQL.
+# PostgreSQL: one LATERAL median per person, each over one range of the index (assignee,
+# occurred_at): ~200 sorts of a person's ~1,000 rows instead of one sort of the year's 225,000
+# by assignee then each group's again (300 ms → 60 ms for a year; docs/benchmarks.md, "Response
+# time per assignee"). date_part() is a float, EXTRACT() a numeric, slower to sort.
+# SQLite has no LATERAL: one GROUP BY (a test database's few rows).
+_RESPONSE_SQL = {
+    "postgresql": """
+SELECT u.id, u.first_name, u.last_name, u.username, r.median_seconds, r.answered, r.unanswered
+FROM accounts_user u CROSS JOIN LATERAL (
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', o.answered_at - o.occurred_at))
+               AS median_seconds,
+           COUNT(o.answered_at) AS answered,
+           COUNT(*) - COUNT(o.answered_at) AS unanswered
+    FROM crm_communication o
+    WHERE o.assignee_id = u.id AND o.direction = 'in'
+          AND o.occurred_at >= %(since)s AND o.occurred_at < %(until)s
+) r
+WHERE r.answered + r.unanswered > 0 {department}
+ORDER BY r.median_seconds
+""",
+    "sqlite": """
 SELECT a.assignee_id, u.first_name, u.last_name, u.username, a.median_seconds, a.answered, a.unanswered
 FROM (
     SELECT o.assignee_id,
-           {median} AS median_seconds,
+           median((julianday(o.answered_at) - julianday(o.occurred_at)) * 86400.0) AS median_seconds,
            COUNT(o.answered_at) AS answered,
            COUNT(*) - COUNT(o.answered_at) AS unanswered
     FROM crm_communication o
     WHERE o.direction = 'in' AND o.occurred_at >= %(since)s AND o.occurred_at < %(until)s
-          AND o.assignee_id IS NOT NULL {department}
+          AND o.assignee_id IS NOT NULL
     GROUP BY o.assignee_id
 ) a JOIN accounts_user u ON u.id = a.assignee_id
+WHERE 1 = 1 {department}
 ORDER BY a.median_seconds
-"""
-
-_SECONDS = {
-    "postgresql": "EXTRACT(EPOCH FROM (o.answered_at - o.occurred_at))",
-    # Django stores SQLite datetimes as ISO text: julianday() reads it (days, as a float).
-    "sqlite": "(julianday(o.answered_at) - julianday(o.occurred_at)) * 86400.0",
-}
-_MEDIAN = {
-    "postgresql": "percentile_cont(0.5) WITHIN GROUP (ORDER BY {seconds})",
-    "sqlite": "median({seconds})",  # config.db.register_sqlite_functions
+""",
 }
 
 
 def response_times(period: Period) -> list[dict]:
-    vendor = connection.vendor
-    median = _MEDIAN[vendor].format(seconds=_SECONDS[vendor])
-    department = ""
     # Raw SQL gets the values the ORM would send (SQLite stores UTC text without an offset).
     adapt = connection.ops.adapt_datetimefield_value
     params: dict = {"since": adapt(period.since), "until": adapt(period.until)}
-    if period.department_id is not None:
-        department = (
-            "AND o.assignee_id IN "
-            "(SELECT user_id FROM accounts_department_members WHERE department_id = %(department)s)"
-        )
-        params["department"] = period.department_id
-    sql = _RESPONSE_SQL.format(median=median, department=department)
+    sql = _RESPONSE_SQL[connection.vendor].format(department=_members_sql(period, "u.id", params))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -1,4 +1,5 @@
-"""The reports' stored counts (crm/reports.py): the only writer of ``CommunicationDayCount``.
+"""The reports' stored counts (crm/reports.py): the only writer of ``CommunicationDayCount`` and
+``CommunicationDayTotal`` (the same counts summed over the assignees).
 
 Every write of a communication that changes what the chart counts — created (item_write), its
 assignee changed (item_write), deleted (communication_delete, thread_delete) — calls
@@ -42,27 +43,43 @@ def local_day(moment: datetime) -> date:
 
 def communication_counts_add(*, rows: Iterable[tuple[datetime, str, int | None, int]]) -> None:
     """Add ``delta`` to the day count of each (created_at, direction, assignee_id, delta) of
-    ``rows``: at most two statements (the assigned rows, the unassigned ones: each has its own
-    unique index to conflict on), whatever the number of rows."""
+    ``rows`` and to the day's total: at most three statements (the totals, the assigned rows, the
+    unassigned ones: each has its own unique index to conflict on), whatever the number of rows;
+    a reassignment changes no total (its −1 and +1 cancel out: no statement)."""
     deltas: Counter = Counter()
     for created_at, direction, assignee_id, delta in rows:
         deltas[(local_day(created_at), direction, assignee_id)] += delta
     adapt = connection.ops.adapt_datefield_value
+    totals: Counter = Counter()
+    for (day, direction, _assignee_id), delta in deltas.items():
+        totals[(day, direction)] += delta
+    _upsert(
+        "crm_communicationdaytotal (day, direction, n)",
+        "(day, direction) DO UPDATE SET n = crm_communicationdaytotal.n + excluded.n",
+        [(adapt(day), direction, k) for (day, direction), k in totals.items() if k],
+    )
     targets = (
         ("(day, direction, assignee_id) WHERE assignee_id IS NOT NULL", lambda a: a is not None),
         ("(day, direction) WHERE assignee_id IS NULL", lambda a: a is None),
     )
+    for target, belongs in targets:
+        _upsert(
+            "crm_communicationdaycount (day, direction, assignee_id, n)",
+            f"{target} DO UPDATE SET n = crm_communicationdaycount.n + excluded.n",
+            [(adapt(day), d, a, k) for (day, d, a), k in deltas.items() if belongs(a) and k],
+        )
+
+
+def _upsert(into: str, conflict: str, values: list[tuple]) -> None:
+    """One INSERT … ON CONFLICT … of every row of ``values`` (none: no query)."""
+    if not values:
+        return
+    row = f"({', '.join(['%s'] * len(values[0]))})"
     with connection.cursor() as cursor:
-        for target, belongs in targets:
-            values = [(day, d, a, k) for (day, d, a), k in deltas.items() if belongs(a) and k]
-            if not values:
-                continue
-            cursor.execute(
-                "INSERT INTO crm_communicationdaycount (day, direction, assignee_id, n) "  # noqa: S608 - our SQL
-                f"VALUES {', '.join(['(%s, %s, %s, %s)'] * len(values))} "
-                f"ON CONFLICT {target} DO UPDATE SET n = crm_communicationdaycount.n + excluded.n",
-                [p for day, d, a, k in values for p in (adapt(day), d, a, k)],
-            )
+        cursor.execute(
+            f"INSERT INTO {into} VALUES {', '.join([row] * len(values))} ON CONFLICT {conflict}",  # noqa: S608 - our SQL
+            [p for value in values for p in value],
+        )
 
 
 def communication_counted(*, item, created: bool, changed: Iterable[str], old_assignee_id: int | None) -> None:
@@ -93,9 +110,9 @@ def communications_uncounted(*, communications) -> None:
 @transaction.atomic
 def report_counts_rebuild() -> dict[str, int]:
     """The stored counts recomputed from scratch: every day count (one DELETE, one INSERT …
-    SELECT … GROUP BY), and ``Task.done_at`` of every task (the moment of its last status change
-    to done on its timeline, its creation if it was created done; None unless done). Returns
-    the rows written."""
+    SELECT … GROUP BY) and day total (summed from the day counts), and ``Task.done_at`` of every
+    task (the moment of its last status change to done on its timeline, its creation if it was
+    created done; None unless done). Returns the rows written."""
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM crm_communicationdaycount")
         day = _LOCAL_DATE[connection.vendor]
@@ -105,6 +122,11 @@ def report_counts_rebuild() -> dict[str, int]:
             {"zone": settings.TIME_ZONE},
         )
         days = cursor.rowcount
+        cursor.execute("DELETE FROM crm_communicationdaytotal")
+        cursor.execute(
+            "INSERT INTO crm_communicationdaytotal (day, direction, n) "
+            "SELECT day, direction, SUM(n) FROM crm_communicationdaycount GROUP BY day, direction"
+        )
     return {"day counts": days, "tasks done": task_done_at_rebuild()}
 
 

@@ -16,7 +16,15 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
 from crm import services
-from crm.models import Communication, CommunicationDayCount, Counterparty, Status, Task, ThreadEvent
+from crm.models import (
+    Communication,
+    CommunicationDayCount,
+    CommunicationDayTotal,
+    Counterparty,
+    Status,
+    Task,
+    ThreadEvent,
+)
 from crm.services.mail_in import mail_file
 from crm.services.report_counts import report_counts_rebuild
 from crm.tests.test_concurrency import slowed, together
@@ -34,6 +42,16 @@ def stored() -> dict:
     return {(r.day, r.direction, r.assignee_id): r.n for r in CommunicationDayCount.objects.all() if r.n}
 
 
+def totals_recount() -> dict:
+    """Communications per (Sofia date of created_at, direction), every assignee and nobody."""
+    rows = Communication.objects.values_list("created_at", "direction")
+    return dict(Counter((created.astimezone(SOFIA).date(), d) for created, d in rows))
+
+
+def totals_stored() -> dict:
+    return {(r.day, r.direction): r.n for r in CommunicationDayTotal.objects.all() if r.n}
+
+
 def done_recount() -> dict:
     """Each task's done moment as its timeline says: its last change to done while it is done
     (its creation if it was created done), None otherwise."""
@@ -47,6 +65,7 @@ def done_recount() -> dict:
 
 def assert_counts_match():
     assert stored() == recount()
+    assert totals_stored() == totals_recount()
     done_at, expected = dict(Task.objects.values_list("pk", "done_at")), done_recount()
     assert done_at.keys() == expected.keys()
     for pk, moment in done_at.items():
@@ -185,6 +204,7 @@ def test_the_counts_equal_a_recount_after_each_write(world, write):
 @pytest.mark.django_db
 def test_the_rebuild_recomputes_what_was_written_past_the_services(world):
     CommunicationDayCount.objects.all().delete()
+    CommunicationDayTotal.objects.all().delete()
     Task.objects.update(done_at=None)
     services.task_status_set(task=world["task"], actor=world["user"], status=Status.DONE)
     Task.objects.update(done_at=None)
@@ -198,25 +218,30 @@ def _day_count_queries(ctx) -> list[str]:
     return [q["sql"] for q in ctx.captured_queries if "crm_communicationdaycount" in q["sql"]]
 
 
+def _day_total_queries(ctx) -> list[str]:
+    return [q["sql"] for q in ctx.captured_queries if "crm_communicationdaytotal" in q["sql"]]
+
+
 @pytest.mark.django_db
 def test_queries_of_the_counts(world):
-    """A create: one upsert; a reassignment: the row locked once and one upsert (two when one
-    side is nobody); an edit of anything else: none; a thread delete: one read, one upsert."""
+    """A create: one upsert of the day count, one of the total; a reassignment: the row locked
+    once and one upsert (two when one side is nobody), no total; an edit of anything else: none;
+    a thread delete: one read, one upsert of each."""
     with CaptureQueriesContext(connection) as ctx:
         created = world["create"](assignee=world["bob"])
-    assert len(_day_count_queries(ctx)) == 1
+    assert (len(_day_count_queries(ctx)), len(_day_total_queries(ctx))) == (1, 1)
     with CaptureQueriesContext(connection) as ctx:
         services.item_assign(item=created, actor=world["user"], assignee=world["ana"])
-    assert len(_day_count_queries(ctx)) == 1
+    assert (len(_day_count_queries(ctx)), len(_day_total_queries(ctx))) == (1, 0)
     with CaptureQueriesContext(connection) as ctx:
         services.item_assign(item=created, actor=world["user"], assignee=None)
-    assert len(_day_count_queries(ctx)) == 2
+    assert (len(_day_count_queries(ctx)), len(_day_total_queries(ctx))) == (2, 0)
     with CaptureQueriesContext(connection) as ctx:
         services.communication_edit(item=created, actor=world["user"], changes={"subject": "Друго"})
-    assert _day_count_queries(ctx) == []
+    assert _day_count_queries(ctx) == _day_total_queries(ctx) == []
     with CaptureQueriesContext(connection) as ctx:
         services.thread_delete(thread=world["first"].thread)  # two communications of ana's, one day
-    assert len(_day_count_queries(ctx)) == 1
+    assert (len(_day_count_queries(ctx)), len(_day_total_queries(ctx))) == (1, 1)
     assert_counts_match()
 
 
@@ -242,9 +267,9 @@ def test_concurrent_first_writes_of_one_day_add_up(user):
                 author=user, direction="in", channel="phone", subject=f"Обаждане {i}", counterparty=alfa, assignee=ana
             )
         )
-    assert (
-        stored() == recount() == {(Communication.objects.first().created_at.astimezone(SOFIA).date(), "in", ana.pk): 4}
-    )
+    day = Communication.objects.first().created_at.astimezone(SOFIA).date()
+    assert stored() == recount() == {(day, "in", ana.pk): 4}
+    assert totals_stored() == totals_recount() == {(day, "in"): 4}
 
 
 @pytest.mark.django_db
