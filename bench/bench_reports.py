@@ -85,16 +85,17 @@ def _seed_report_counts() -> list:
     """The seed writes by COPY, past the write path: the day counts and Task.done_at are
     recomputed as the migration's backfill does (report_counts_rebuild), once, after the done
     events above; then vacuumed (the index-only scans)."""
-    from crm.models import CommunicationDayCount, CommunicationDayTotal
+    from crm.models import CommunicationDayCount, CommunicationDayTotal, TaskDoneDayTotal
     from crm.services.report_counts import report_counts_rebuild
 
-    if CommunicationDayCount.objects.exists() and CommunicationDayTotal.objects.exists():
+    if all(model.objects.exists() for model in (CommunicationDayCount, CommunicationDayTotal, TaskDoneDayTotal)):
         return ["day counts, done_at", "already set, skipped", ""]
     started = time.perf_counter()
     written = report_counts_rebuild()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE crm_communicationdaycount")
         cursor.execute("VACUUM ANALYZE crm_communicationdaytotal")
+        cursor.execute("VACUUM ANALYZE crm_taskdonedaytotal")
         cursor.execute("VACUUM ANALYZE crm_task")
     rows = f"{written['day counts']:,} day counts, {written['tasks done']:,} done tasks"
     return ["day counts, done_at", rows, round(time.perf_counter() - started, 1)]

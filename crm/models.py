@@ -508,6 +508,25 @@ class CommunicationDayCount(models.Model):
         return f"{self.day} {self.direction} {self.assignee_id}: {self.n}"
 
 
+class TaskDoneDayTotal(models.Model):
+    """How many tasks done now were (last) done on one day (the Europe/Sofia date of
+    ``Task.done_at``), every assignee: a report of every department reads a row per day instead
+    of a range count of the period's done tasks (~130,000 a year on the bench set).
+
+    Written only by crm.services.report_counts, in the transaction of the write that sets or
+    clears ``done_at`` or deletes a done task; ``report_counts_rebuild`` recomputes it."""
+
+    day = models.DateField(_("day"), unique=True)
+    n = models.IntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("tasks done on a day")
+        verbose_name_plural = _("tasks done on a day")
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.n}"
+
+
 class CommunicationDayTotal(models.Model):
     """Every assignee's communications of one day in one direction (``CommunicationDayCount``
     summed over the assignees, nobody's included): a report of every department reads a row per

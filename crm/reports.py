@@ -13,6 +13,7 @@
   ``config.db`` registers ``median()`` (a Python aggregate) on every SQLite connection.
 - ``tasks_done_per_week``: tasks done now whose last change to done (``Task.done_at``, kept by
   the write path) is in the period, per week; a task reopened is not counted (docs/decisions.md).
+  Every department from the day totals ``TaskDoneDayTotal``; a department by range counts.
 
 The department narrows every chart to its members' work (the assignee). Weeks start on Monday
 in ``settings.TIME_ZONE``. Each query reads only the period's rows through the indexes on
@@ -32,7 +33,7 @@ from django.db import connection
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from crm.models import CommunicationDayCount, CommunicationDayTotal, Status
+from crm.models import CommunicationDayCount, CommunicationDayTotal, Status, TaskDoneDayTotal
 
 OPEN_STATUSES = [Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS]
 
@@ -156,9 +157,10 @@ def communications_per_week(period: Period) -> list[dict]:
     ]
 
 
-# Tasks done in each week of the period, by their stored done_at (crm.services.tasks._done_at):
-# one range count per week from the partial index task_done_at (an index-only scan per week on
-# PostgreSQL), not a time zone conversion and a week truncation of each of the period's rows.
+# A department's tasks done in each week of the period, by their stored done_at
+# (crm.services.tasks._done_at): one range count per week from the partial index task_done_at
+# (an index-only scan per week on PostgreSQL), not a time zone conversion and a week truncation
+# of each of the period's rows.
 _DONE_SQL = """
 SELECT w.i, COUNT(*)
 FROM ({weeks}) w
@@ -168,6 +170,17 @@ GROUP BY w.i
 
 
 def tasks_done_per_week(period: Period) -> list[dict]:
+    if period.department_id is None:  # the day totals: a row per day
+        counts: dict[date, int] = {}
+        days = TaskDoneDayTotal.objects.filter(day__gte=period.start, day__lte=period.end)
+        for day, n in days.values_list("day", "n"):
+            week = day - timedelta(days=day.weekday())
+            counts[week] = counts.get(week, 0) + n
+        return [{"week": week, "done": counts.get(week, 0)} for week in period.weeks()]
+    return _department_tasks_done_per_week(period)
+
+
+def _department_tasks_done_per_week(period: Period) -> list[dict]:
     weeks = period.weeks()
     adapt = connection.ops.adapt_datetimefield_value
     params: list = []

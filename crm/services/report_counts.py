@@ -1,5 +1,5 @@
-"""The reports' stored counts (crm/reports.py): the only writer of ``CommunicationDayCount`` and
-``CommunicationDayTotal`` (the same counts summed over the assignees).
+"""The reports' stored counts (crm/reports.py): the only writer of ``CommunicationDayCount``,
+``CommunicationDayTotal`` (the same counts summed over the assignees) and ``TaskDoneDayTotal``.
 
 Every write of a communication that changes what the chart counts — created (item_write), its
 assignee changed (item_write), deleted (communication_delete, thread_delete) — calls
@@ -107,12 +107,47 @@ def communications_uncounted(*, communications) -> None:
         communication_counts_add(rows=rows)
 
 
+def tasks_done_add(*, rows: Iterable[tuple[datetime, int]]) -> None:
+    """Add ``delta`` to the done total of the day of each (done_at, delta) of ``rows``: one
+    statement, whatever the number of rows (none when they cancel out)."""
+    deltas: Counter = Counter()
+    for done_at, delta in rows:
+        deltas[local_day(done_at)] += delta
+    adapt = connection.ops.adapt_datefield_value
+    _upsert(
+        "crm_taskdonedaytotal (day, n)",
+        "(day) DO UPDATE SET n = crm_taskdonedaytotal.n + excluded.n",
+        [(adapt(day), k) for day, k in deltas.items() if k],
+    )
+
+
+def task_done_counted(*, item, created: bool, changed: Iterable[str], old_done_at: datetime | None) -> None:
+    """After item_write (the task kind's after_write): a task created done, or whose ``done_at``
+    was set, moved or cleared, taken off its old day and counted on its new one. ``old_done_at``
+    is the stored value, re-read under the row's lock (ItemKind.locked_before), so two people
+    setting one task done at once count it once. Other edits: no query."""
+    rows = []
+    if (created or "done_at" in changed) and item.done_at is not None:
+        rows.append((item.done_at, 1))
+    if not created and "done_at" in changed and old_done_at is not None:
+        rows.append((old_done_at, -1))
+    if rows:
+        tasks_done_add(rows=rows)
+
+
+def tasks_uncounted(*, tasks) -> None:
+    """Before ``tasks`` (a queryset) are deleted: the done ones taken off their day (one query for
+    their done_at, locked like a status change; one upsert)."""
+    done = tasks.filter(done_at__isnull=False).select_for_update().values_list("done_at", flat=True)
+    tasks_done_add(rows=[(done_at, -1) for done_at in done])
+
+
 @transaction.atomic
 def report_counts_rebuild() -> dict[str, int]:
     """The stored counts recomputed from scratch: every day count (one DELETE, one INSERT …
-    SELECT … GROUP BY) and day total (summed from the day counts), and ``Task.done_at`` of every
+    SELECT … GROUP BY) and day total (summed from the day counts), ``Task.done_at`` of every
     task (the moment of its last status change to done on its timeline, its creation if it was
-    created done; None unless done). Returns the rows written."""
+    created done; None unless done), and the done tasks per day from it. Returns the rows written."""
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM crm_communicationdaycount")
         day = _LOCAL_DATE[connection.vendor]
@@ -127,7 +162,16 @@ def report_counts_rebuild() -> dict[str, int]:
             "INSERT INTO crm_communicationdaytotal (day, direction, n) "
             "SELECT day, direction, SUM(n) FROM crm_communicationdaycount GROUP BY day, direction"
         )
-    return {"day counts": days, "tasks done": task_done_at_rebuild()}
+    done = task_done_at_rebuild()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM crm_taskdonedaytotal")
+        cursor.execute(
+            "INSERT INTO crm_taskdonedaytotal (day, n) "  # noqa: S608 - our SQL
+            f"SELECT {_LOCAL_DATE[connection.vendor].replace('created_at', 'done_at')}, COUNT(*) "
+            "FROM crm_task WHERE done_at IS NOT NULL GROUP BY 1",
+            {"zone": settings.TIME_ZONE},
+        )
+    return {"day counts": days, "tasks done": done}
 
 
 def task_done_at_rebuild() -> int:

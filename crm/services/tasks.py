@@ -12,6 +12,7 @@ from crm.models import Attachment, Communication, Counterparty, Status, Task, Th
 from crm.services._pipeline import ItemKind, check_moment, clean_common, item_write, record_event, status_for
 from crm.services.attachments import attachments_share, delete_files_on_commit
 from crm.services.reminders import task_reminders_sync
+from crm.services.report_counts import task_done_counted, tasks_uncounted
 from crm.services.threads import THREAD
 from search.services import index_remove
 
@@ -36,6 +37,7 @@ def _done_at(*, status: str, item: Task | None, moment: datetime) -> datetime | 
 
 def _after_write(*, item: Task, created: bool, changed: Iterable[str], before: dict) -> None:
     task_reminders_sync(item=item, created=created, changed=changed)
+    task_done_counted(item=item, created=created, changed=changed, old_done_at=before.get("done_at"))
 
 
 TASK = ItemKind(
@@ -48,6 +50,8 @@ TASK = ItemKind(
     ),
     thread_kind=THREAD,
     after_write=_after_write,
+    # The done total moves from the stored done_at, not a copy read before someone else's change.
+    locked_before=frozenset({"done_at"}),
 )
 
 
@@ -100,6 +104,7 @@ def task_status_set(*, task: Task, actor, status: str) -> Task:
 
 @transaction.atomic
 def task_delete(*, task: Task) -> None:
+    tasks_uncounted(tasks=Task.objects.filter(pk=task.pk))
     delete_files_on_commit(list(task.attachments.all()))
     index_remove(task)
     task.delete()

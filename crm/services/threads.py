@@ -14,7 +14,7 @@ from crm.live import thread_live_push_on_commit
 from crm.models import Communication, Counterparty, Order, Task, Thread, ThreadEvent, ThreadFollower, ThreadOrder
 from crm.services._pipeline import ItemKind, clean_common, item_write, record_event, touch_thread
 from crm.services.attachments import delete_files_on_commit
-from crm.services.report_counts import communications_uncounted
+from crm.services.report_counts import communications_uncounted, tasks_uncounted
 from search.services import index_remove, index_remove_ids
 
 
@@ -84,6 +84,7 @@ def thread_delete(*, thread: Thread) -> None:
     index_remove_ids(Task, Task.objects.filter(thread=thread).values_list("pk", flat=True))
     index_remove_ids(Communication, Communication.objects.filter(thread=thread).values_list("pk", flat=True))
     index_remove(thread)
+    tasks_uncounted(tasks=Task.objects.filter(thread=thread))
     Task.objects.filter(thread=thread).delete()
     communications_uncounted(communications=Communication.objects.filter(thread=thread))
     Communication.objects.filter(thread=thread).delete()

@@ -4,7 +4,7 @@ each task's done_at equals what its timeline says (both backends; the concurrent
 the query counts too)."""
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from crm.models import (
     Counterparty,
     Status,
     Task,
+    TaskDoneDayTotal,
     ThreadEvent,
 )
 from crm.services.mail_in import mail_file
@@ -63,9 +64,20 @@ def done_recount() -> dict:
     return expected
 
 
+def done_totals_recount() -> dict:
+    """Done tasks per Sofia date of their stored done_at."""
+    rows = Task.objects.exclude(done_at=None).values_list("done_at", flat=True)
+    return dict(Counter(done_at.astimezone(SOFIA).date() for done_at in rows))
+
+
+def done_totals_stored() -> dict:
+    return {r.day: r.n for r in TaskDoneDayTotal.objects.all() if r.n}
+
+
 def assert_counts_match():
     assert stored() == recount()
     assert totals_stored() == totals_recount()
+    assert done_totals_stored() == done_totals_recount()
     done_at, expected = dict(Task.objects.values_list("pk", "done_at")), done_recount()
     assert done_at.keys() == expected.keys()
     for pk, moment in done_at.items():
@@ -162,6 +174,26 @@ def _edited_while_done(w):
     assert Task.objects.get(pk=task.pk).done_at == datetime(2026, 11, 2, 10, tzinfo=SOFIA)
 
 
+def _done_from_two_copies(w):
+    # The second copy was read before the first was set done: its change moves the done day, it
+    # does not count the task twice (the stored done_at is re-read under the row's lock).
+    stale = Task.objects.get(pk=w["task"].pk)
+    _status(w["task"], w["user"], Status.DONE, 2)
+    _status(stale, w["user"], Status.DONE, 3)
+    assert done_totals_stored() == {date(2026, 11, 3): 1}
+
+
+def _done_deleted(w):
+    services.task_delete(task=_status(w["task"], w["user"], Status.DONE, 2))
+    assert done_totals_stored() == {}
+
+
+def _done_thread_deleted(w):
+    _status(w["task"], w["user"], Status.DONE, 2)
+    services.thread_delete(thread=w["first"].thread)
+    assert done_totals_stored() == {}
+
+
 WRITES = {
     "create, assigned": lambda w: w["create"](assignee=w["bob"]),
     "create, outgoing, nobody's": lambda w: w["create"](direction="out"),
@@ -188,6 +220,9 @@ WRITES = {
     "task done, reopened, done again": _done_reopened_done,
     "task created done": lambda w: services.task_create(author=w["user"], subject="Готово", status=Status.DONE),
     "task edited while done": _edited_while_done,
+    "task set done from two copies": _done_from_two_copies,
+    "task done, deleted": _done_deleted,
+    "task done, its thread deleted": _done_thread_deleted,
 }
 
 
@@ -208,7 +243,8 @@ def test_the_rebuild_recomputes_what_was_written_past_the_services(world):
     Task.objects.update(done_at=None)
     services.task_status_set(task=world["task"], actor=world["user"], status=Status.DONE)
     Task.objects.update(done_at=None)
-    assert stored() == {}
+    TaskDoneDayTotal.objects.all().delete()
+    assert stored() == {} == done_totals_stored()
     report_counts_rebuild()
     assert_counts_match()
     assert Task.objects.get(pk=world["task"].pk).done_at is not None
@@ -242,6 +278,32 @@ def test_queries_of_the_counts(world):
     with CaptureQueriesContext(connection) as ctx:
         services.thread_delete(thread=world["first"].thread)  # two communications of ana's, one day
     assert (len(_day_count_queries(ctx)), len(_day_total_queries(ctx))) == (1, 1)
+    assert_counts_match()
+
+
+def _done_total_queries(ctx) -> list[str]:
+    return [q["sql"] for q in ctx.captured_queries if "crm_taskdonedaytotal" in q["sql"]]
+
+
+@pytest.mark.django_db
+def test_queries_of_the_done_totals(world):
+    """Set done: the stored done_at read under the lock once, one upsert; reopened: the same;
+    edited while done, or created open: none; a done task deleted: one read, one upsert."""
+    task = world["task"]
+    with CaptureQueriesContext(connection) as ctx:
+        task = services.task_status_set(task=task, actor=world["user"], status=Status.DONE)
+    assert len(_done_total_queries(ctx)) == 1
+    locked = [
+        q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "crm_task"."done_at" AS "done_at" FROM')
+    ]
+    assert len(locked) == 1 and ("FOR UPDATE" in locked[0]) == connection.features.has_select_for_update
+    with CaptureQueriesContext(connection) as ctx:
+        services.item_edit(item=task, actor=world["user"], changes={"subject": "Оферта 2"})
+        services.task_create(author=world["user"], subject="Ново", thread=task.thread)
+    assert _done_total_queries(ctx) == []
+    with CaptureQueriesContext(connection) as ctx:
+        services.task_delete(task=task)
+    assert len(_done_total_queries(ctx)) == 1
     assert_counts_match()
 
 
