@@ -14,6 +14,7 @@ from django.db.models import Case, CharField, Count, F, IntegerField, OuterRef, 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from crm.compiled import CompiledQuery
 from crm.db import UnicodeLower
 from crm.inputs import parse_id, validate_date_in_range
 from crm.mail import REFERENCES_MAX, reply_token_number
@@ -157,38 +158,25 @@ def thread_timeline(
     """
     at_most = limit + 1
     sofia = ZoneInfo(settings.TIME_ZONE)
-    given_links = links
-    use_given = before is None and links is not None
+    preloaded_links = {link.pk: link for link in links} if before is None and links is not None else None
 
-    communications = Communication.objects.filter(thread=thread)
-    tasks = Task.objects.filter(thread=thread)
-    links = ThreadOrder.objects.filter(thread=thread)
-    events = ThreadEvent.objects.filter(thread=thread)
-    if before is not None:
+    def newest(kind: str) -> list[tuple]:
+        """(moment or day, id) of the kind's newest ``at_most`` rows before the cursor."""
+        if before is None:  # the first page: its SQL compiled once (crm.compiled)
+            return _TIMELINE_KEYS[kind].run(thread.pk, at_most=at_most)
         # Strictly before the cursor in (time, kind rank, id) order, decided in SQL: any number
         # of items may share one moment (a day's orders all sit at its midnight).
-        communications = communications.filter(_before_q("occurred_at", "communication", before))
-        tasks = tasks.filter(_before_q("created_at", "task", before))
-        events = events.filter(_before_q("created_at", "event", before))
-        links = links.filter(_order_before_q(before, sofia))
+        field = _TIMELINE_KEY_FIELDS[kind][1]
+        after = _order_before_q(before, sofia) if kind == "order" else _before_q(field, kind, before)
+        return list(_timeline_keys(kind, thread.pk, at_most, after))
 
-    keys = [
-        ("communication", at, pk)
-        for at, pk in communications.order_by("-occurred_at", "-id").values_list("occurred_at", "id")[:at_most]
-    ]
-    keys += [
-        ("task", at, pk) for at, pk in tasks.order_by("-created_at", "-id").values_list("created_at", "id")[:at_most]
-    ]
-    preloaded_links = {link.pk: link for link in given_links} if use_given else None
+    keys = [(kind, at, pk) for kind in ("communication", "task", "event") for at, pk in newest(kind)]
     if preloaded_links is not None:
-        newest = sorted(preloaded_links.values(), key=lambda link: (link.order.date, link.pk), reverse=True)
-        day_and_pk = [(link.order.date, link.pk) for link in newest[:at_most]]
+        by_day = sorted(preloaded_links.values(), key=lambda link: (link.order.date, link.pk), reverse=True)
+        day_and_pk = [(link.order.date, link.pk) for link in by_day[:at_most]]
     else:
-        day_and_pk = links.order_by("-order__date", "-id").values_list("order__date", "id")[:at_most]
+        day_and_pk = newest("order")
     keys += [("order", datetime.combine(day, time.min, tzinfo=sofia), pk) for day, pk in day_and_pk]
-    keys += [
-        ("event", at, pk) for at, pk in events.order_by("-created_at", "-id").values_list("created_at", "id")[:at_most]
-    ]
 
     def sort_key(key: tuple) -> tuple:
         return (key[1], KIND_RANK[key[0]], key[2])
@@ -223,28 +211,14 @@ def _timeline_load(
     one query per kind present, one for the files, the mention chips per kind mentioned.
     ``preloaded_links`` (order links by id) and ``files`` (every file of the thread), when the
     caller has them already, replace the order and file queries."""
-    wanted: dict[str, list[int]] = {kind: [] for kind in KIND_RANK}
+    wanted: dict[str, dict[int, None]] = {kind: {} for kind in KIND_RANK}
     for kind, _at, pk in keys:
-        wanted[kind].append(pk)
-    loaded = {
-        # The task it was last copied to ("copied to T-…"), in the same query.
-        "communication": Communication.objects.select_related("author", "assignee", "counterparty", "contact").annotate(
-            **_copied_to()
-        ),
-        "task": Task.objects.select_related("author", "assignee", "counterparty", "source_communication"),
-        "order": ThreadOrder.objects.select_related("order", "order__counterparty", "linked_by"),
-        # An event shows only the numbers of what it is about: not their whole rows.
-        "event": ThreadEvent.objects.select_related("actor", "task", "communication", "order").only(
-            *[f.name for f in ThreadEvent._meta.concrete_fields],
-            *[f"actor__{f.name}" for f in ThreadEvent._meta.get_field("actor").related_model._meta.concrete_fields],
-            "task__number",
-            "communication__number",
-            "order__number",
-        ),
+        wanted[kind][pk] = None
+    objects = {
+        kind: {obj.pk: obj for obj in _TIMELINE_ROWS[kind].run(list(pks))} if pks else {}
+        for kind, pks in wanted.items()
+        if kind != "order" or preloaded_links is None
     }
-    if preloaded_links is not None:
-        del loaded["order"]
-    objects = {kind: qs.in_bulk(wanted[kind]) if wanted[kind] else {} for kind, qs in loaded.items()}
     if preloaded_links is not None:
         objects["order"] = preloaded_links
     page = [TimelineItem(kind, at, objects[kind][pk]) for kind, at, pk in keys if pk in objects[kind]]
@@ -254,6 +228,56 @@ def _timeline_load(
         objects=[item.obj.order if item.kind == "order" else item.obj for item in page if item.kind != "event"]
     )
     return page
+
+
+# kind → (model, the moment or day it sits at on the timeline)
+_TIMELINE_KEY_FIELDS = {
+    "communication": (Communication, "occurred_at"),
+    "task": (Task, "created_at"),
+    "order": (ThreadOrder, "order__date"),
+    "event": (ThreadEvent, "created_at"),
+}
+
+
+def _timeline_keys(kind: str, thread_pk: int, at_most: int, before: Q | None = None) -> QuerySet:
+    """(moment, id) of the kind's newest ``at_most`` rows in the thread (before the cursor)."""
+    model, field = _TIMELINE_KEY_FIELDS[kind]
+    rows = model.objects.filter(thread_id=thread_pk)
+    if before is not None:
+        rows = rows.filter(before)
+    return rows.order_by(f"-{field}", "-id").values_list(field, "id")[:at_most]
+
+
+def _timeline_rows(kind: str) -> QuerySet:
+    """A kind's timeline rows with what their items show."""
+    if kind == "communication":
+        # The task it was last copied to ("copied to T-…"), in the same query.
+        return Communication.objects.select_related("author", "assignee", "counterparty", "contact").annotate(
+            **_copied_to()
+        )
+    if kind == "task":
+        return Task.objects.select_related("author", "assignee", "counterparty", "source_communication")
+    if kind == "order":
+        return ThreadOrder.objects.select_related("order", "order__counterparty", "linked_by")
+    # An event shows only the numbers of what it is about: not their whole rows.
+    return ThreadEvent.objects.select_related("actor", "task", "communication", "order").only(
+        *[f.name for f in ThreadEvent._meta.concrete_fields],
+        *[f"actor__{f.name}" for f in ThreadEvent._meta.get_field("actor").related_model._meta.concrete_fields],
+        "task__number",
+        "communication__number",
+        "order__number",
+    )
+
+
+# The timeline's SQL, compiled once per shape (crm.compiled): the first page's keys per kind, and
+# each kind's rows by id (any page, the live entries).
+_TIMELINE_KEYS = {
+    kind: CompiledQuery(lambda thread_pk, *, at_most, kind=kind: _timeline_keys(kind, thread_pk, at_most))
+    for kind in _TIMELINE_KEY_FIELDS
+}
+_TIMELINE_ROWS = {
+    kind: CompiledQuery(lambda ids, kind=kind: _timeline_rows(kind).filter(pk__in=ids).order_by()) for kind in KIND_RANK
+}
 
 
 def _copied_to() -> dict:
