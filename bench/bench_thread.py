@@ -214,15 +214,24 @@ class _EveryTime:
 
 @contextmanager
 def _compiled_every_time():
+    """Every CompiledQuery of crm.selectors (alone or in a dict by kind) built at every run."""
     from crm import selectors
+    from crm.compiled import CompiledQuery
 
-    saved = selectors._TIMELINE_KEYS, selectors._TIMELINE_ROWS
-    selectors._TIMELINE_KEYS = {kind: _EveryTime(q) for kind, q in saved[0].items()}
-    selectors._TIMELINE_ROWS = {kind: _EveryTime(q) for kind, q in saved[1].items()}
+    saved = {
+        name: value
+        for name, value in vars(selectors).items()
+        if isinstance(value, CompiledQuery)
+        or (isinstance(value, dict) and value and all(isinstance(v, CompiledQuery) for v in value.values()))
+    }
+    for name, value in saved.items():
+        every = {k: _EveryTime(v) for k, v in value.items()} if isinstance(value, dict) else _EveryTime(value)
+        setattr(selectors, name, every)
     try:
         yield
     finally:
-        selectors._TIMELINE_KEYS, selectors._TIMELINE_ROWS = saved
+        for name, value in saved.items():
+            setattr(selectors, name, value)
 
 
 def compiled_sql_sides() -> dict:
@@ -232,7 +241,10 @@ def compiled_sql_sides() -> dict:
 
 AB_CASES = {
     "items": ("timeline items by the template (A) against the timeline_items tag (B)", timeline_items_sides),
-    "sql": ("the timeline's SQL compiled per request (A) against once (B, crm.compiled)", compiled_sql_sides),
+    "sql": (
+        "the timeline's and side panels' SQL compiled per request (A) against once (B, crm.compiled)",
+        compiled_sql_sides,
+    ),
 }
 AB_COLUMNS = ["events in thread", "A CPU ms", "B CPU ms", "CPU A ÷ B", "A wall ms", "B wall ms", "wall A ÷ B", "load"]
 

@@ -26,6 +26,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
@@ -68,7 +69,10 @@ class CompiledQuery:
         assert iterable in (ModelIterable, ValuesListIterable), f"{iterable.__name__} is not supported"
         assert not queryset._prefetch_related_lookups and not queryset._known_related_objects
         compiler = queryset.query.get_compiler(using=self.using)
-        sql, params = compiler.as_sql()
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # e.g. a LIMIT of 0: no rows, and no query (as Django does)
+            return _Plan(compiler, "", (), (), iterable is ModelIterable)
         slots = tuple(stand_ins.get(p) if type(p) is int else None for p in params)
         found = [slot for slot in slots if slot is not None]
         assert len(found) == len(set(found)) == len(stand_ins), "every stand-in must be one parameter of the SQL"
@@ -82,6 +86,8 @@ class CompiledQuery:
         plan = plans.get(shape)
         if plan is None:
             plan = plans[shape] = self._plan(values, static)
+        if not plan.sql:
+            return []
         params = [
             p if slot is None else (values[slot[0]] if slot[1] is None else values[slot[0]][slot[1]])
             for p, slot in zip(plan.params, plan.slots, strict=True)

@@ -331,11 +331,17 @@ def _attach_files(items: list[TimelineItem], files: list[Attachment] | None = No
 
 def thread_attachment_rows(*, thread: Thread) -> list[Attachment]:
     """Every attachment row of the thread, its communications and its tasks, newest first."""
-    return list(
-        Attachment.objects.filter(thread=thread)
+    return _THREAD_ATTACHMENT_ROWS.run(thread.pk)
+
+
+# The thread page's side panels' SQL, compiled once (crm.compiled).
+_THREAD_ATTACHMENT_ROWS = CompiledQuery(
+    lambda thread_pk: (
+        Attachment.objects.filter(thread_id=thread_pk)
         .select_related("communication", "task", "uploaded_by")
         .order_by("-uploaded_at", "-id")
     )
+)
 
 
 def thread_attachments(*, thread: Thread, rows: list[Attachment] | None = None) -> list[Attachment]:
@@ -351,12 +357,17 @@ def thread_attachments(*, thread: Thread, rows: list[Attachment] | None = None) 
 
 
 def thread_orders(*, thread: Thread) -> list[ThreadOrder]:
-    return list(
-        # linked_by: the timeline shows who linked it, and takes these rows (thread_timeline's links).
-        ThreadOrder.objects.filter(thread=thread)
+    return _THREAD_ORDERS.run(thread.pk)
+
+
+_THREAD_ORDERS = CompiledQuery(
+    # linked_by: the timeline shows who linked it, and takes these rows (thread_timeline's links).
+    lambda thread_pk: (
+        ThreadOrder.objects.filter(thread_id=thread_pk)
         .select_related("order", "order__counterparty", "linked_by")
         .order_by("order__date")
     )
+)
 
 
 def communication_attachments(*, communication: Communication) -> list[Attachment]:
@@ -472,11 +483,25 @@ def counterparty_search(*, query: str, limit: int = 10) -> list[Counterparty]:
 def order_choices_for(*, thread: Thread, limit: int = 50) -> list[Order]:
     """Orders offered for linking: the thread counterparty's first, then the most recent others,
     without those already linked (a bounded list, not the whole order table)."""
-    linked = ThreadOrder.objects.filter(thread=thread).values("order_id")
-    recent = Order.objects.exclude(pk__in=linked).select_related("counterparty").order_by("-date", "-id")
-    own = list(recent.filter(counterparty_id=thread.counterparty_id)[:limit]) if thread.counterparty_id else []
-    others = list(recent.exclude(pk__in=[o.pk for o in own])[: max(0, limit - len(own))])
+    own = _OWN_ORDER_CHOICES.run(thread.pk, thread.counterparty_id, limit=limit) if thread.counterparty_id else []
+    others = _OTHER_ORDER_CHOICES.run(thread.pk, [o.pk for o in own], limit=max(0, limit - len(own)))
     return own + others
+
+
+def _unlinked_orders(thread_pk: int) -> QuerySet[Order]:
+    linked = ThreadOrder.objects.filter(thread_id=thread_pk).values("order_id")
+    return Order.objects.exclude(pk__in=linked).select_related("counterparty").order_by("-date", "-id")
+
+
+# Compiled once per shape (crm.compiled): the counterparty's orders, then the others.
+_OWN_ORDER_CHOICES = CompiledQuery(
+    lambda thread_pk, counterparty_pk, *, limit: _unlinked_orders(thread_pk).filter(counterparty_id=counterparty_pk)[
+        :limit
+    ]
+)
+_OTHER_ORDER_CHOICES = CompiledQuery(
+    lambda thread_pk, own, *, limit: _unlinked_orders(thread_pk).exclude(pk__in=own)[:limit]
+)
 
 
 # --- communication and task lists (filters in crm/filters.py, views in crm/list_views.py) -------

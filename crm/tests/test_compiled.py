@@ -80,6 +80,9 @@ def test_values_list_rows_and_only_are_the_querysets(rows, user):
     assert compiled.run(thread.pk, at_most=4) == list(newest(thread.pk, at_most=4))
     assert compiled.run(thread.pk, at_most=2) == list(newest(thread.pk, at_most=2))  # another shape: LIMIT
     assert len(compiled.run(thread.pk, at_most=4)) == 4 and compiled.run(ThreadFactory(author=user).pk, at_most=4) == []
+    with CaptureQueriesContext(connection) as queries:
+        assert compiled.run(thread.pk, at_most=0) == []  # nothing to ask: no query, as the ORM
+    assert len(queries) == 0
 
     def events(ids):
         return ThreadEvent.objects.select_related("actor").only("kind", "data", "actor__username").filter(pk__in=ids)
