@@ -239,12 +239,31 @@ def compiled_sql_sides() -> dict:
     return {"A": _compiled_every_time, "B": contextlib.nullcontext}
 
 
+def both_sides() -> dict:
+    """A: the items by the template and the SQL compiled per request (as before this branch);
+    B: the tag and the SQL compiled once."""
+    items, sql = timeline_items_sides(), compiled_sql_sides()
+
+    @contextmanager
+    def before():
+        with items["A"](), sql["A"]():
+            yield
+
+    @contextmanager
+    def after():
+        with items["B"](), sql["B"]():
+            yield
+
+    return {"A": before, "B": after}
+
+
 AB_CASES = {
     "items": ("timeline items by the template (A) against the timeline_items tag (B)", timeline_items_sides),
     "sql": (
         "the timeline's and side panels' SQL compiled per request (A) against once (B, crm.compiled)",
         compiled_sql_sides,
     ),
+    "both": ("both changes: as before (A) against after (B)", both_sides),
 }
 AB_COLUMNS = ["events in thread", "A CPU ms", "B CPU ms", "CPU A ÷ B", "A wall ms", "B wall ms", "wall A ÷ B", "load"]
 
