@@ -31,7 +31,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
-# Stand-ins: integers no id on any page comes near, each found once among the parameters (within
+# Stand-ins: integers no id on any page comes near, found among the parameters (within
 # a 32-bit id's range: a lookup of a value beyond its field's range compiles to no parameter).
 _STAND_IN = 2_000_000_000
 
@@ -74,8 +74,10 @@ class CompiledQuery:
         except EmptyResultSet:  # e.g. a LIMIT of 0: no rows, and no query (as Django does)
             return _Plan(compiler, "", (), (), iterable is ModelIterable)
         slots = tuple(stand_ins.get(p) if type(p) is int else None for p in params)
-        found = [slot for slot in slots if slot is not None]
-        assert len(found) == len(set(found)) == len(stand_ins), "every stand-in must be one parameter of the SQL"
+        # A value may be used more than once (a UNION's two halves), but every one somewhere.
+        assert {slot for slot in slots if slot is not None} == set(stand_ins.values()), (
+            "every stand-in must be a parameter of the SQL"
+        )
         return _Plan(compiler, sql, tuple(params), slots, iterable is ModelIterable)
 
     def run(self, *values: int | Sequence[int], **static) -> list:

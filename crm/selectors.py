@@ -815,24 +815,42 @@ def _thread_follow_facts(*, thread: Thread) -> tuple[set[int], set[int], set[int
     the mentions (one more when a department is mentioned), one for the Follow/Mute rows."""
     communications = Communication.objects.filter(thread_id=thread.pk)
     tasks = Task.objects.filter(thread_id=thread.pk)
-    assignees = (
-        communications.filter(assignee__isnull=False)
-        .order_by()
-        .values_list("assignee_id", flat=True)
-        .union(tasks.filter(assignee__isnull=False).order_by().values_list("assignee_id", flat=True))
-    )
+    assignees = {pk for (pk,) in _THREAD_ASSIGNEES.run(thread.pk)}
     mentioned = mention_reached_user_ids(
         sources=[(Thread, [thread.pk]), (Communication, communications.values("pk")), (Task, tasks.values("pk"))]
     )
     participants = {thread.author_id, *assignees, *mentioned}
-    rows = dict(ThreadFollower.objects.filter(thread_id=thread.pk).values_list("user_id", "muted"))
+    rows = dict(_THREAD_FOLLOW_ROWS.run(thread.pk))
     following = {pk for pk, muted in rows.items() if not muted}
     muted = {pk for pk, is_muted in rows.items() if is_muted}
     return participants, following, muted
 
 
-def _active_users(ids: set[int]):
+def _active_users(ids: set[int] | list[int]):
     return get_user_model()._default_manager.filter(pk__in=sorted(ids), is_active=True)
+
+
+# The followers card's SQL, compiled once per shape (crm.compiled); the write path asks it too.
+_THREAD_ASSIGNEES = CompiledQuery(
+    lambda thread_pk: (
+        Communication.objects.filter(thread_id=thread_pk, assignee__isnull=False)
+        .order_by()
+        .values_list("assignee_id")
+        .union(Task.objects.filter(thread_id=thread_pk, assignee__isnull=False).order_by().values_list("assignee_id"))
+    )
+)
+_THREAD_FOLLOW_ROWS = CompiledQuery(
+    lambda thread_pk: ThreadFollower.objects.filter(thread_id=thread_pk).values_list("user_id", "muted")
+)
+# The viewer first, then by name; only the name columns, so a thousand of them stay cheap.
+_FOLLOWER_NAMES = CompiledQuery(
+    lambda ids, viewer_pk: (
+        _active_users(ids)
+        .annotate(is_viewer=Case(When(pk=viewer_pk, then=Value(0)), default=Value(1)))
+        .order_by("is_viewer", "first_name", "last_name", "username")
+        .only("pk", "username", "first_name", "last_name")
+    )
+)
 
 
 def thread_followers(*, thread: Thread) -> ThreadFollowers:
@@ -872,14 +890,7 @@ def thread_follower_panel(*, thread: Thread, user: User) -> FollowerPanel:
     then by name; only the name columns, so a thousand of them stay cheap)."""
     participants, following, muted = _thread_follow_facts(thread=thread)
     candidates = (participants | following) - muted
-    people = []
-    if candidates:
-        people = list(
-            _active_users(candidates)
-            .annotate(is_viewer=Case(When(pk=user.pk, then=Value(0)), default=Value(1)))
-            .order_by("is_viewer", "first_name", "last_name", "username")
-            .only("pk", "username", "first_name", "last_name")
-        )
+    people = _FOLLOWER_NAMES.run(sorted(candidates), user.pk) if candidates else []
     followers = ThreadFollowers(
         participant_ids=frozenset(participants),
         following_ids=frozenset(following),
