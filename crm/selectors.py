@@ -14,6 +14,7 @@ from django.db.models import Case, CharField, Count, F, IntegerField, OuterRef, 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from crm.compiled import CompiledQuery
 from crm.db import UnicodeLower
 from crm.inputs import parse_id, validate_date_in_range
 from crm.mail import REFERENCES_MAX, reply_token_number
@@ -154,41 +155,30 @@ def thread_timeline(
     First each source gives the keys (time, id) of at most ``limit + 1`` rows before the cursor —
     merging them and keeping the newest ``limit`` is exact because no source can contribute more;
     then only the rows that made the page are loaded with what they show (one query per kind).
+    The first page's key queries and the row queries are compiled once (crm.compiled): building
+    and compiling them through the ORM cost more CPU than PostgreSQL took to answer them.
     """
     at_most = limit + 1
     sofia = ZoneInfo(settings.TIME_ZONE)
-    given_links = links
-    use_given = before is None and links is not None
+    preloaded_links = {link.pk: link for link in links} if before is None and links is not None else None
 
-    communications = Communication.objects.filter(thread=thread)
-    tasks = Task.objects.filter(thread=thread)
-    links = ThreadOrder.objects.filter(thread=thread)
-    events = ThreadEvent.objects.filter(thread=thread)
-    if before is not None:
+    def newest(kind: str) -> list[tuple]:
+        """(moment or day, id) of the kind's newest ``at_most`` rows before the cursor."""
+        if before is None:  # the first page: its SQL compiled once (crm.compiled)
+            return _TIMELINE_KEYS[kind].run(thread.pk, at_most=at_most)
         # Strictly before the cursor in (time, kind rank, id) order, decided in SQL: any number
         # of items may share one moment (a day's orders all sit at its midnight).
-        communications = communications.filter(_before_q("occurred_at", "communication", before))
-        tasks = tasks.filter(_before_q("created_at", "task", before))
-        events = events.filter(_before_q("created_at", "event", before))
-        links = links.filter(_order_before_q(before, sofia))
+        field = _TIMELINE_KEY_FIELDS[kind][1]
+        after = _order_before_q(before, sofia) if kind == "order" else _before_q(field, kind, before)
+        return list(_timeline_keys(kind, thread.pk, at_most, after))
 
-    keys = [
-        ("communication", at, pk)
-        for at, pk in communications.order_by("-occurred_at", "-id").values_list("occurred_at", "id")[:at_most]
-    ]
-    keys += [
-        ("task", at, pk) for at, pk in tasks.order_by("-created_at", "-id").values_list("created_at", "id")[:at_most]
-    ]
-    preloaded_links = {link.pk: link for link in given_links} if use_given else None
+    keys = [(kind, at, pk) for kind in ("communication", "task", "event") for at, pk in newest(kind)]
     if preloaded_links is not None:
-        newest = sorted(preloaded_links.values(), key=lambda link: (link.order.date, link.pk), reverse=True)
-        day_and_pk = [(link.order.date, link.pk) for link in newest[:at_most]]
+        by_day = sorted(preloaded_links.values(), key=lambda link: (link.order.date, link.pk), reverse=True)
+        day_and_pk = [(link.order.date, link.pk) for link in by_day[:at_most]]
     else:
-        day_and_pk = links.order_by("-order__date", "-id").values_list("order__date", "id")[:at_most]
+        day_and_pk = newest("order")
     keys += [("order", datetime.combine(day, time.min, tzinfo=sofia), pk) for day, pk in day_and_pk]
-    keys += [
-        ("event", at, pk) for at, pk in events.order_by("-created_at", "-id").values_list("created_at", "id")[:at_most]
-    ]
 
     def sort_key(key: tuple) -> tuple:
         return (key[1], KIND_RANK[key[0]], key[2])
@@ -223,28 +213,14 @@ def _timeline_load(
     one query per kind present, one for the files, the mention chips per kind mentioned.
     ``preloaded_links`` (order links by id) and ``files`` (every file of the thread), when the
     caller has them already, replace the order and file queries."""
-    wanted: dict[str, list[int]] = {kind: [] for kind in KIND_RANK}
+    wanted: dict[str, dict[int, None]] = {kind: {} for kind in KIND_RANK}
     for kind, _at, pk in keys:
-        wanted[kind].append(pk)
-    loaded = {
-        # The task it was last copied to ("copied to T-…"), in the same query.
-        "communication": Communication.objects.select_related("author", "assignee", "counterparty", "contact").annotate(
-            **_copied_to()
-        ),
-        "task": Task.objects.select_related("author", "assignee", "counterparty", "source_communication"),
-        "order": ThreadOrder.objects.select_related("order", "order__counterparty", "linked_by"),
-        # An event shows only the numbers of what it is about: not their whole rows.
-        "event": ThreadEvent.objects.select_related("actor", "task", "communication", "order").only(
-            *[f.name for f in ThreadEvent._meta.concrete_fields],
-            *[f"actor__{f.name}" for f in ThreadEvent._meta.get_field("actor").related_model._meta.concrete_fields],
-            "task__number",
-            "communication__number",
-            "order__number",
-        ),
+        wanted[kind][pk] = None
+    objects = {
+        kind: {obj.pk: obj for obj in _TIMELINE_ROWS[kind].run(list(pks))} if pks else {}
+        for kind, pks in wanted.items()
+        if kind != "order" or preloaded_links is None
     }
-    if preloaded_links is not None:
-        del loaded["order"]
-    objects = {kind: qs.in_bulk(wanted[kind]) if wanted[kind] else {} for kind, qs in loaded.items()}
     if preloaded_links is not None:
         objects["order"] = preloaded_links
     page = [TimelineItem(kind, at, objects[kind][pk]) for kind, at, pk in keys if pk in objects[kind]]
@@ -254,6 +230,56 @@ def _timeline_load(
         objects=[item.obj.order if item.kind == "order" else item.obj for item in page if item.kind != "event"]
     )
     return page
+
+
+# kind → (model, the moment or day it sits at on the timeline)
+_TIMELINE_KEY_FIELDS = {
+    "communication": (Communication, "occurred_at"),
+    "task": (Task, "created_at"),
+    "order": (ThreadOrder, "order__date"),
+    "event": (ThreadEvent, "created_at"),
+}
+
+
+def _timeline_keys(kind: str, thread_pk: int, at_most: int, before: Q | None = None) -> QuerySet:
+    """(moment, id) of the kind's newest ``at_most`` rows in the thread (before the cursor)."""
+    model, field = _TIMELINE_KEY_FIELDS[kind]
+    rows = model.objects.filter(thread_id=thread_pk)
+    if before is not None:
+        rows = rows.filter(before)
+    return rows.order_by(f"-{field}", "-id").values_list(field, "id")[:at_most]
+
+
+def _timeline_rows(kind: str) -> QuerySet:
+    """A kind's timeline rows with what their items show."""
+    if kind == "communication":
+        # The task it was last copied to ("copied to T-…"), in the same query.
+        return Communication.objects.select_related("author", "assignee", "counterparty", "contact").annotate(
+            **_copied_to()
+        )
+    if kind == "task":
+        return Task.objects.select_related("author", "assignee", "counterparty", "source_communication")
+    if kind == "order":
+        return ThreadOrder.objects.select_related("order", "order__counterparty", "linked_by")
+    # An event shows only the numbers of what it is about: not their whole rows.
+    return ThreadEvent.objects.select_related("actor", "task", "communication", "order").only(
+        *[f.name for f in ThreadEvent._meta.concrete_fields],
+        *[f"actor__{f.name}" for f in ThreadEvent._meta.get_field("actor").related_model._meta.concrete_fields],
+        "task__number",
+        "communication__number",
+        "order__number",
+    )
+
+
+# The timeline's SQL, compiled once per shape (crm.compiled): the first page's keys per kind, and
+# each kind's rows by id (any page, the live entries).
+_TIMELINE_KEYS = {
+    kind: CompiledQuery(lambda thread_pk, *, at_most, kind=kind: _timeline_keys(kind, thread_pk, at_most))
+    for kind in _TIMELINE_KEY_FIELDS
+}
+_TIMELINE_ROWS = {
+    kind: CompiledQuery(lambda ids, kind=kind: _timeline_rows(kind).filter(pk__in=ids).order_by()) for kind in KIND_RANK
+}
 
 
 def _copied_to() -> dict:
@@ -307,11 +333,17 @@ def _attach_files(items: list[TimelineItem], files: list[Attachment] | None = No
 
 def thread_attachment_rows(*, thread: Thread) -> list[Attachment]:
     """Every attachment row of the thread, its communications and its tasks, newest first."""
-    return list(
-        Attachment.objects.filter(thread=thread)
+    return _THREAD_ATTACHMENT_ROWS.run(thread.pk)
+
+
+# The thread page's side panels' SQL, compiled once (crm.compiled).
+_THREAD_ATTACHMENT_ROWS = CompiledQuery(
+    lambda thread_pk: (
+        Attachment.objects.filter(thread_id=thread_pk)
         .select_related("communication", "task", "uploaded_by")
         .order_by("-uploaded_at", "-id")
     )
+)
 
 
 def thread_attachments(*, thread: Thread, rows: list[Attachment] | None = None) -> list[Attachment]:
@@ -327,12 +359,17 @@ def thread_attachments(*, thread: Thread, rows: list[Attachment] | None = None) 
 
 
 def thread_orders(*, thread: Thread) -> list[ThreadOrder]:
-    return list(
-        # linked_by: the timeline shows who linked it, and takes these rows (thread_timeline's links).
-        ThreadOrder.objects.filter(thread=thread)
+    return _THREAD_ORDERS.run(thread.pk)
+
+
+_THREAD_ORDERS = CompiledQuery(
+    # linked_by: the timeline shows who linked it, and takes these rows (thread_timeline's links).
+    lambda thread_pk: (
+        ThreadOrder.objects.filter(thread_id=thread_pk)
         .select_related("order", "order__counterparty", "linked_by")
         .order_by("order__date")
     )
+)
 
 
 def communication_attachments(*, communication: Communication) -> list[Attachment]:
@@ -448,11 +485,25 @@ def counterparty_search(*, query: str, limit: int = 10) -> list[Counterparty]:
 def order_choices_for(*, thread: Thread, limit: int = 50) -> list[Order]:
     """Orders offered for linking: the thread counterparty's first, then the most recent others,
     without those already linked (a bounded list, not the whole order table)."""
-    linked = ThreadOrder.objects.filter(thread=thread).values("order_id")
-    recent = Order.objects.exclude(pk__in=linked).select_related("counterparty").order_by("-date", "-id")
-    own = list(recent.filter(counterparty_id=thread.counterparty_id)[:limit]) if thread.counterparty_id else []
-    others = list(recent.exclude(pk__in=[o.pk for o in own])[: max(0, limit - len(own))])
+    own = _OWN_ORDER_CHOICES.run(thread.pk, thread.counterparty_id, limit=limit) if thread.counterparty_id else []
+    others = _OTHER_ORDER_CHOICES.run(thread.pk, [o.pk for o in own], limit=max(0, limit - len(own)))
     return own + others
+
+
+def _unlinked_orders(thread_pk: int) -> QuerySet[Order]:
+    linked = ThreadOrder.objects.filter(thread_id=thread_pk).values("order_id")
+    return Order.objects.exclude(pk__in=linked).select_related("counterparty").order_by("-date", "-id")
+
+
+# Compiled once per shape (crm.compiled): the counterparty's orders, then the others.
+_OWN_ORDER_CHOICES = CompiledQuery(
+    lambda thread_pk, counterparty_pk, *, limit: _unlinked_orders(thread_pk).filter(counterparty_id=counterparty_pk)[
+        :limit
+    ]
+)
+_OTHER_ORDER_CHOICES = CompiledQuery(
+    lambda thread_pk, own, *, limit: _unlinked_orders(thread_pk).exclude(pk__in=own)[:limit]
+)
 
 
 # --- communication and task lists (filters in crm/filters.py, views in crm/list_views.py) -------
@@ -764,24 +815,42 @@ def _thread_follow_facts(*, thread: Thread) -> tuple[set[int], set[int], set[int
     the mentions (one more when a department is mentioned), one for the Follow/Mute rows."""
     communications = Communication.objects.filter(thread_id=thread.pk)
     tasks = Task.objects.filter(thread_id=thread.pk)
-    assignees = (
-        communications.filter(assignee__isnull=False)
-        .order_by()
-        .values_list("assignee_id", flat=True)
-        .union(tasks.filter(assignee__isnull=False).order_by().values_list("assignee_id", flat=True))
-    )
+    assignees = {pk for (pk,) in _THREAD_ASSIGNEES.run(thread.pk)}
     mentioned = mention_reached_user_ids(
         sources=[(Thread, [thread.pk]), (Communication, communications.values("pk")), (Task, tasks.values("pk"))]
     )
     participants = {thread.author_id, *assignees, *mentioned}
-    rows = dict(ThreadFollower.objects.filter(thread_id=thread.pk).values_list("user_id", "muted"))
+    rows = dict(_THREAD_FOLLOW_ROWS.run(thread.pk))
     following = {pk for pk, muted in rows.items() if not muted}
     muted = {pk for pk, is_muted in rows.items() if is_muted}
     return participants, following, muted
 
 
-def _active_users(ids: set[int]):
+def _active_users(ids: set[int] | list[int]):
     return get_user_model()._default_manager.filter(pk__in=sorted(ids), is_active=True)
+
+
+# The followers card's SQL, compiled once per shape (crm.compiled); the write path asks it too.
+_THREAD_ASSIGNEES = CompiledQuery(
+    lambda thread_pk: (
+        Communication.objects.filter(thread_id=thread_pk, assignee__isnull=False)
+        .order_by()
+        .values_list("assignee_id")
+        .union(Task.objects.filter(thread_id=thread_pk, assignee__isnull=False).order_by().values_list("assignee_id"))
+    )
+)
+_THREAD_FOLLOW_ROWS = CompiledQuery(
+    lambda thread_pk: ThreadFollower.objects.filter(thread_id=thread_pk).values_list("user_id", "muted")
+)
+# The viewer first, then by name; only the name columns, so a thousand of them stay cheap.
+_FOLLOWER_NAMES = CompiledQuery(
+    lambda ids, viewer_pk: (
+        _active_users(ids)
+        .annotate(is_viewer=Case(When(pk=viewer_pk, then=Value(0)), default=Value(1)))
+        .order_by("is_viewer", "first_name", "last_name", "username")
+        .only("pk", "username", "first_name", "last_name")
+    )
+)
 
 
 def thread_followers(*, thread: Thread) -> ThreadFollowers:
@@ -821,14 +890,7 @@ def thread_follower_panel(*, thread: Thread, user: User) -> FollowerPanel:
     then by name; only the name columns, so a thousand of them stay cheap)."""
     participants, following, muted = _thread_follow_facts(thread=thread)
     candidates = (participants | following) - muted
-    people = []
-    if candidates:
-        people = list(
-            _active_users(candidates)
-            .annotate(is_viewer=Case(When(pk=user.pk, then=Value(0)), default=Value(1)))
-            .order_by("is_viewer", "first_name", "last_name", "username")
-            .only("pk", "username", "first_name", "last_name")
-        )
+    people = _FOLLOWER_NAMES.run(sorted(candidates), user.pk) if candidates else []
     followers = ThreadFollowers(
         participant_ids=frozenset(participants),
         following_ids=frozenset(following),

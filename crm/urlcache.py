@@ -29,7 +29,18 @@ def detail_url(name: str, pk: int) -> str:
     return f"{head}{int(pk)}{tail}"
 
 
+@functools.cache
+def _plain(name: str, script_prefix: str, urlconf) -> str:
+    return reverse(name, urlconf=urlconf)
+
+
+def plain_url(name: str) -> str:
+    """The same as ``reverse(name)`` for a URL without arguments."""
+    return _plain(name, get_script_prefix(), get_urlconf())
+
+
 @receiver(setting_changed)
 def _forget(*, setting: str, **kwargs) -> None:
     if setting in {"ROOT_URLCONF", "FORCE_SCRIPT_NAME"}:
         _parts.cache_clear()
+        _plain.cache_clear()
