@@ -215,8 +215,8 @@ class _EveryTime:
 @contextmanager
 def _compiled_every_time():
     """Every CompiledQuery of crm.selectors (alone or in a dict by kind) built at every run."""
+    from config.compiled import CompiledQuery
     from crm import selectors
-    from crm.compiled import CompiledQuery
 
     saved = {
         name: value
@@ -260,7 +260,7 @@ def both_sides() -> dict:
 AB_CASES = {
     "items": ("timeline items by the template (A) against the timeline_items tag (B)", timeline_items_sides),
     "sql": (
-        "the timeline's and side panels' SQL compiled per request (A) against once (B, crm.compiled)",
+        "the timeline's and side panels' SQL compiled per request (A) against once (B, config.compiled)",
         compiled_sql_sides,
     ),
     "both": ("both changes: as before (A) against after (B)", both_sides),

@@ -14,7 +14,7 @@ from django.db.models import Case, CharField, Count, F, IntegerField, OuterRef, 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from crm.compiled import CompiledQuery
+from config.compiled import CompiledQuery
 from crm.db import UnicodeLower
 from crm.inputs import parse_id, validate_date_in_range
 from crm.mail import REFERENCES_MAX, reply_token_number
@@ -155,7 +155,7 @@ def thread_timeline(
     First each source gives the keys (time, id) of at most ``limit + 1`` rows before the cursor —
     merging them and keeping the newest ``limit`` is exact because no source can contribute more;
     then only the rows that made the page are loaded with what they show (one query per kind).
-    The first page's key queries and the row queries are compiled once (crm.compiled): building
+    The first page's key queries and the row queries are compiled once (config.compiled): building
     and compiling them through the ORM cost more CPU than PostgreSQL took to answer them.
     """
     at_most = limit + 1
@@ -164,7 +164,7 @@ def thread_timeline(
 
     def newest(kind: str) -> list[tuple]:
         """(moment or day, id) of the kind's newest ``at_most`` rows before the cursor."""
-        if before is None:  # the first page: its SQL compiled once (crm.compiled)
+        if before is None:  # the first page: its SQL compiled once (config.compiled)
             return _TIMELINE_KEYS[kind].run(thread.pk, at_most=at_most)
         # Strictly before the cursor in (time, kind rank, id) order, decided in SQL: any number
         # of items may share one moment (a day's orders all sit at its midnight).
@@ -271,7 +271,7 @@ def _timeline_rows(kind: str) -> QuerySet:
     )
 
 
-# The timeline's SQL, compiled once per shape (crm.compiled): the first page's keys per kind, and
+# The timeline's SQL, compiled once per shape (config.compiled): the first page's keys per kind, and
 # each kind's rows by id (any page, the live entries).
 _TIMELINE_KEYS = {
     kind: CompiledQuery(lambda thread_pk, *, at_most, kind=kind: _timeline_keys(kind, thread_pk, at_most))
@@ -336,7 +336,7 @@ def thread_attachment_rows(*, thread: Thread) -> list[Attachment]:
     return _THREAD_ATTACHMENT_ROWS.run(thread.pk)
 
 
-# The thread page's side panels' SQL, compiled once (crm.compiled).
+# The thread page's side panels' SQL, compiled once (config.compiled).
 _THREAD_ATTACHMENT_ROWS = CompiledQuery(
     lambda thread_pk: (
         Attachment.objects.filter(thread_id=thread_pk)
@@ -495,7 +495,7 @@ def _unlinked_orders(thread_pk: int) -> QuerySet[Order]:
     return Order.objects.exclude(pk__in=linked).select_related("counterparty").order_by("-date", "-id")
 
 
-# Compiled once per shape (crm.compiled): the counterparty's orders, then the others.
+# Compiled once per shape (config.compiled): the counterparty's orders, then the others.
 _OWN_ORDER_CHOICES = CompiledQuery(
     lambda thread_pk, counterparty_pk, *, limit: _unlinked_orders(thread_pk).filter(counterparty_id=counterparty_pk)[
         :limit
@@ -830,7 +830,7 @@ def _active_users(ids: set[int] | list[int]):
     return get_user_model()._default_manager.filter(pk__in=sorted(ids), is_active=True)
 
 
-# The followers card's SQL, compiled once per shape (crm.compiled); the write path asks it too.
+# The followers card's SQL, compiled once per shape (config.compiled); the write path asks it too.
 _THREAD_ASSIGNEES = CompiledQuery(
     lambda thread_pk: (
         Communication.objects.filter(thread_id=thread_pk, assignee__isnull=False)

@@ -1,4 +1,4 @@
-"""crm.compiled: a queryset compiled once per shape gives what the queryset gives, for other
+"""config.compiled: a queryset compiled once per shape gives what the queryset gives, for other
 values, counted as one query like any other."""
 
 import datetime
@@ -9,7 +9,7 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from crm.compiled import CompiledQuery
+from config.compiled import CompiledQuery
 from crm.models import Communication, ThreadEvent
 from crm.tests.factories import CommunicationFactory, ContactPersonFactory, TaskFactory, ThreadFactory
 
