@@ -32,7 +32,7 @@ from crm.uploads import CheckedUpload, StoredFiles, stored_files, upload_check
 from mentions.selectors import mention_audience
 from mentions.services import mention_sync
 from notifications.services import notification_send
-from search.services import index_update
+from search.services import index_update_many
 
 # --- shared rules ------------------------------------------------------------------------------
 
@@ -259,15 +259,16 @@ def item_write(
     remove_attachments: Iterable = (),
     act_facts: dict | None = None,
     stored_fields: dict | None = None,
-    savepoint: bool = True,
+    nested: bool = False,
 ):
     """Create an item of ``kind`` from ``values`` (``item`` None), or apply ``values`` (only the
     fields to change) to ``item``. ``on_saved(item)`` runs in the transaction after the save.
     ``act_facts``: more facts for crm.effects' Act (an e-mail filed from the mailbox);
     ``stored_fields``: values of non-editable fields a new item is created with (its e-mail's
-    Message-ID, sender and history), written as they are. ``savepoint`` False: the write is part
-    of a caller's transaction that fails with it (the thread a new item opens), so it sets no
-    savepoint of its own inside it."""
+    Message-ID, sender and history), written as they are. ``nested``: the write is part of the
+    caller's (the thread a new item opens), so it sets no savepoint of its own inside the
+    caller's transaction (if it fails, so does the caller's) and leaves its search document to
+    the caller, who indexes both in one statement."""
     started = timezone.now()  # the live page is sent the thread's events from here on
     moment = moment or started
     created = item is None
@@ -285,7 +286,7 @@ def item_write(
         changed = {name: value for name, value in values.items() if _as_stored(item, name, value) != before[name]}
     checked = check_uploads(files) if kind.in_thread else []
     thread_opened = created and kind.in_thread and thread is None
-    with stored_files() as stored, transaction.atomic(savepoint=savepoint):
+    with stored_files() as stored, transaction.atomic(savepoint=not nested):
         if created:
             if kind.in_thread:
                 if thread_opened:
@@ -335,8 +336,10 @@ def item_write(
             thread_live_push_on_commit(thread=item.thread, since=started, items=[(kind.name, item.pk)])
         elif not kind.in_thread and "closed" in changed:
             thread_live_push_on_commit(thread=item, since=started)  # its closed/reopened event
-        if created or changed:
-            index_update(item)  # the search index follows the write path (search.services)
+        if (created or changed) and not nested:
+            # The search index follows the write path (search.services); a thread opened for
+            # the item is indexed with it.
+            index_update_many([item.thread, item] if thread_opened else [item])
     return item
 
 
@@ -352,8 +355,7 @@ def _thread_open(*, kind: ItemKind, actor, values: dict, moment: datetime) -> Th
             "counterparty_name": values.get("counterparty_name", ""),
         },
         moment=moment,
-        # Inside the item's transaction: if the thread fails, so does the item.
-        savepoint=False,
+        nested=True,
     )
 
 
