@@ -6,7 +6,9 @@ second POST of the token waits — on the unique index (PostgreSQL) or for the w
 IMMEDIATE transactions, settings) — until the first commits, then finds the row and is sent to
 what the first one created. A creation that fails rolls its claim back with it, so a rejected
 submit does not use up its token. A token guards for a day: older ones of the user are deleted
-as the user submits again (outside the creating transaction, so no one waits on them).
+as the user submits again, in the creating transaction (a transaction of its own cost a commit
+per create; the DELETE locks only the user's own expired rows, which only the user's other
+submits would touch).
 """
 
 import re
@@ -43,8 +45,8 @@ def submit_token_claim(*, user, token: str) -> Iterator[Claim]:
     if not isinstance(token, str) or not TOKEN.fullmatch(token):
         yield claim
         return
-    SubmitToken.objects.filter(user=user, created_at__lt=timezone.now() - TOKEN_LIFETIME).delete()
     with transaction.atomic():
+        SubmitToken.objects.filter(user=user, created_at__lt=timezone.now() - TOKEN_LIFETIME).delete()
         row_id = _insert(user_id=user.pk, token=token)
         if row_id is None:
             # The first submit has committed by now (the insert waited for it).
