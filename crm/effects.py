@@ -53,7 +53,7 @@ class Act:
     old_status: str | None = None
     new_status: str | None = None
     # Who follows the item's thread (crm.selectors.thread_follower_ids): read by the pipeline
-    # only when tells_followers(act) says they would be told.
+    # only when followers_needed(act) says they could be told.
     follower_ids: frozenset[int] = field(default_factory=frozenset)
     author_id: int | None = None  # the item's author: a task's author hears it was completed
     # A new incoming e-mail communication filed from the mailbox, and the thread's owner then
@@ -61,6 +61,8 @@ class Act:
     incoming_email: bool = False
     thread_owner_id: int | None = None
     thread_closed: bool | None = None  # a thread's closed flag after the act
+    # A new communication or task in a thread the same act opened for it (no thread was given).
+    thread_opened: bool = False
     # Who runs the CRM: told of e-mail the loop guard held.
     admin_ids: frozenset[int] = field(default_factory=frozenset)
 
@@ -70,6 +72,18 @@ def tells_followers(act: Act) -> bool:
     if act.item_kind in IN_THREAD:
         return act.created or bool({"status", "assignee"} & act.changed)
     return act.item_kind == "thread" and not act.created and "closed" in act.changed
+
+
+def followers_needed(act: Act) -> bool:
+    """Whether the pipeline reads the thread's followers for this act: they hear of it
+    (``tells_followers``) and could be someone the act does not reach anyway. A thread opened by
+    the act for its new item has no Follow rows yet and its followers are its author — the
+    actor — and the item's own assignee and mentioned people, each told for a higher reason (the
+    actor never): reading them would change nothing. Not so for a filed e-mail: nobody's act,
+    so its thread's author (the mailbox's user) is no actor and hears of it as a follower."""
+    if act.thread_opened and not act.incoming_email:
+        return False
+    return tells_followers(act)
 
 
 def completed(act: Act) -> bool:

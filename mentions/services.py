@@ -38,21 +38,25 @@ def mention_validate(*, text: str, field: str) -> Mentions:
     return mentions
 
 
-def mention_sync(*, source, text: str, field: str) -> MentionDiff:
+def mention_sync(*, source, text: str, field: str, created: bool = False) -> MentionDiff:
     """Make ``source``'s stored mentions those of ``text`` (rows added and removed) and say what
     changed. A text with more than MAX_MENTIONS distinct mentions is refused with a
     ValidationError on ``field`` before anything is read or written.
 
-    Queries: one per kind of object mentioned, one to read the stored rows, at most one to
-    insert and one to delete (per BATCH_SIZE rows); the same for 1 mention or 50.
+    ``created``: the caller has just inserted ``source`` in this transaction, so no row can
+    mention from it yet and the stored rows are not read.
+
+    Queries: one per kind of object mentioned, one to read the stored rows (none if
+    ``created``), at most one to insert and one to delete (per BATCH_SIZE rows); the same for 1
+    mention or 50.
     """
     # Checked before the transaction: a refused text leaves the caller's transaction usable.
     mentions = mention_validate(text=text, field=field)
     with transaction.atomic(savepoint=False):
-        return _store(source=source, mentions=mentions)
+        return _store(source=source, mentions=mentions, created=created)
 
 
-def _store(*, source, mentions: Mentions) -> MentionDiff:
+def _store(*, source, mentions: Mentions, created: bool) -> MentionDiff:
     source_type = ContentType.objects.get_for_model(source)
     wanted = mention_resolve(mentions=mentions).refs()
     # Content types of every mentionable kind: Django caches them, so no query once warm.
@@ -60,12 +64,14 @@ def _store(*, source, mentions: Mentions) -> MentionDiff:
     type_of_key = {entry.key: types[entry.model].pk for entry in registry.entries()}
     key_of_type = {type_id: key for key, type_id in type_of_key.items()}
 
-    stored = {
-        (type_id, target_id): row_pk
-        for row_pk, type_id, target_id in Mention.objects.filter(
-            source_type=source_type, source_id=source.pk
-        ).values_list("pk", "target_type_id", "target_id")
-    }
+    stored = {}
+    if not created:
+        stored = {
+            (type_id, target_id): row_pk
+            for row_pk, type_id, target_id in Mention.objects.filter(
+                source_type=source_type, source_id=source.pk
+            ).values_list("pk", "target_type_id", "target_id")
+        }
     wanted_rows = {(type_of_key[key], pk) for key, pk in wanted}
     removed_rows = {row: row_pk for row, row_pk in stored.items() if row not in wanted_rows}
     added_rows = wanted_rows - stored.keys()

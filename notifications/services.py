@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -372,9 +373,15 @@ def topic_push_on_commit(*, key: str, pk: int, render: Callable[[], str]) -> Non
     """After commit, the pages listening to topic ``key``:``pk`` (notifications.topics) get the
     fragments ``render()`` returns — called once per language of settings.LANGUAGES inside
     ``translation.override``, each socket forwarding its reader's. Like every push, best effort:
-    a failure is logged (the page shows it on its next load)."""
+    a failure is logged (the page shows it on its next load).
+
+    Most writes happen with no page of their object open: then ``render`` is not called at all
+    (its queries and templates were half the time of creating a communication)."""
 
     def push():
+        group = topics.group_name(key, pk)
+        if not _group_has_listeners(group):
+            return
         try:
             html = {}
             for code, _name in settings.LANGUAGES:
@@ -385,6 +392,51 @@ def topic_push_on_commit(*, key: str, pk: int, render: Callable[[], str]) -> Non
             return
         if any(html.values()):
             event = {"type": "topic.push", "topic": f"{key}:{int(pk)}", "html": html}
-            _group_send_many([(topics.group_name(key, pk), event)])
+            _group_send_many([(group, event)])
 
     transaction.on_commit(push)
+
+
+def _group_has_listeners(group: str) -> bool:
+    """Whether a socket is in ``group`` now, as the layer's own group_send would find it. The
+    two layers this project runs on are asked through their bookkeeping (channels_redis: the
+    group's sorted set of channels, those younger than ``group_expiry``, read with a plain
+    synchronous client — an async_to_sync round costs more than the render it saves; the
+    in-memory layer: its dict); another layer is taken to have a listener, so its pushes go out
+    as before. A layer that cannot answer (Redis down) could not deliver either: logged, nothing
+    sent."""
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    if isinstance(layer, InMemoryChannelLayer):
+        return bool(layer.groups.get(group))
+    if not isinstance(layer, RedisChannelLayer):
+        return True
+    client = _redis_client(layer.hosts[layer.consistent_hash(group)])
+    if client is None:
+        return True
+    oldest = int(time.time()) - layer.group_expiry  # group_send drops the members up to this score
+    try:
+        return client.zcount(layer._group_key(group), f"({oldest}", "+inf") > 0
+    except Exception:
+        logger.warning("asking the channel layer who listens to %s failed; nothing sent", group, exc_info=True)
+        return False
+
+
+_redis_clients: dict[str, Any] = {}
+
+
+def _redis_client(host: dict):
+    """A synchronous client of a channels_redis host given by ``address`` (the one form
+    config/env.py writes), one connection pool per host and process; None for another form."""
+    if "address" not in host:
+        return None
+    key = json.dumps(host, sort_keys=True, default=str)
+    if key not in _redis_clients:
+        import redis
+
+        options = {name: value for name, value in host.items() if name != "address"}
+        # Bounded like every push: a slow Redis must not hold the request.
+        options |= {"socket_timeout": PUSH_TIMEOUT_SECONDS, "socket_connect_timeout": PUSH_TIMEOUT_SECONDS}
+        _redis_clients[key] = redis.Redis.from_url(host["address"], **options)
+    return _redis_clients[key]

@@ -32,7 +32,7 @@ from crm.uploads import CheckedUpload, StoredFiles, stored_files, upload_check
 from mentions.selectors import mention_audience
 from mentions.services import mention_sync
 from notifications.services import notification_send
-from search.services import index_update
+from search.services import index_update_many
 
 # --- shared rules ------------------------------------------------------------------------------
 
@@ -124,6 +124,11 @@ def clean_common(model, values: dict, *, item, counterparty_required: bool, text
 
 
 def touch_thread(thread: Thread, moment: datetime) -> None:
+    # last_activity_at only moves forward (nothing sets it back), so a thread that is at or past
+    # ``moment`` in memory is so in the database too and the UPDATE would match nothing: a
+    # thread just opened for the item at its moment costs no statement.
+    if thread.last_activity_at >= moment:
+        return
     Thread.objects.filter(pk=thread.pk, last_activity_at__lt=moment).update(last_activity_at=moment)
     if thread.last_activity_at < moment:
         thread.last_activity_at = moment
@@ -214,9 +219,11 @@ class ItemKind:
     editable: frozenset[str]
     # The kind of the thread a new item opens when none is given; None: the kind is a thread.
     thread_kind: ItemKind | None = None
-    # after_write(item=…, created=…, changed=…, before=…) in the write's transaction: what depends
-    # on the written fields (reminders re-armed by a new deadline, a follow-up armed by an e-mail
-    # sent, the reports' day counts). ``before``: the stored values of the edited fields.
+    # after_write(item=…, created=…, changed=…, before=…, thread_opened=…) in the write's
+    # transaction: what depends on the written fields (reminders re-armed by a new deadline, a
+    # follow-up armed by an e-mail sent, the reports' day counts). ``before``: the stored values
+    # of the edited fields; ``thread_opened``: the item is new and alone in a thread this write
+    # opened for it.
     after_write: Callable[..., None] | None = None
     # Fields whose stored value an edit that changes them re-reads under the row's lock before it
     # saves, so ``before`` is what it replaces even with a concurrent edit between the read of
@@ -252,12 +259,16 @@ def item_write(
     remove_attachments: Iterable = (),
     act_facts: dict | None = None,
     stored_fields: dict | None = None,
+    nested: bool = False,
 ):
     """Create an item of ``kind`` from ``values`` (``item`` None), or apply ``values`` (only the
     fields to change) to ``item``. ``on_saved(item)`` runs in the transaction after the save.
     ``act_facts``: more facts for crm.effects' Act (an e-mail filed from the mailbox);
     ``stored_fields``: values of non-editable fields a new item is created with (its e-mail's
-    Message-ID, sender and history), written as they are."""
+    Message-ID, sender and history), written as they are. ``nested``: the write is part of the
+    caller's (the thread a new item opens), so it sets no savepoint of its own inside the
+    caller's transaction (if it fails, so does the caller's) and leaves its search document to
+    the caller, who indexes both in one statement."""
     started = timezone.now()  # the live page is sent the thread's events from here on
     moment = moment or started
     created = item is None
@@ -274,10 +285,12 @@ def item_write(
         before = {name: _value(item, name) for name in values}
         changed = {name: value for name, value in values.items() if _as_stored(item, name, value) != before[name]}
     checked = check_uploads(files) if kind.in_thread else []
-    with stored_files() as stored, transaction.atomic():
+    thread_opened = created and kind.in_thread and thread is None
+    with stored_files() as stored, transaction.atomic(savepoint=not nested):
         if created:
             if kind.in_thread:
-                thread = thread or _thread_open(kind=kind.thread_kind, actor=actor, values=values, moment=moment)
+                if thread_opened:
+                    thread = _thread_open(kind=kind.thread_kind, actor=actor, values=values, moment=moment)
                 extra = {"thread": thread}
             else:
                 extra = {"last_activity_at": moment}
@@ -304,7 +317,7 @@ def item_write(
         if on_saved is not None:
             on_saved(item)
         if kind.after_write is not None:
-            kind.after_write(item=item, created=created, changed=changed, before=before)
+            kind.after_write(item=item, created=created, changed=changed, before=before, thread_opened=thread_opened)
         if not created:
             _record_changes(item=item, kind=kind, actor=actor, before=before, changed=changed)
         if kind.in_thread and (created or changed or checked or removed):
@@ -317,13 +330,16 @@ def item_write(
             old_assignee_id=before.get("assignee"),
             old_status=before.get("status"),
             act_facts=act_facts,
+            thread_opened=thread_opened,
         )
         if kind.in_thread and (created or changed or checked or removed):
             thread_live_push_on_commit(thread=item.thread, since=started, items=[(kind.name, item.pk)])
         elif not kind.in_thread and "closed" in changed:
             thread_live_push_on_commit(thread=item, since=started)  # its closed/reopened event
-        if created or changed:
-            index_update(item)  # the search index follows the write path (search.services)
+        if (created or changed) and not nested:
+            # The search index follows the write path (search.services); a thread opened for
+            # the item is indexed with it.
+            index_update_many([item.thread, item] if thread_opened else [item])
     return item
 
 
@@ -339,6 +355,7 @@ def _thread_open(*, kind: ItemKind, actor, values: dict, moment: datetime) -> Th
             "counterparty_name": values.get("counterparty_name", ""),
         },
         moment=moment,
+        nested=True,
     )
 
 
@@ -391,6 +408,7 @@ def effects_apply(
     old_assignee_id: int | None = None,
     old_status: str | None = None,
     act_facts: dict | None = None,
+    thread_opened: bool = False,
 ) -> dict[int, effects.Reason]:
     """After a save, in its transaction: the description's mentions follow the text (synced when
     the item is new or its description changed), crm.effects decides who is told and why, and
@@ -400,9 +418,12 @@ def effects_apply(
     mentioned: set[int] = set()
     act_facts = act_facts or {}
     # A filed e-mail's text was written outside: its "@name" is not a mention (crm.effects).
-    # (A new item without a description has no mentions to sync: no query.)
-    if ((created and item.description) or "description" in changed) and not act_facts.get("incoming_email"):
-        diff = mention_sync(source=item, text=item.description, field="description")
+    # A new item has no stored mentions: with no description there is nothing to sync (no
+    # query), with one nothing to read back (``created``). (A create's ``changed`` names every
+    # field, the description too, so it cannot be what decides.)
+    text_changed = bool(item.description) if created else "description" in changed
+    if text_changed and not act_facts.get("incoming_email"):
+        diff = mention_sync(source=item, text=item.description, field="description", created=created)
         # Everyone the new mentions reach; leaving out the actor is crm.effects' rule.
         mentioned = mention_audience(diff=diff, actor_id=None)
     incoming_email = created and _is_filed_email(item)
@@ -419,6 +440,7 @@ def effects_apply(
         new_status=getattr(item, "status", None),
         author_id=item.author_id,
         thread_closed=item.closed if isinstance(item, Thread) else None,
+        thread_opened=thread_opened,
         # The mailbox's facts (crm.mail_in: incoming_email, thread_owner_id) win over the guess.
         **{"incoming_email": incoming_email, **act_facts},
     )
@@ -436,9 +458,9 @@ def _is_filed_email(item) -> bool:
 
 
 def _tell(*, act: effects.Act, item, actor) -> dict[int, effects.Reason]:
-    """Read the thread's followers if the act would tell them, decide, send one notification
+    """Read the thread's followers if the act could tell them, decide, send one notification
     per reason (the same parameters for everyone told for it)."""
-    if effects.tells_followers(act):
+    if effects.followers_needed(act):
         thread = item if isinstance(item, Thread) else item.thread
         act = replace(act, follower_ids=selectors.thread_follower_ids(thread=thread))
     decision = effects.decide(act)

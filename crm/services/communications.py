@@ -76,9 +76,13 @@ def communication_answers_sync(*, item: Communication, created: bool, changed: I
         communication_answers_refresh(thread_ids=[item.thread_id])
 
 
-def _after_write(*, item: Communication, created: bool, changed: Iterable[str], before: dict) -> None:
+def _after_write(
+    *, item: Communication, created: bool, changed: Iterable[str], before: dict, thread_opened: bool
+) -> None:
     communication_follow_up_sync(item=item, created=created, changed=changed)
-    communication_answers_sync(item=item, created=created, changed=changed)
+    # Alone in the thread this write opened for it, it answers nothing and is answered by nothing.
+    if not thread_opened:
+        communication_answers_sync(item=item, created=created, changed=changed)
     communication_counted(item=item, created=created, changed=changed, old_assignee_id=before.get("assignee"))
 
 

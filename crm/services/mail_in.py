@@ -363,7 +363,7 @@ def _file(*, parsed: ParsedMail, received_at: datetime, author) -> Filing:
             "mail_quoted": parsed.quoted[:QUOTED_MAX_CHARS],
             "mail_html": parsed.html[:HTML_MAX_CHARS],
         },
-        # The pipeline adds the thread's followers (crm.effects.tells_followers).
+        # The pipeline adds the thread's followers (crm.effects.followers_needed).
         act_facts={"incoming_email": True, "thread_owner_id": owner.pk if owner else None},
     )
     return Filing(Outcome.FILED, communication, subject)

@@ -35,7 +35,7 @@ def _done_at(*, status: str, item: Task | None, moment: datetime) -> datetime | 
     return moment
 
 
-def _after_write(*, item: Task, created: bool, changed: Iterable[str], before: dict) -> None:
+def _after_write(*, item: Task, created: bool, changed: Iterable[str], before: dict, thread_opened: bool) -> None:
     task_reminders_sync(item=item, created=created, changed=changed)
     task_done_counted(item=item, created=created, changed=changed, old_done_at=before.get("done_at"))
 

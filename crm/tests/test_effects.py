@@ -1,8 +1,10 @@
 """crm.effects, the one place that decides who is told: every rule as a table, no database."""
 
+from dataclasses import replace
+
 import pytest
 
-from crm.effects import DONE, Act, Reason, activity_event, decide, tells_followers
+from crm.effects import DONE, Act, Reason, activity_event, decide, followers_needed, tells_followers
 
 ACTOR, ANA, BOJAN, VESSELA = 1, 2, 3, 4
 
@@ -166,6 +168,34 @@ def test_followers_are_read_only_for_acts_they_hear_of():
     assert tells_followers(act(created=True))
     assert not tells_followers(act(changed=frozenset({"description"})))
     assert not tells_followers(act(item_kind="thread", created=True))
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        {"created": True},
+        {"created": True, "new_assignee_id": ANA},
+        {"created": True, "new_assignee_id": ANA, "mentioned_ids": frozenset({ANA, BOJAN})},
+        {"created": True, "item_kind": "communication", "mentioned_ids": frozenset({BOJAN, VESSELA})},
+        {"created": True, "changed": frozenset({"status"}), "new_status": DONE, "author_id": ACTOR},
+    ],
+)
+def test_a_thread_the_act_opened_needs_no_follower_read(facts):
+    """Its followers are its author (the actor) and the item's own assignee and mentioned people:
+    read or not, the decision is the same, so the pipeline does not read them."""
+    opened = act(thread_opened=True, **facts)
+    assert tells_followers(opened) and not followers_needed(opened)
+    own = frozenset({ACTOR, *opened.mentioned_ids} | ({opened.new_assignee_id} - {None}))
+    assert decide(opened) == decide(replace(opened, follower_ids=own))
+    # In a thread that was given, the same act reads them.
+    assert followers_needed(act(**facts))
+
+
+def test_a_filed_email_opening_a_thread_still_reads_its_followers():
+    """Nobody's act: the new thread's author (the mailbox's user) is a follower who is told."""
+    filed = Act(actor_id=None, item_kind="communication", created=True, incoming_email=True, thread_opened=True)
+    assert followers_needed(filed)
+    assert decide(replace(filed, follower_ids=frozenset({ANA}))) == {ANA: Reason.EMAIL}
 
 
 def test_done_is_the_status_of_the_models():

@@ -215,6 +215,11 @@ def test_sync_and_audience_run_in_a_fixed_number_of_queries(people, django_asser
     # department members; active users.
     with django_assert_num_queries(2):
         assert len(mention_audience(diff=diff, actor_id=ivan.pk)) == 3 + 30 + 2
+    # A source its caller has just created: the same rows and diff, the stored rows not read.
+    new_note = NoteFactory()
+    with django_assert_num_queries(4):
+        new_diff = mention_sync(source=new_note, text=text(few), field="body", created=True)
+    assert new_diff == diff and stored(new_note) == stored(note)
     note2 = NoteFactory()
     with django_assert_num_queries(5):
         diff = mention_sync(source=note2, text=text(many) + " @maria @petar", field="body")

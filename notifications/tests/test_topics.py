@@ -110,6 +110,29 @@ def test_a_rolled_back_write_pushes_nothing(user, allowed, channel_layer):
     async_to_sync(scenario)()
 
 
+def test_a_topic_nobody_listens_to_is_not_rendered(user, allowed, channel_layer, settings):
+    """No page open on it (before any joins, another object's, after the last one left): the
+    push renders nothing (no queries, no templates); with one open, once per language."""
+    allowed.add((user.pk, 7))
+    key = session_key_for(user)
+    rendered = []
+
+    def push_counted(pk: int) -> None:
+        with transaction.atomic():
+            topic_push_on_commit(key=KEY, pk=pk, render=lambda: rendered.append(pk) or "<p>live</p>")
+
+    async def scenario():
+        await async_to_sync_in_thread(lambda: push_counted(7))
+        ws = await connected(key, f"{WS_PATH}?topic={KEY}:7")
+        await async_to_sync_in_thread(lambda: (push_counted(8), push_counted(7)))
+        assert await ws.receive_from(timeout=TIMEOUT) == "<p>live</p>"
+        await ws.disconnect()
+        await async_to_sync_in_thread(lambda: push_counted(7))
+
+    async_to_sync(scenario)()
+    assert rendered == [7] * len(settings.LANGUAGES)
+
+
 async def async_to_sync_in_thread(function):
     """Run sync code (ORM, on_commit pushes) off the event loop, as a request would."""
     from channels.db import database_sync_to_async
