@@ -115,12 +115,12 @@ def run() -> list[Table]:
         rows.append(_row(f"widgets: `{path}`", *_ab(lambda: page(True), lambda: page(False), rounds)))
     for path in PAGES:
 
-        def page(orm: bool, path=path) -> None:
+        def orm_page(orm: bool, path=path) -> None:
             with _orm_for_layout_queries(orm):
                 response = client.get(path)
             assert response.status_code == 200
 
-        rows.append(_row(f"compiled queries: `{path}`", *_ab(lambda: page(True), lambda: page(False), rounds)))
+        rows.append(_row(f"compiled queries: `{path}`", *_ab(lambda: orm_page(True), lambda: orm_page(False), rounds)))
     note = (
         f"In process (django.test.Client, bench settings, DEBUG=0), {rounds} rounds per side after 3 warm-up, "
         "alternating A/B then B/A; CPU = time.process_time of this process per request (or render), median. "
