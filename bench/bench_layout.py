@@ -8,7 +8,9 @@ replaced, interleaved in one process (A, B, A, B… then B, A…), CPU ms per re
 - **widgets**: whole list pages with config.renderers drawing the widgets in Python against the
   same pages with every widget sent to Django's templates (``DRAW`` emptied);
 - **compiled queries**: whole list pages with the bell's query and the permission check compiled
-  once (config.prepared) against the same querysets built and compiled by the ORM each time.
+  once (config.prepared) against the same querysets built and compiled by the ORM each time;
+- **filter form class once**: whole list pages with the filter set's form class made once per
+  class (crm.filters.ListFilterSet.get_form_class) against django-filter's, made per request.
 
 ``bench/run.py layout`` (needs the lists bench's seed: ``bench/run.py lists`` first).
 BENCH_LAYOUT_ROUNDS (default 60) rounds per side.
@@ -53,6 +55,22 @@ def _templates_for_widgets(on: bool):
         yield
     finally:
         renderers.DRAW.update(saved)
+
+
+@contextmanager
+def _form_class_per_request(on: bool):
+    """django-filter's own get_form_class: the form class and its fields made for every request."""
+    import django_filters
+
+    from crm.filters import ListFilterSet
+
+    saved = ListFilterSet.__dict__["get_form_class"]
+    if on:
+        ListFilterSet.get_form_class = django_filters.FilterSet.get_form_class
+    try:
+        yield
+    finally:
+        ListFilterSet.get_form_class = saved
 
 
 @contextmanager
@@ -121,6 +139,16 @@ def run() -> list[Table]:
             assert response.status_code == 200
 
         rows.append(_row(f"compiled queries: `{path}`", *_ab(lambda: orm_page(True), lambda: orm_page(False), rounds)))
+    for path in PAGES:
+
+        def form_page(per_request: bool, path=path) -> None:
+            with _form_class_per_request(per_request):
+                response = client.get(path)
+            assert response.status_code == 200
+
+        rows.append(
+            _row(f"filter form class once: `{path}`", *_ab(lambda: form_page(True), lambda: form_page(False), rounds))
+        )
     note = (
         f"In process (django.test.Client, bench settings, DEBUG=0), {rounds} rounds per side after 3 warm-up, "
         "alternating A/B then B/A; CPU = time.process_time of this process per request (or render), median. "
