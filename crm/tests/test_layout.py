@@ -6,12 +6,14 @@ notifications (read, unread, text to escape) and a page topic."""
 
 # ruff: noqa: E501 - the templates are kept as they were written
 
+import datetime
 import re
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, Permission
 from django.contrib.sessions.backends.db import SessionStore
+from django.db.models import F
 from django.template import engines
 from django.template.backends.django import DjangoTemplates
 from django.test import RequestFactory
@@ -172,6 +174,12 @@ def render_both(user, url: str, *, topic: str | None = None) -> tuple[str, str]:
     return VOLATILE.sub(r"\1…", old), VOLATILE.sub(r"\1…", new)
 
 
+def days_old(recipient) -> None:
+    """The notifications of ``recipient`` made two days old: naturaltime counts the seconds of a
+    fresh one, so two renders a second apart would differ; in days they do not."""
+    Notification.objects.filter(recipient=recipient).update(created_at=F("created_at") - datetime.timedelta(days=2))
+
+
 PATHS = [
     "/",
     "/threads/",
@@ -205,6 +213,7 @@ def test_staff_with_reports_and_notifications(manager, user, language):
     )
     read = Notification.objects.create(recipient=manager, kind="mention", text="Прочетено", url="/tasks/2/")
     Notification.objects.filter(pk=read.pk).update(read_at=read.created_at)
+    days_old(manager)
     with translation.override(language):
         old, new = render_both(manager, "/reports/?period=year", topic="thread:5 & <x>")
     assert "notification-item unread" in new and "/admin/" in new and "/reports/" in new
@@ -214,6 +223,7 @@ def test_staff_with_reports_and_notifications(manager, user, language):
 def test_many_notifications(user):
     for i in range(120):
         Notification.objects.create(recipient=user, kind="assignment", text=f"Известие {i}", url="/tasks/1/")
+    days_old(user)
     old, new = render_both(user, "/threads/")
     assert new.count('class="notification-item') == 8 and "99+" in new
     assert new == old

@@ -4,7 +4,10 @@ is compared in crm/tests/test_layout.py, inside the navbar)."""
 
 # ruff: noqa: E501 - the templates are kept as they were written
 
+import datetime
+
 import pytest
+from django.db.models import F
 from django.template.backends.django import DjangoTemplates
 from django.utils import translation
 from django.utils.safestring import mark_safe
@@ -68,6 +71,8 @@ def notifications(user):
         for text in ('<script>alert("x")</script> „Оферта“', "Обикновено", "x" * 300)
     ]
     Notification.objects.filter(pk=rows[1].pk).update(read_at=rows[1].created_at)
+    # Two days old: naturaltime would count the seconds between the two renders of a fresh one.
+    Notification.objects.filter(recipient=user).update(created_at=F("created_at") - datetime.timedelta(days=2))
     return list(Notification.objects.filter(recipient=user).order_by("-created_at", "-id"))
 
 
