@@ -107,6 +107,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's widget templates, the common ones drawn in Python (the same HTML: config/renderers.py).
+FORM_RENDERER = "config.renderers.FastWidgetRenderer"
+
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 

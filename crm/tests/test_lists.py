@@ -816,3 +816,20 @@ def test_an_empty_list_says_why_in_bulgarian(client_ivan, path, filtered, none_y
     assert none_yet in html and none_match not in html
     html = client_ivan.get(f"{path}?{filtered}").content.decode()
     assert none_match in html and f'href="{path}">Изчисти всички филтри</a>' in html
+
+
+def test_the_filter_form_class_is_made_once_and_each_form_has_its_own_fields(user):
+    from django.http import QueryDict
+    from django.utils import translation
+
+    first, second = TaskFilter(QueryDict("status=nonsense")), TaskFilter(QueryDict(""))
+    assert type(first.form) is type(second.form)
+    assert type(CommunicationFilter(QueryDict("")).form) is not type(first.form)
+    first.form.fields["subject"].widget.attrs["data-x"] = "1"
+    assert "data-x" not in second.form.fields["subject"].widget.attrs
+    assert first.form.fields["assignee"].queryset is not second.form.fields["assignee"].queryset
+    assert not first.is_valid() and second.is_valid()  # errors are the form's, not the class's
+    with translation.override("en"):
+        assert TaskFilter(QueryDict("")).form.fields["status"].label == "Status"
+    with translation.override("bg"):
+        assert TaskFilter(QueryDict("")).form.fields["status"].label == "Статус"
