@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from config.prepared import CompiledQuery
+from config.compiled import CompiledQuery
 
 
 class User(AbstractUser):
@@ -34,17 +34,17 @@ class User(AbstractUser):
         keeps them after its first check on this object (it reads this attribute only for an
         active user; ``del user._perm_cache`` forgets them, as with Django's own cache). Django
         fills it from two queries, the user's and the groups' permissions; one query here, a
-        UNION, compiled once (config.prepared): every page's navbar asks for crm.view_reports."""
+        UNION, compiled once (config.compiled): every page's navbar asks for crm.view_reports."""
         from django.contrib.auth.models import Permission
 
         if self.is_superuser:
             rows = Permission.objects.values_list("content_type__app_label", "codename").order_by()
         else:
-            rows = _PERMISSIONS.rows(user_id=self.pk, using=self._state.db or "default")
+            rows = _PERMISSIONS.run(self.pk)
         return {f"{app_label}.{codename}" for app_label, codename in rows}
 
 
-def _permissions_queryset(*, user_id: int):
+def _permissions_queryset(user_id: int):
     from django.contrib.auth.models import Permission
 
     own = Permission.objects.filter(user=user_id).values_list("content_type__app_label", "codename").order_by()
@@ -52,7 +52,7 @@ def _permissions_queryset(*, user_id: int):
     return own.union(groups.order_by())
 
 
-_PERMISSIONS = CompiledQuery(_permissions_queryset, "user_id")
+_PERMISSIONS = CompiledQuery(_permissions_queryset)
 
 
 class Department(models.Model):

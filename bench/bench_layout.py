@@ -8,7 +8,7 @@ replaced, interleaved in one process (A, B, A, B… then B, A…), CPU ms per re
 - **widgets**: whole list pages with config.renderers drawing the widgets in Python against the
   same pages with every widget sent to Django's templates (``DRAW`` emptied);
 - **compiled queries**: whole list pages with the bell's query and the permission check compiled
-  once (config.prepared) against the same querysets built and compiled by the ORM each time;
+  once (config.compiled) against the same querysets built and compiled by the ORM each time;
 - **filter form class once**: whole list pages with the filter set's form class made once per
   class (crm.filters.ListFilterSet.get_form_class) against django-filter's, made per request.
 
@@ -79,16 +79,14 @@ def _orm_for_layout_queries(on: bool):
     import accounts.models
     from notifications import selectors
 
-    bell, perms = selectors._BELL.objects, accounts.models._PERMISSIONS.rows
+    bell, perms = selectors._BELL.run, accounts.models._PERMISSIONS.run
     if on:
-        selectors._BELL.objects = lambda *, using="default", user_id: list(selectors._bell_queryset(user_id=user_id))
-        accounts.models._PERMISSIONS.rows = lambda *, using="default", user_id: list(
-            accounts.models._permissions_queryset(user_id=user_id)
-        )
+        selectors._BELL.run = lambda user_id: list(selectors._bell_queryset(user_id))
+        accounts.models._PERMISSIONS.run = lambda user_id: list(accounts.models._permissions_queryset(user_id=user_id))
     try:
         yield
     finally:
-        selectors._BELL.objects, accounts.models._PERMISSIONS.rows = bell, perms
+        selectors._BELL.run, accounts.models._PERMISSIONS.run = bell, perms
 
 
 def _row(name: str, a: float, b: float) -> list:

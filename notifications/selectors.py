@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet, Subquery
 from django.utils.crypto import constant_time_compare
 
-from config.prepared import CompiledQuery
+from config.compiled import CompiledQuery
 from notifications.models import Notification
 
 # How many notifications the bell's dropdown shows.
@@ -38,7 +38,7 @@ def notification_latest(*, user, limit: int = LATEST_LIMIT) -> list[Notification
     return list(notification_list(user=user)[:limit])
 
 
-def _bell_queryset(*, user_id: int, limit: int = LATEST_LIMIT) -> QuerySet[Notification]:
+def _bell_queryset(user_id: int, limit: int = LATEST_LIMIT) -> QuerySet[Notification]:
     unread = (
         Notification.objects.filter(recipient_id=user_id, read_at__isnull=True)
         .order_by()
@@ -50,13 +50,13 @@ def _bell_queryset(*, user_id: int, limit: int = LATEST_LIMIT) -> QuerySet[Notif
 
 
 # Every page's bell runs it: compiled once (building and compiling it cost more than running it).
-_BELL = CompiledQuery(_bell_queryset, "user_id")
+_BELL = CompiledQuery(_bell_queryset)
 
 
 def notification_bell(*, user) -> tuple[int, list[Notification]]:
     """The bell of a page: the unread count and the latest rows, in one query (the count rides
     on each row as a scalar subquery; a user without notifications has no unread ones either)."""
-    rows = _BELL.objects(user_id=getattr(user, "pk", user))
+    rows = _BELL.run(getattr(user, "pk", user))
     return (rows[0].unread_total or 0) if rows else 0, rows
 
 
