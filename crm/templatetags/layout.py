@@ -12,17 +12,16 @@ The links that take no argument are reversed once per URLconf and script prefix:
 change while those stay the same (tests that swap the URLconf get their own entry).
 """
 
-import functools
-
 from django import template
 from django.conf import settings
 from django.template.defaultfilters import capfirst, truncatechars
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import reverse
 from django.utils import translation
 from django.utils.html import conditional_escape as e
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from crm.urlcache import plain_url
 from notifications.bell import bell_html, csrf_input
 
 register = template.Library()
@@ -46,10 +45,10 @@ LINKS = (
 )
 
 
-@functools.cache
-def _links(urlconf, prefix: str) -> dict[str, str]:
-    """The navbar's fixed links, escaped (``{% url %}`` escapes its output)."""
-    return {name: e(reverse(name, urlconf=urlconf)) for name in LINKS}
+def _links() -> dict[str, str]:
+    """The navbar's fixed links, escaped (``{% url %}`` escapes its output), each reversed once
+    (crm.urlcache)."""
+    return {name: e(plain_url(name)) for name in LINKS}
 
 
 def _nav_item(active: bool, href: str, icon: str, label: str, extra: str = "") -> str:
@@ -63,7 +62,7 @@ def _nav_item(active: bool, href: str, icon: str, label: str, extra: str = "") -
 def navbar(context) -> SafeString:
     request = context["request"]
     user = context["user"]
-    links = _links(get_urlconf(), get_script_prefix())
+    links = _links()
     path = request.path
     csrf = csrf_input(context.get("csrf_token"))
     full_path = e(request.get_full_path())

@@ -9,14 +9,13 @@ filter shows them; crm/tests/test_list_rows.py compares them with the templates 
 """
 
 import functools
-import html
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import template_localtime
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from crm.html import e, moment_texts
 from crm.models import Communication, Status
 from crm.templatetags.crm_tags import CHANNEL_ICONS, direction_label, status_badge_html
 
@@ -24,13 +23,6 @@ register = template.Library()
 
 OVERDUE_ROW = ' class="overdue-row"'
 CLOSED_ROW = ' class="thread-closed"'
-
-
-def e(value) -> str:
-    """conditional_escape without its lazy-string checks (these values are never lazy)."""
-    if hasattr(value, "__html__"):
-        return value.__html__()
-    return html.escape(str(value))
 
 
 @functools.cache
@@ -54,12 +46,7 @@ def _texts(language: str | None) -> dict:
 def _moment(moment) -> str:
     """A moment in a list cell: the ``date`` filter's "d.m.Y" and "H:i" in the active time zone;
     the time may go under the date when the column is narrow, never the date apart."""
-    if moment is None or moment == "":
-        day = time = ""
-    else:
-        local = template_localtime(moment)
-        day = f"{local.day:02d}.{local.month:02d}.{local.year:04d}"
-        time = f"{local.hour:02d}:{local.minute:02d}"
+    day, time = moment_texts(moment)
     return f'<span class="text-nowrap">{day}</span> <span class="text-nowrap">{time}</span>\n'
 
 

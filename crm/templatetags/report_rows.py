@@ -14,7 +14,7 @@ from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from crm.templatetags.list_rows import e
+from crm.html import day_text, e
 
 register = template.Library()
 
@@ -69,5 +69,5 @@ def week_rows(rows, *keys: str) -> SafeString:
     out = []
     for row in rows:
         cells = "".join(f"{_CELL}{row[key]}</td>" for key in keys)
-        out.append(f"{_head(row['week'].strftime('%d.%m.%Y'))}{cells}</tr>")
+        out.append(f"{_head(day_text(row['week']))}{cells}</tr>")
     return mark_safe("".join(out))  # noqa: S308 - names escaped, the rest numbers and dates

@@ -16,13 +16,12 @@ import functools
 from django import template
 from django.template.base import render_value_in_context
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import template_localtime
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from crm.html import day_text, e, moment_texts
 from crm.models import Communication, Order, Status, ThreadEvent
 from crm.templatetags.crm_tags import CHANNEL_ICONS, direction_label, mail_html, status_badge_html, status_label
-from crm.templatetags.list_rows import e
 from crm.urlcache import detail_url, plain_url
 from mentions.rendering import render_text
 
@@ -58,17 +57,7 @@ def _texts(language: str | None) -> dict:
 
 def _at(moment) -> str:
     """``{{ moment|date:"d.m.Y H:i" }}``: in the active time zone, "" for none."""
-    if moment is None or moment == "":
-        return ""
-    local = template_localtime(moment)
-    return f"{local.day:02d}.{local.month:02d}.{local.year:04d} {local.hour:02d}:{local.minute:02d}"
-
-
-def _day(day) -> str:
-    """``{{ day|date:"d.m.Y" }}`` of a date."""
-    if day is None or day == "":
-        return ""
-    return f"{day.day:02d}.{day.month:02d}.{day.year:04d}"
+    return " ".join(moment_texts(moment)).strip()
 
 
 def _description(text) -> str:
@@ -224,7 +213,7 @@ def _order(link, texts: dict) -> str:
         f'      <a href="{e(order.get_absolute_url())}" class="tl-number">{e(order.number)}</a>\n'
         f"    </div>\n"
         f"    {_description(order.description)}\n"
-        f'    <div class="tl-meta">{_day(order.date)}{counterparty}</div>\n'
+        f'    <div class="tl-meta">{day_text(order.date)}{counterparty}</div>\n'
         f"  </article>\n"
         f"</li>\n"
     )

@@ -1,0 +1,30 @@
+"""The small pieces of HTML text the Python-drawn rows and items share (crm/templatetags/
+list_rows.py, timeline_items.py, report_rows.py): escaping as autoescape does, and dates and
+moments as the ``date`` filter shows them ("d.m.Y", "H:i"), moments in the active time zone."""
+
+import html
+
+from django.utils.timezone import template_localtime
+
+
+def e(value) -> str:
+    """conditional_escape without its lazy-string checks (these values are never lazy)."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
+def day_text(day) -> str:
+    """``{{ day|date:"d.m.Y" }}`` of a date (or a datetime already in its time zone); "" for none."""
+    if day is None or day == "":
+        return ""
+    return f"{day.day:02d}.{day.month:02d}.{day.year:04d}"
+
+
+def moment_texts(moment) -> tuple[str, str]:
+    """``{{ moment|date:"d.m.Y" }}`` and ``{{ moment|date:"H:i" }}`` in the active time zone;
+    two "" for none."""
+    if moment is None or moment == "":
+        return "", ""
+    local = template_localtime(moment)
+    return day_text(local), f"{local.hour:02d}:{local.minute:02d}"
