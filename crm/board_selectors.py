@@ -19,8 +19,8 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from crm.inputs import parse_id
 from crm.models import CalendarFeed, Communication, Status, Task
-from crm.selectors import OPEN_STATUSES, ListFilters, list_sort, task_list_queryset
-from paging import KeysetPage, keyset_page, list_count
+from crm.selectors import OPEN_STATUSES, ListFilters, list_sort
+from paging import KeysetPage, keyset_first_pages, keyset_page, list_counts
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -48,13 +48,30 @@ def _column_queryset(filters: ListFilters, status: str) -> QuerySet[Task]:
     return filters.qs.filter(status=status)
 
 
+def board_card_queryset() -> QuerySet[Task]:
+    """What a card shows (crm.templatetags.board_tags.board_card), and no more: 80 cards a page,
+    so the thread, the author and the long texts the list rows carry are left out."""
+    return Task.objects.select_related("counterparty", "assignee").only(
+        "pk",
+        "number",
+        "subject",
+        "status",
+        "deadline",
+        "counterparty_name",
+        "counterparty__name",
+        "assignee__username",
+        "assignee__first_name",
+        "assignee__last_name",
+    )
+
+
 def board_column_page(*, filters: ListFilters, status: str, after: str | None = None) -> KeysetPage:
-    """One column's page of cards (after a cursor of that column; none: the first), in the order
-    of the filter set's ``sort`` (the board's default: earliest deadline first)."""
+    """One column's page of cards after a cursor of that column (an invalid one: the first page),
+    in the order of the filter set's ``sort`` (the board's default: earliest deadline first)."""
     sort, descending = list_sort("task", filters.sort_value)
     return keyset_page(
         _column_queryset(filters, status),
-        rows=task_list_queryset(),
+        rows=board_card_queryset(),
         sort=sort,
         descending=descending,
         after=after,
@@ -63,21 +80,28 @@ def board_column_page(*, filters: ListFilters, status: str, after: str | None = 
 
 
 def task_board(*, filters: ListFilters) -> list[BoardColumn]:
-    """Every column's first page and count. A count is what the lists show as their total
+    """Every column's first page and count. The pages share one window edge and one load of
+    their cards (paging.keyset_first_pages). A count is what the lists show as their total
     (crm.selectors._list_page): exact when the page's queries saw every card, else paging's
-    list_count (PostgreSQL's estimate when large, a capped count within a time budget when
-    small). One exact GROUP BY over the filtered tasks was tried first: 75 ms of the 80 ms
+    list_counts of the other columns together (PostgreSQL's estimate when large, a capped count
+    within a time budget when small). One exact GROUP BY over the filtered tasks was tried first: 75 ms of the 80 ms
     budget on the bench's department of 30 000 tasks (docs/benchmarks.md)."""
     labels = dict(Status.choices)
+    sort, descending = list_sort("task", filters.sort_value)
+    pages = keyset_first_pages(
+        [_column_queryset(filters, status) for status in BOARD_STATUSES],
+        rows=board_card_queryset(),
+        sort=sort,
+        descending=descending,
+        size=BOARD_PAGE_SIZE,
+    )
+    uncounted = [status for status, page in zip(BOARD_STATUSES, pages, strict=True) if page.total is None]
+    counts = dict(zip(uncounted, list_counts([_column_queryset(filters, s) for s in uncounted]), strict=True))
     columns = []
-    for status in BOARD_STATUSES:
-        page = board_column_page(filters=filters, status=status)
-        if page.total is not None:
-            count, kind = page.total, "exact"
-        else:
-            count, kind = list_count(_column_queryset(filters, status))
-            if kind == "estimate":  # never less than what is known to exist
-                count = max(count, len(page) + 1)
+    for status, page in zip(BOARD_STATUSES, pages, strict=True):
+        count, kind = (page.total, "exact") if page.total is not None else counts[status]
+        if kind == "estimate":  # never less than what is known to exist
+            count = max(count, len(page) + 1)
         columns.append(BoardColumn(status=status, label=labels[status], page=page, count=count, count_kind=kind))
     return columns
 

@@ -548,7 +548,7 @@ LIST_SORTS = {
     "task": {
         "created": Sort("created", "created_at"),
         "number": Sort("number", "number", is_datetime=False),
-        # Matches the expression index crm_task_deadline_key (migration 0002) on PostgreSQL.
+        # Matches the expression index crm_task_deadline_key (migrations 0002, 0018) on PostgreSQL.
         "deadline": Sort("deadline", "deadline_key", expression=Coalesce("deadline", Value(NO_DEADLINE))),
         "subject": _subject_sort(),
         "status": _status_sort(),

@@ -30,11 +30,12 @@ The cursor
   can express. Moments at the far ends (year 1, 9999-12-31) are positions, and are honoured.
 
 Counts
-  :func:`bounded_count`: exact up to a cap, else "more than the cap". :func:`list_count`: what a
-  list shows as its total — on PostgreSQL the planner's estimate when that is large, else the rows
-  counted within COUNT_BUDGET_MS (``SET LOCAL statement_timeout`` in a savepoint rolled back
-  after it, so the caller's transaction keeps its own timeout), the estimate if that runs out;
-  elsewhere counted up to the cap.
+  :func:`capped_counts`: exact up to a cap, else "more than the cap", for several querysets in
+  one statement. :func:`list_counts` (and :func:`list_count` of one): what a list shows as its
+  total — on PostgreSQL the planner's estimate when that is large, else the rows counted within
+  COUNT_BUDGET_MS (``SET LOCAL statement_timeout`` in a savepoint rolled back after it, so the
+  caller's transaction keeps its own timeout), the estimate if that runs out; elsewhere counted
+  up to the cap. Several querysets (a board's columns) cost the statements of one.
 
 :func:`keyset_iterate` walks every row in order in chunks (exports of millions of rows).
 """
@@ -44,6 +45,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.core.exceptions import EmptyResultSet
 from django.db import OperationalError, connections, transaction
 from django.db.models import F, Q, QuerySet
 
@@ -221,7 +223,19 @@ def _load(rows: QuerySet, keys: list[tuple]) -> list:
     return [objects[pk] for pk, _value in keys if pk in objects]
 
 
-def _page_keys(qs, rows, sort, *, descending, after, limit) -> tuple[list[tuple], int | None]:
+_UNKNOWN = object()
+
+
+def _window_edge(rows: QuerySet, sort: Sort, *, descending: bool, start: list[Q]) -> tuple | None:
+    """(sort value, pk) of the window's last row (the WINDOW-th after ``start``, unfiltered: one
+    index-only look), or None when fewer rows are left."""
+    edge = list(
+        _ordered(rows, sort, descending=descending).filter(*start).values_list(sort.field, "pk")[WINDOW - 1 : WINDOW]
+    )
+    return edge[0] if edge else None
+
+
+def _page_keys(qs, rows, sort, *, descending, after, limit, edge=_UNKNOWN) -> tuple[list[tuple], int | None]:
     """The next ``limit`` keys in order, and the number of matches after ``after`` when all were seen.
 
     Walking the sort index and filtering (what PostgreSQL does for ORDER BY … LIMIT) is fast when
@@ -241,13 +255,12 @@ def _page_keys(qs, rows, sort, *, descending, after, limit) -> tuple[list[tuple]
     or more than PROBE_CAP matches all far back: the walk then reads the rows in between.
     """
     start = [_beyond(sort.field, after[0], after[1], smaller=descending)] if after is not None else []
-    edge = list(
-        _ordered(rows, sort, descending=descending).filter(*start).values_list(sort.field, "pk")[WINDOW - 1 : WINDOW]
-    )
-    if not edge:  # fewer rows than the window left: walk them all
+    if edge is _UNKNOWN:
+        edge = _window_edge(rows, sort, descending=descending, start=start)
+    if edge is None:  # fewer rows than the window left: walk them all
         keys = _keys(qs, sort, descending=descending, conditions=start, limit=limit)
         return keys, (len(keys) if len(keys) < limit else None)
-    value, pk = edge[0]
+    value, pk = edge
     window = [*start, _up_to(sort.field, value, pk, smaller=descending)]
     keys = _keys(qs, sort, descending=descending, conditions=window, limit=limit)
     if len(keys) >= limit:
@@ -300,6 +313,31 @@ def keyset_page(
     )
 
 
+def keyset_first_pages(
+    querysets: list[QuerySet], *, rows: QuerySet, sort: Sort, descending: bool, size: int = PAGE_SIZE
+) -> list[KeysetPage]:
+    """The first page of each of ``querysets`` (filters of the same ``rows``: a board's columns),
+    as keyset_page would give them, in fewer queries: the window's edge depends on ``rows`` and
+    the sort alone, so it is looked up once, and every page's objects are loaded by one query."""
+    edge = _window_edge(rows, sort, descending=descending, start=[])
+    found = [
+        _page_keys(qs, rows, sort, descending=descending, after=None, limit=size + 1, edge=edge) for qs in querysets
+    ]
+    objects = _load(rows, [key for keys, _seen in found for key in keys[:size]])
+    by_pk = {obj.pk: obj for obj in objects}
+    pages = []
+    for keys, seen in found:
+        more, keys = len(keys) > size, keys[:size]
+        items = [by_pk[pk] for pk, _value in keys if pk in by_pk]
+        if not keys:
+            pages.append(KeysetPage(items=[], next_cursor=None, previous_cursor=None, total=seen))
+            continue
+        last_pk, last_value = keys[-1]
+        cursor = encode_cursor(sort, last_value, last_pk) if more else None
+        pages.append(KeysetPage(items=items, next_cursor=cursor, previous_cursor=None, total=seen))
+    return pages
+
+
 def keyset_iterate(qs: QuerySet, *, rows: QuerySet, sort: Sort, descending: bool, chunk: int = 2000):
     """Every row of ``qs`` in order, in chunks of ``chunk`` rows (CSV export of millions)."""
     key = None
@@ -314,39 +352,78 @@ def keyset_iterate(qs: QuerySet, *, rows: QuerySet, sort: Sort, descending: bool
 # --- counts --------------------------------------------------------------------------------------
 
 
-def bounded_count(qs: QuerySet, *, cap: int | None = None) -> tuple[int, bool]:
-    """(count, capped): the exact count up to ``cap`` rows; capped=True means "more than cap"."""
+def capped_counts(querysets: list[QuerySet], *, cap: int | None = None) -> list[int]:
+    """Each queryset's rows counted up to ``cap`` + 1 (more than ``cap``: "more"), in one statement
+    of scalar subqueries whatever their number (a board's columns)."""
     cap = cap or COUNT_CAP
-    n = qs.order_by().select_related(None)[: cap + 1].count()
-    return min(n, cap), n > cap
+    if len(querysets) == 1:
+        return [querysets[0].order_by().select_related(None)[: cap + 1].count()]
+    parts, params = [], []
+    for i, qs in enumerate(querysets):
+        try:
+            sql, part_params = qs.order_by().select_related(None).values("pk")[: cap + 1].query.sql_with_params()
+        except EmptyResultSet:  # a filter Django knows matches nothing (an empty IN list)
+            parts.append("0")
+            continue
+        # Django's own SQL of each queryset, its values bound as parameters.
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{i})")  # noqa: S608
+        params.extend(part_params)
+    with connections[querysets[0].db].cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        return list(cursor.fetchone())
 
 
-def list_count(qs: QuerySet) -> tuple[int, str]:
-    """How many rows ``qs`` has, without counting millions: (n, kind), kind "exact", "more" (more
-    than n = COUNT_CAP) or "estimate".
+def _estimate(qs: QuerySet) -> int:
+    """The planner's row estimate of ``qs`` (PostgreSQL; planning only). One EXPLAIN per
+    queryset: the parts of one EXPLAIN of a UNION ALL cannot be told apart reliably (a parallel
+    Append orders its parts by cost and estimates rows per worker)."""
+    text = qs.order_by().values("pk").explain(format="json")
+    if not text:  # nothing was planned: Django knows it matches nothing (an empty IN list)
+        return 0
+    plan = json.loads(text)
+    return int((plan[0] if isinstance(plan, list) else plan)["Plan"]["Plan Rows"])
 
-    PostgreSQL: the plan's estimate first (planning only, no rows read); when it is small, the
-    rows are counted (up to the cap) within COUNT_BUDGET_MS — small estimates are the
-    unreliable ones, and counting few rows is cheap unless many candidates must be checked to
-    find them, which the time budget cuts short. SQLite: counted up to the cap.
+
+def list_counts(querysets: list[QuerySet]) -> list[tuple[int, str]]:
+    """How many rows each of ``querysets`` (of one database) has, without counting millions:
+    (n, kind) each, kind "exact", "more" (more than n = COUNT_CAP) or "estimate".
+
+    PostgreSQL: the plan's estimates first (planning only, no rows read); the querysets whose
+    estimate is small are counted (up to the cap) within COUNT_BUDGET_MS together — small
+    estimates are the unreliable ones, and counting few rows is cheap unless many candidates
+    must be checked to find them, which the time budget cuts short; when it runs out, they keep
+    their estimates. An EXPLAIN per queryset, then four statements for all the small ones.
+    SQLite: counted up to the cap, in one statement.
     """
-    if connections[qs.db].vendor != "postgresql":
-        n, capped = bounded_count(qs)
-        return n, "more" if capped else "exact"
-    plan = json.loads(qs.order_by().values("pk").explain(format="json"))
-    plan = plan[0] if isinstance(plan, list) else plan
-    estimate = int(plan["Plan"]["Plan Rows"])
-    if estimate > 2 * COUNT_CAP:
-        return estimate, "estimate"
+    if not querysets:
+        return []
+    db = querysets[0].db
+
+    def counted(n: int) -> tuple[int, str]:
+        return (min(n, COUNT_CAP), "more") if n > COUNT_CAP else (n, "exact")
+
+    if connections[db].vendor != "postgresql":
+        return [counted(n) for n in capped_counts(querysets)]
+    results = [(_estimate(qs), "estimate") for qs in querysets]
+    small = [i for i, (estimate, _kind) in enumerate(results) if estimate <= 2 * COUNT_CAP]
+    if not small:
+        return results
     try:
-        with transaction.atomic(using=qs.db), connections[qs.db].cursor() as cursor:
+        with transaction.atomic(using=db), connections[db].cursor() as cursor:
             cursor.execute(f"SET LOCAL statement_timeout = '{int(COUNT_BUDGET_MS)}ms'")
-            n, capped = bounded_count(qs)
+            counts = capped_counts([querysets[i] for i in small])
             # Rolled back, not released: inside a caller's transaction a released savepoint would
             # keep the budget for the rest of it (SET LOCAL lasts to the end of the transaction).
-            transaction.set_rollback(True, using=qs.db)
+            transaction.set_rollback(True, using=db)
     except OperationalError as error:
         if not isinstance(error.__cause__, psycopg_errors.QueryCanceled):
             raise
-        return estimate, "estimate"
-    return n, "more" if capped else "exact"
+        return results
+    for i, n in zip(small, counts, strict=True):
+        results[i] = counted(n)
+    return results
+
+
+def list_count(qs: QuerySet) -> tuple[int, str]:
+    """list_counts of one queryset: what a list shows as its total."""
+    return list_counts([qs])[0]

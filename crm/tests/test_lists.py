@@ -777,11 +777,11 @@ def test_a_slow_count_gives_way_to_the_estimate(comms, monkeypatch):
         assert paging.list_count(Communication.objects.all()) == (4, "exact")
         return
 
-    def slow_count(qs, cap=None):
+    def slow_count(querysets, cap=None):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_sleep(2)")
 
-    monkeypatch.setattr(paging, "bounded_count", slow_count)
+    monkeypatch.setattr(paging, "capped_counts", slow_count)
     n, kind = paging.list_count(Communication.objects.all())
     assert kind == "estimate" and n >= 0
     # The budget was the count's own: the connection goes on as before.
