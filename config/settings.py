@@ -179,7 +179,8 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out login before any password is checked (accounts/throttle.py).
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend with the per-request user read compiled once (accounts/backends.py).
+    "accounts.backends.EmployeeBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -187,6 +188,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Django's database sessions with the per-request read as one statement (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 
 # --- Login throttling (django-axes, accounts/throttle.py) -----------------------------------
 # Failures count per username and per client address, each with its limit; a lockout lasts
