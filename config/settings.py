@@ -71,7 +71,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise: static files need no policy, every page and error page gets one.
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the header built once (config/middleware.py).
+    "config.middleware.CSPMiddleware",
     # Before anything reads request.GET: no NUL, no megabyte query strings (config/middleware.py).
     "config.middleware.QueryStringGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
