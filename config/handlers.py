@@ -8,8 +8,8 @@ Every middleware and every view here is synchronous. Django's handler, per reque
   end). Django's database connections are per thread, so each request also made a new
   connection wrapper, and every query compiled once per connection (config.compiled: the
   layout's bell, permissions and user, the thread page's timeline) was compiled again for every
-  request: under daphne, the mixed load cost 35–50 ms of app CPU per request against 22–30 ms
-  with threads kept (docs/benchmarks-lists.md "Branch request");
+  request: under daphne ×2 the mixed load cost 36–45 ms of app CPU per request, against 25–31 ms
+  with threads kept (interleaved, docs/benchmarks-lists.md "Branch request");
 - builds the middleware chain for async, so a request crosses between the event loop and its
   thread at each boundary: into the chain, back out for the inner handler (the innermost
   middleware is sync), in again for each ``process_view`` (CSRF, login required) and once more
