@@ -2,11 +2,17 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-# Django must be set up before anything imports models (consumers, auth middleware).
-django_asgi_app = get_asgi_application()
+# Django must be set up before anything imports models (consumers, auth middleware), as
+# django.core.asgi.get_asgi_application does; its handler is replaced by one that keeps the
+# requests' threads and runs the sync middleware chain and view in one hop (config/handlers.py).
+django.setup(set_prefix=False)
+
+from config.handlers import ThreadReusingASGIHandler  # noqa: E402
+
+django_asgi_app = ThreadReusingASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

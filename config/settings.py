@@ -71,7 +71,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise: static files need no policy, every page and error page gets one.
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the header built once (config/middleware.py).
+    "config.middleware.CSPMiddleware",
     # Before anything reads request.GET: no NUL, no megabyte query strings (config/middleware.py).
     "config.middleware.QueryStringGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -179,7 +180,8 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out login before any password is checked (accounts/throttle.py).
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend with the per-request user read compiled once (accounts/backends.py).
+    "accounts.backends.EmployeeBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -187,6 +189,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Django's database sessions with the per-request read as one statement (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 
 # --- Login throttling (django-axes, accounts/throttle.py) -----------------------------------
 # Failures count per username and per client address, each with its limit; a lockout lasts

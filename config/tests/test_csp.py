@@ -107,3 +107,78 @@ def test_the_500_page_links_the_favicon():
     from config.views import server_error
 
     assert 'href="/static/favicon.svg"' in server_error(RequestFactory().get("/")).content.decode()
+
+
+def _plain(response):
+    return response
+
+
+def _updated(response):
+    response._csp_update = {"img-src": ["https://example.org"]}
+    return response
+
+
+def _replaced(response):
+    response._csp_replace = {"script-src": ["'self'", "https://cdn.example.org"]}
+    return response
+
+
+def _exempt(response):
+    response._csp_exempt = True
+    return response
+
+
+def _preset(response):
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response
+
+
+def _not_found(response):
+    response.status_code = 404
+    return response
+
+
+REPORT_ONLY = {"DIRECTIVES": {"default-src": ["'self'"], "report-uri": ["/csp-report/"]}}
+
+
+@pytest.mark.parametrize("response_kind", [_plain, _updated, _replaced, _exempt, _preset, _not_found])
+@pytest.mark.parametrize("overrides", [{}, {"CONTENT_SECURITY_POLICY_REPORT_ONLY": REPORT_ONLY}, {"DEBUG": True}])
+@pytest.mark.parametrize("nonce", [False, True])
+def test_the_policy_headers_are_django_csps(settings, response_kind, overrides, nonce):
+    """config.middleware.CSPMiddleware (the header built once) sends what django-csp's middleware
+    sends, for each kind of response, settings and a nonce asked for or not; and a nonce asked for
+    after the header was written is an error, as with django-csp."""
+    from csp.exceptions import CSPNonceError
+    from csp.middleware import CSPMiddleware as DjangoCSPMiddleware
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from config.middleware import CSPMiddleware
+
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+    sent = []
+    for middleware_class in (DjangoCSPMiddleware, CSPMiddleware, CSPMiddleware):  # ours twice: built, then kept
+        request = RequestFactory().get("/tasks/")
+        middleware = middleware_class(lambda request: response_kind(HttpResponse("ok")))
+        middleware.process_request(request)
+        if nonce:
+            str(request.csp_nonce)
+        response = middleware.process_response(request, middleware.get_response(request))
+        headers = {k: v for k, v in response.items() if k.startswith("Content-Security-Policy")}
+        sent.append({k: re.sub(r"'nonce-[^']+'", "'nonce'", v) for k, v in headers.items()})
+        if not nonce and not (settings.DEBUG and response.status_code == 404):
+            with pytest.raises(CSPNonceError):
+                str(request.csp_nonce)
+    assert sent[0] == sent[1] == sent[2]
+    if response_kind in (_plain, _updated) and not settings.DEBUG:
+        assert "Content-Security-Policy" in sent[0]
+
+
+def test_a_changed_policy_setting_is_sent_at_once(settings):
+    from config.middleware import CSPMiddleware
+
+    middleware = CSPMiddleware(lambda request: None)
+    before = middleware._headers()[0]
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    assert middleware._headers()[0] == "default-src 'none'" != before

@@ -106,3 +106,43 @@ def test_pages_render_with_hashed_static_urls(collected, client, admin_user, pat
     assert hashed, f"{path} links no static file"
     served = set(manifest_paths(collected).values())
     assert set(hashed) <= served, f"{path} links files outside the manifest: {set(hashed) - served}"
+
+
+def _static_and_asset(names: list[str]) -> tuple[str, str]:
+    from django.template import engines
+
+    engine = engines["django"]
+    static = engine.from_string("{% load static %}" + "".join(f"{{% static '{n}' %}}|" for n in names))
+    asset = engine.from_string("{% load layout %}" + "".join(f"{{% asset '{n}' %}}|" for n in names))
+    return static.render({}), asset.render({})
+
+
+BASE_FILES = re.findall(r"\{% asset '([^']+)' %\}", (production_settings.BASE_DIR / "templates/base.html").read_text())
+
+
+def test_base_html_links_its_files_through_the_cached_lookup():
+    assert len(BASE_FILES) == 16
+    assert "{% static" not in (production_settings.BASE_DIR / "templates/base.html").read_text()
+
+
+@pytest.mark.parametrize("storage", ["manifest", "plain", "plain, another STATIC_URL"])
+def test_the_cached_lookup_gives_the_static_tags_urls(collected, storage):
+    """crm.templatetags.layout.asset: what ``{% static %}`` gives, under each storage, and again
+    after the static settings change (each storage keeps its own URLs)."""
+    plain = {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    overrides = {
+        "manifest": {},
+        "plain": {"STORAGES": plain},
+        "plain, another STATIC_URL": {"STORAGES": plain, "STATIC_URL": "/elsewhere/"},
+    }[storage]
+    names = [*BASE_FILES, "a file & more.css"] if storage != "manifest" else BASE_FILES
+    _static_and_asset(BASE_FILES)  # the manifest's URLs cached before any override
+    with override_settings(**overrides):
+        static, asset = _static_and_asset(names)
+        assert asset == static and _static_and_asset(names)[1] == static
+    if storage == "manifest":
+        assert "/static/css/app." in static and "/static/css/app.css" not in static  # hashed names
+    elif "another" in storage:
+        assert static.startswith("/elsewhere/")
+    else:
+        assert "/static/a%20file%20%26%20more.css|" in static  # quoted as a URL, as the tag does

@@ -12,11 +12,15 @@ The links that take no argument are reversed once per URLconf and script prefix:
 change while those stay the same (tests that swap the URLconf get their own entry).
 """
 
+import weakref
+
 from django import template
 from django.conf import settings
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.template.defaultfilters import capfirst, truncatechars
 from django.urls import reverse
 from django.utils import translation
+from django.utils.functional import empty
 from django.utils.html import conditional_escape as e
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -49,6 +53,30 @@ def _links() -> dict[str, str]:
     """The navbar's fixed links, escaped (``{% url %}`` escapes its output), each reversed once
     (crm.urlcache)."""
     return {name: e(plain_url(name)) for name in LINKS}
+
+
+# Per storage object: the static files' URLs it gave, escaped (see ``asset``).
+_ASSET_URLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@register.simple_tag
+def asset(path: str) -> SafeString:
+    """``{% static path %}``, looked up once per storage: base.html links 16 files on every page,
+    and the production storage (a manifest of hashed names, ManifestStaticFilesStorage) spends
+    ~30 µs on each lookup — 0.5 ms a page. A storage's URLs cannot change while it lives: it
+    reads its manifest once, when made; a change of the static settings (override_settings)
+    makes a new storage, hence new entries."""
+    storage = staticfiles_storage._wrapped
+    if storage is empty:
+        staticfiles_storage._setup()
+        storage = staticfiles_storage._wrapped
+    urls = _ASSET_URLS.get(storage)
+    if urls is None:
+        urls = _ASSET_URLS[storage] = {}
+    url = urls.get(path)
+    if url is None:
+        url = urls[path] = e(storage.url(path))
+    return url
 
 
 def _nav_item(active: bool, href: str, icon: str, label: str, extra: str = "") -> str:
