@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
+from config.compiled import CompiledQuery
 from config.db import UnicodeLower
 from mentions import registry
 from mentions.models import Mention
@@ -221,17 +222,23 @@ class MentionSource:
     mentioned_at: datetime
 
 
+# Every detail page asks it: its SQL compiled once per limit (config.compiled), not built by the ORM.
+_MENTIONED_IN_ROWS = CompiledQuery(
+    lambda type_id, target_pk, *, limit: (
+        Mention.objects.filter(target_type_id=type_id, target_id=target_pk)
+        .order_by("-created_at", "-id")
+        .values_list("source_type_id", "source_id", "created_at")[:limit]
+    )
+)
+
+
 def mentioned_in(*, target, limit: int = 50) -> list[MentionSource]:
     """Where ``target`` is mentioned, newest first: one query for the rows, one per kind of
     source (content types come from Django's cache)."""
     if target is None or getattr(target, "pk", None) is None:
         return []
     target_type = ContentType.objects.get_for_model(target)
-    rows = list(
-        Mention.objects.filter(target_type=target_type, target_id=target.pk)
-        .order_by("-created_at", "-id")
-        .values_list("source_type_id", "source_id", "created_at")[:limit]
-    )
+    rows = _MENTIONED_IN_ROWS.run(target_type.pk, target.pk, limit=limit)
     ids_by_type: dict[int, set[int]] = defaultdict(set)
     for type_id, source_id, _at in rows:
         ids_by_type[type_id].add(source_id)

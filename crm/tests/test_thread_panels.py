@@ -15,6 +15,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.template import engines
 from django.template.backends.django import DjangoTemplates
+from django.utils import translation
 
 from accounts.tests.factories import UserFactory
 from crm import services
@@ -161,7 +162,8 @@ def both(client, method: str, url: str, **kwargs) -> tuple[str, str]:
     """The answer with the old templates, then with the new, CSRF tokens blanked."""
     pages = []
     for backend in (old_engine(), engines["django"]):
-        with templates(backend):
+        # LocaleMiddleware leaves the request's language active in this thread: restored after.
+        with templates(backend), translation.override(None):
             response = getattr(client, method)(url, **kwargs)
         assert response.status_code == 200
         pages.append(BELL_VERSION.sub("…", CSRF.sub(r'\1…"', response.content.decode())))
