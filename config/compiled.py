@@ -41,7 +41,7 @@ class _Plan:
     compiler: object
     sql: str
     params: tuple
-    slots: tuple  # per parameter: (argument index, item index or None) of a stand-in, or None
+    slots: tuple  # per parameter: (argument index, item index or None, int subclass or None) of a stand-in, or None
     models: bool  # model instances (else values_list tuples)
 
 
@@ -73,9 +73,16 @@ class CompiledQuery:
             sql, params = compiler.as_sql()
         except EmptyResultSet:  # e.g. a LIMIT of 0: no rows, and no query (as Django does)
             return _Plan(compiler, "", (), (), iterable is ModelIterable)
-        slots = tuple(stand_ins.get(p) if type(p) is int else None for p in params)
+        # A field may adapt an integer to a subclass of int for its column type (psycopg's Int8
+        # for a PositiveBigIntegerField): found too, and given in that type (see run).
+        slots = tuple(
+            (*stand_ins[p], None if type(p) is int else type(p))
+            if isinstance(p, int) and not isinstance(p, bool) and p in stand_ins
+            else None
+            for p in params
+        )
         # A value may be used more than once (a UNION's two halves), but every one somewhere.
-        assert {slot for slot in slots if slot is not None} == set(stand_ins.values()), (
+        assert {slot[:2] for slot in slots if slot is not None} == set(stand_ins.values()), (
             "every stand-in must be a parameter of the SQL"
         )
         return _Plan(compiler, sql, tuple(params), slots, iterable is ModelIterable)
@@ -90,10 +97,7 @@ class CompiledQuery:
             plan = plans[shape] = self._plan(values, static)
         if not plan.sql:
             return []
-        params = [
-            p if slot is None else (values[slot[0]] if slot[1] is None else values[slot[0]][slot[1]])
-            for p, slot in zip(plan.params, plan.slots, strict=True)
-        ]
+        params = [p if slot is None else _value(values, slot) for p, slot in zip(plan.params, plan.slots, strict=True)]
         with connection.cursor() as cursor:
             cursor.execute(plan.sql, params)
             rows = cursor.fetchall()
@@ -103,6 +107,12 @@ class CompiledQuery:
         if not plan.models:
             return list(compiler.results_iter([rows], tuple_expected=True))
         return _instances(compiler, rows, self.using)
+
+
+def _value(values: tuple, slot: tuple) -> int:
+    argument, item, wrap = slot
+    value = values[argument] if item is None else values[argument][item]
+    return value if wrap is None else wrap(value)
 
 
 def _instances(compiler, rows: list, db: str) -> list:

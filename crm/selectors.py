@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Case, CharField, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -33,7 +35,7 @@ from crm.models import (
     ThreadFollower,
     ThreadOrder,
 )
-from mentions.selectors import mention_prefetch, mention_reached_user_ids
+from mentions.selectors import mention_prefetch, mention_reach_rows, mention_reached_by, mention_reaching_types
 from paging import KeysetPage, Sort, keyset_page, list_count
 
 if TYPE_CHECKING:
@@ -172,7 +174,12 @@ def thread_timeline(
         after = _order_before_q(before, sofia) if kind == "order" else _before_q(field, kind, before)
         return list(_timeline_keys(kind, thread.pk, at_most, after))
 
-    keys = [(kind, at, pk) for kind in ("communication", "task", "event") for at, pk in newest(kind)]
+    if before is None:
+        # The first page: the three kinds' keys in one query (a UNION ALL of the three LIMITed
+        # key queries, each still on its own (thread, moment) index): two round trips fewer.
+        keys = [(_KIND_OF_RANK[rank], at, pk) for rank, at, pk in _TIMELINE_FIRST_KEYS.run(thread.pk, at_most=at_most)]
+    else:
+        keys = [(kind, at, pk) for kind in ("communication", "task", "event") for at, pk in newest(kind)]
     if preloaded_links is not None:
         by_day = sorted(preloaded_links.values(), key=lambda link: (link.order.date, link.pk), reverse=True)
         day_and_pk = [(link.order.date, link.pk) for link in by_day[:at_most]]
@@ -277,6 +284,28 @@ _TIMELINE_KEYS = {
     kind: CompiledQuery(lambda thread_pk, *, at_most, kind=kind: _timeline_keys(kind, thread_pk, at_most))
     for kind in _TIMELINE_KEY_FIELDS
 }
+_KIND_OF_RANK = {rank: kind for kind, rank in KIND_RANK.items()}
+
+
+def _timeline_first_keys(thread_pk: int, at_most: int) -> QuerySet:
+    """(kind rank, moment, id) of the newest ``at_most`` communications, tasks and events of the
+    thread: each kind's key query, their rows together."""
+    limited = connection.features.supports_slicing_ordering_in_compound
+
+    def part(kind: str) -> QuerySet:
+        model, field = _TIMELINE_KEY_FIELDS[kind]
+        rank = Value(KIND_RANK[kind], output_field=IntegerField())
+        newest = model.objects.filter(thread_id=thread_pk).order_by(f"-{field}", "-id")
+        if limited:
+            return newest.annotate(kind_rank=rank).values_list("kind_rank", field, "id")[:at_most]
+        # SQLite takes no LIMIT in a UNION's parts: the same rows through an IN (… LIMIT).
+        rows = model.objects.filter(pk__in=newest.values("id")[:at_most]).order_by()
+        return rows.annotate(kind_rank=rank).values_list("kind_rank", field, "id")
+
+    return part("communication").union(part("task"), part("event"), all=True)
+
+
+_TIMELINE_FIRST_KEYS = CompiledQuery(lambda thread_pk, *, at_most: _timeline_first_keys(thread_pk, at_most))
 _TIMELINE_ROWS = {
     kind: CompiledQuery(lambda ids, kind=kind: _timeline_rows(kind).filter(pk__in=ids).order_by()) for kind in KIND_RANK
 }
@@ -811,18 +840,22 @@ class ThreadFollowers:
 
 
 def _thread_follow_facts(*, thread: Thread) -> tuple[set[int], set[int], set[int]]:
-    """(participants, pressed Follow, muted) of ``thread``: one query for the assignees, one for
-    the mentions (one more when a department is mentioned), one for the Follow/Mute rows."""
-    communications = Communication.objects.filter(thread_id=thread.pk)
-    tasks = Task.objects.filter(thread_id=thread.pk)
-    assignees = {pk for (pk,) in _THREAD_ASSIGNEES.run(thread.pk)}
-    mentioned = mention_reached_user_ids(
-        sources=[(Thread, [thread.pk]), (Communication, communications.values("pk")), (Task, tasks.values("pk"))]
-    )
-    participants = {thread.author_id, *assignees, *mentioned}
-    rows = dict(_THREAD_FOLLOW_ROWS.run(thread.pk))
-    following = {pk for pk, muted in rows.items() if not muted}
-    muted = {pk for pk, is_muted in rows.items() if is_muted}
+    """(participants, pressed Follow, muted) of ``thread``: one query for the assignees, the
+    Follow/Mute rows and the mentions together (one more when a department is mentioned)."""
+    reaching = mention_reaching_types()
+    source_types = [ContentType.objects.get_for_model(model).pk for model in (Thread, Communication, Task)]
+    rows = _THREAD_FOLLOW_FACTS.run(thread.pk, source_types, sorted(reaching))
+    participants, following, muted, mentions = {thread.author_id}, set(), set(), []
+    for fact, a, b in rows:
+        if fact == _ASSIGNEE:
+            participants.add(a)
+        elif fact == _FOLLOWING:
+            following.add(a)
+        elif fact == _MUTED:
+            muted.add(a)
+        else:
+            mentions.append((a, b))
+    participants |= mention_reached_by(mentions, reaching)
     return participants, following, muted
 
 
@@ -831,17 +864,45 @@ def _active_users(ids: set[int] | list[int]):
 
 
 # The followers card's SQL, compiled once per shape (config.compiled); the write path asks it too.
-_THREAD_ASSIGNEES = CompiledQuery(
-    lambda thread_pk: (
-        Communication.objects.filter(thread_id=thread_pk, assignee__isnull=False)
+# One query of rows (fact, a, b): the assignees of the thread's communications and tasks, its
+# Follow and Mute rows, and the (target type, target id) of its and its items' mentions that
+# reach someone — three queries before (four with the mentions' ORM build at every request).
+_ASSIGNEE, _FOLLOWING, _MUTED, _MENTION = 0, 1, 2, 3
+
+
+def _thread_follow_fact_rows(thread_pk: int, source_types: list[int], reaching_types: list[int]) -> QuerySet:
+    def fact(value: int) -> Value:
+        return Value(value, output_field=IntegerField())
+
+    thread_type, communication_type, task_type = source_types
+    assignees = [
+        model.objects.filter(thread_id=thread_pk, assignee__isnull=False)
         .order_by()
-        .values_list("assignee_id")
-        .union(Task.objects.filter(thread_id=thread_pk, assignee__isnull=False).order_by().values_list("assignee_id"))
+        .annotate(fact=fact(_ASSIGNEE), b=fact(0))
+        .values_list("fact", "assignee_id", "b")
+        for model in (Communication, Task)
+    ]
+    follows = [
+        ThreadFollower.objects.filter(thread_id=thread_pk, muted=muted)
+        .order_by()
+        .annotate(fact=fact(kind), b=fact(0))
+        .values_list("fact", "user_id", "b")
+        for kind, muted in ((_FOLLOWING, False), (_MUTED, True))
+    ]
+    sources = [
+        (thread_type, [thread_pk]),
+        (communication_type, Communication.objects.filter(thread_id=thread_pk).values("pk")),
+        (task_type, Task.objects.filter(thread_id=thread_pk).values("pk")),
+    ]
+    mentions = (
+        mention_reach_rows(sources=sources, target_type_ids=reaching_types)
+        .annotate(fact=fact(_MENTION))
+        .values_list("fact", "target_type_id", "target_id")
     )
-)
-_THREAD_FOLLOW_ROWS = CompiledQuery(
-    lambda thread_pk: ThreadFollower.objects.filter(thread_id=thread_pk).values_list("user_id", "muted")
-)
+    return assignees[0].union(assignees[1], *follows, mentions, all=True)
+
+
+_THREAD_FOLLOW_FACTS = CompiledQuery(_thread_follow_fact_rows)
 # The viewer first, then by name; only the name columns, so a thousand of them stay cheap.
 _FOLLOWER_NAMES = CompiledQuery(
     lambda ids, viewer_pk: (

@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
+from config.compiled import CompiledQuery
 from config.db import UnicodeLower
 from mentions import registry
 from mentions.models import Mention
@@ -167,27 +168,45 @@ def mention_audience(*, diff: MentionDiff, actor_id: int | None) -> set[int]:
     )
 
 
+def mention_reaching_types() -> dict[int, str]:
+    """The content type id → registry key of every kind a mention of which reaches someone."""
+    return {ContentType.objects.get_for_model(entry.model).pk: entry.key for entry in registry.entries() if entry.reach}
+
+
+def mention_reach_rows(*, sources: Iterable[tuple[int, Any]], target_type_ids: list[int]):
+    """The distinct (target type id, target id) of the stored mentions of ``sources`` — (content
+    type id, ids), the ids a list or a values("pk") queryset — whose target is of one of
+    ``target_type_ids`` (mention_reaching_types): a queryset, so a caller may run it with others
+    in one query (crm.selectors' followers) and hand the rows to mention_reached_by."""
+    conditions = [Q(source_type_id=type_id, source_id__in=ids) for type_id, ids in sources]
+    return (
+        Mention.objects.filter(functools.reduce(operator.or_, conditions), target_type_id__in=target_type_ids)
+        .order_by()
+        .values_list("target_type_id", "target_id")
+        .distinct()
+    )
+
+
+def mention_reached_by(rows: Iterable[tuple[int, int]], reaching: dict[int, str]) -> set[int]:
+    """Everyone mention_reach_rows' rows reach now: one query per kind that reaches through a
+    lookup (departments)."""
+    refs = {(reaching[type_id], pk) for type_id, pk in rows}
+    return set().union(*_reach(refs).values()) if refs else set()
+
+
 def mention_reached_user_ids(*, sources: Iterable[tuple[type, Any]]) -> set[int]:
     """Everyone the stored mentions of ``sources`` reach now (users themselves, departments their
     members; active or not — the caller filters). ``sources``: (model, ids), the ids a list or a
     values("pk") queryset (a subquery, so a thread's thousand items are no parameter list).
 
     Queries: one for the mentions, one per kind that reaches through a lookup (departments)."""
-    conditions = [Q(source_type=ContentType.objects.get_for_model(model), source_id__in=ids) for model, ids in sources]
-    if not conditions:
+    sources = [(ContentType.objects.get_for_model(model).pk, ids) for model, ids in sources]
+    if not sources:
         return set()
-    reaching = {
-        ContentType.objects.get_for_model(entry.model).pk: entry.key for entry in registry.entries() if entry.reach
-    }
+    reaching = mention_reaching_types()
     if not reaching:
         return set()
-    rows = (
-        Mention.objects.filter(functools.reduce(operator.or_, conditions), target_type_id__in=list(reaching))
-        .values_list("target_type_id", "target_id")
-        .distinct()
-    )
-    refs = {(reaching[type_id], pk) for type_id, pk in rows}
-    return set().union(*_reach(refs).values()) if refs else set()
+    return mention_reached_by(mention_reach_rows(sources=sources, target_type_ids=list(reaching)), reaching)
 
 
 # --- mentioned in --------------------------------------------------------------------------------
@@ -203,17 +222,23 @@ class MentionSource:
     mentioned_at: datetime
 
 
+# Every detail page asks it: its SQL compiled once per limit (config.compiled), not built by the ORM.
+_MENTIONED_IN_ROWS = CompiledQuery(
+    lambda type_id, target_pk, *, limit: (
+        Mention.objects.filter(target_type_id=type_id, target_id=target_pk)
+        .order_by("-created_at", "-id")
+        .values_list("source_type_id", "source_id", "created_at")[:limit]
+    )
+)
+
+
 def mentioned_in(*, target, limit: int = 50) -> list[MentionSource]:
     """Where ``target`` is mentioned, newest first: one query for the rows, one per kind of
     source (content types come from Django's cache)."""
     if target is None or getattr(target, "pk", None) is None:
         return []
     target_type = ContentType.objects.get_for_model(target)
-    rows = list(
-        Mention.objects.filter(target_type=target_type, target_id=target.pk)
-        .order_by("-created_at", "-id")
-        .values_list("source_type_id", "source_id", "created_at")[:limit]
-    )
+    rows = _MENTIONED_IN_ROWS.run(target_type.pk, target.pk, limit=limit)
     ids_by_type: dict[int, set[int]] = defaultdict(set)
     for type_id, source_id, _at in rows:
         ids_by_type[type_id].add(source_id)

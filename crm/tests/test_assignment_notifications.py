@@ -211,13 +211,13 @@ def test_copy_to_task_mentioning_the_carried_assignee_sends_one_notification(cli
 def test_a_status_change_syncs_no_mentions_and_writes_only_the_status(user, petar, django_assert_num_queries):
     task = new_task(author=user, assignee=petar)
     # the savepoint, the status update, its event, touching the thread, the release: no mention
-    # lookups, no other field written; the followers (assignees, mentions, Follow rows, who is
-    # active), the recipients' notification preferences and the notification of the thread's
-    # author, who follows it; the search document (one upsert; PostgreSQL adds the words for
-    # typos, SQLite its FTS row: delete + insert)
+    # lookups, no other field written; the followers (assignees, mentions and Follow rows in one
+    # query, who is active), the recipients' notification preferences and the notification of the
+    # thread's author, who follows it; the search document (one upsert; PostgreSQL adds the words
+    # for typos, SQLite its FTS row: delete + insert)
     from django.db import connection
 
-    with django_assert_num_queries(11 + (2 if connection.vendor == "postgresql" else 3)):
+    with django_assert_num_queries(9 + (2 if connection.vendor == "postgresql" else 3)):
         services.task_status_set(task=task, actor=user, status="in_progress")
     task.refresh_from_db()
     assert task.status == "in_progress"

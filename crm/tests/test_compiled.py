@@ -111,3 +111,20 @@ def test_compiled_once_per_shape_and_counted_as_a_query(rows, django_assert_num_
     with CaptureQueriesContext(connection) as queries:
         compiled.run([made[1].pk])
     assert str(made[1].pk) in queries[0]["sql"] and str(2_000_000_000) not in queries[0]["sql"]
+
+
+def test_a_value_the_field_adapts_to_its_own_int_type_is_put_in_too(user, other_user):
+    """A PositiveBigIntegerField adapts an id to psycopg's Int8 on PostgreSQL (a subclass of int):
+    it is a stand-in like any other, put in as an Int8 (it was missed: the followers' mention rows
+    of a thread were looked up for the stand-in id, found only because it also stood elsewhere)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from mentions.models import Mention
+
+    threads = [ThreadFactory(author=user), ThreadFactory(author=user)]
+    thread_type, user_type = (ContentType.objects.get_for_model(m) for m in (threads[0], user))
+    for thread, target in zip(threads, (user, other_user), strict=True):
+        Mention.objects.create(source_type=thread_type, source_id=thread.pk, target_type=user_type, target_id=target.pk)
+    compiled = CompiledQuery(lambda pk: Mention.objects.filter(source_id__in=[pk]).values_list("target_id"))
+    for thread, target in zip(threads, (user, other_user), strict=True):
+        assert compiled.run(thread.pk) == [(target.pk,)]

@@ -233,7 +233,7 @@ def test_the_card_names_a_few_and_counts_the_rest(client_ivan, user, thread, dja
     people = UserFactory.create_batch(20)
     for person in people:
         services.thread_follow(thread=thread, user=person)
-    with django_assert_num_queries(4):  # assignees, mentions, Follow rows, the names
+    with django_assert_num_queries(2):  # assignees, mentions and Follow rows in one; the names
         panel = selectors.thread_follower_panel(thread=thread, user=user)
     assert panel.count == 21 and len(panel.shown) == selectors.FOLLOWERS_SHOWN
     assert panel.shown[0] == user  # the viewer first
@@ -243,10 +243,11 @@ def test_the_card_names_a_few_and_counts_the_rest(client_ivan, user, thread, dja
 
 def test_the_thread_page_with_its_followers_card_runs_a_fixed_number_of_queries(client_ivan, user, petar):
     """5 or 200 followers, a department mentioned: the same queries. The session and its user; the
-    thread; the timeline's keys (4) and its one kind of row, their files; the thread's files, orders
-    and the order picker (2); the bell (1: count and latest rows together); "mentioned in"; the
-    department chip of the description; the followers card: assignees, mentions, the department's
-    members, Follow/Mute rows, names; the navbar's permission check (1)."""
+    thread; the timeline's keys (1: communications, tasks and events in one UNION ALL) and its one
+    kind of row; the thread's files, orders and the order picker (2); the bell (1: count and latest
+    rows together); "mentioned in"; the department chip of the description; the followers card:
+    its facts (1: assignees, Follow/Mute rows and mentions), the department's members, names; the
+    navbar's permission check (1)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -273,4 +274,4 @@ def test_the_thread_page_with_its_followers_card_runs_a_fixed_number_of_queries(
             html = client_ivan.get(thread.get_absolute_url()).content.decode()
         assert f'<span class="badge text-bg-secondary" id="followers-count">{n + 1 + 3}</span>' in html
         counts.append(len(queries))
-    assert counts == [19, 19]
+    assert counts == [15, 15]

@@ -1057,13 +1057,14 @@ def count_queries(client, url: str, **kwargs) -> tuple[int, str]:
     return len(queries), page(response)
 
 
-# The session and its user; the thread; the timeline's keys (3 kinds) and rows (3 kinds); the
-# thread's files and order links (which also give the timeline's first page its orders' keys and
-# rows and its items' files: 19 → 16 when they were loaded twice or three times); the order
-# picker (2); the bell (1: count and latest rows together); "mentioned in"; the followers card:
-# assignees, mentions, Follow/Mute rows, the followers' names (4); the navbar's permission check
-# (the Reports entry, 1: user and group permissions in one UNION).
-THREAD_PAGE_QUERIES = 20
+# The session and its user; the thread; the timeline's keys (communications, tasks and events in
+# one UNION ALL: 3 → 1) and rows (3 kinds); the thread's files and order links (which also give the
+# timeline's first page its orders' keys and rows and its items' files: 19 → 16 when they were
+# loaded twice or three times); the order picker (2); the bell (1: count and latest rows together);
+# "mentioned in"; the followers card: its facts (assignees, Follow/Mute rows and mentions in one
+# UNION ALL: 3 → 1) and the followers' names (2); the navbar's permission check (the Reports entry,
+# 1: user and group permissions in one UNION).
+THREAD_PAGE_QUERIES = 16
 
 
 def test_thread_page_runs_a_fixed_number_of_queries(client_ivan, user, alfa):
