@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from django.db.models import QuerySet
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -44,6 +44,17 @@ class BoardColumn:
     count_kind: str  # as the lists' totals: "exact", "more" (more than ``count``) or "estimate"
 
 
+class BoardFilters(ListFilters, Protocol):
+    """What the board reads of its bound filter set (crm.filters.TaskBoardFilter)."""
+
+    @property
+    def statuses_that_can_match(self) -> list[str]: ...
+
+
+# A column no task passing the filters can be in.
+NO_CARDS = KeysetPage(items=[], next_cursor=None, previous_cursor=None, total=0)
+
+
 def _column_queryset(filters: ListFilters, status: str) -> QuerySet[Task]:
     return filters.qs.filter(status=status)
 
@@ -65,9 +76,11 @@ def board_card_queryset() -> QuerySet[Task]:
     )
 
 
-def board_column_page(*, filters: ListFilters, status: str, after: str | None = None) -> KeysetPage:
+def board_column_page(*, filters: BoardFilters, status: str, after: str | None = None) -> KeysetPage:
     """One column's page of cards after a cursor of that column (an invalid one: the first page),
     in the order of the filter set's ``sort`` (the board's default: earliest deadline first)."""
+    if status not in filters.statuses_that_can_match:
+        return NO_CARDS
     sort, descending = list_sort("task", filters.sort_value)
     return keyset_page(
         _column_queryset(filters, status),
@@ -79,7 +92,7 @@ def board_column_page(*, filters: ListFilters, status: str, after: str | None = 
     )
 
 
-def task_board(*, filters: ListFilters) -> list[BoardColumn]:
+def task_board(*, filters: BoardFilters) -> list[BoardColumn]:
     """Every column's first page and count. The pages share one window edge and one load of
     their cards (paging.keyset_first_pages). A count is what the lists show as their total
     (crm.selectors._list_page): exact when the page's queries saw every card, else paging's
@@ -88,13 +101,16 @@ def task_board(*, filters: ListFilters) -> list[BoardColumn]:
     budget on the bench's department of 30 000 tasks (docs/benchmarks.md)."""
     labels = dict(Status.choices)
     sort, descending = list_sort("task", filters.sort_value)
-    pages = keyset_first_pages(
-        [_column_queryset(filters, status) for status in BOARD_STATUSES],
+    possible = [status for status in BOARD_STATUSES if status in filters.statuses_that_can_match]
+    found = keyset_first_pages(
+        [_column_queryset(filters, status) for status in possible],
         rows=board_card_queryset(),
         sort=sort,
         descending=descending,
         size=BOARD_PAGE_SIZE,
     )
+    by_status = dict(zip(possible, found, strict=True))
+    pages = [by_status.get(status, NO_CARDS) for status in BOARD_STATUSES]
     uncounted = [status for status, page in zip(BOARD_STATUSES, pages, strict=True) if page.total is None]
     counts = dict(zip(uncounted, list_counts([_column_queryset(filters, s) for s in uncounted]), strict=True))
     columns = []

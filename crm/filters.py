@@ -498,3 +498,10 @@ class TaskBoardFilter(TaskFilter):
     @property
     def sort_value(self) -> str:
         return self.cleaned("sort", "deadline")
+
+    @property
+    def statuses_that_can_match(self) -> list[str]:
+        """The columns a task passing these filters can be in: overdue ones are open (the done
+        column is then empty without a query; PostgreSQL does not see that ``status IN (open)
+        AND status = 'done'`` matches nothing, and walked every done task's index entry)."""
+        return list(selectors.OPEN_STATUSES) if self.cleaned("overdue") else list(Status.values)

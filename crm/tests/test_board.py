@@ -540,3 +540,19 @@ def test_navbar_has_board_and_calendar(client_ivan):
     html = client_ivan.get("/").content.decode()
     assert 'id="nav-board"' in html and 'href="/tasks/board/"' in html
     assert 'id="nav-calendar"' in html and 'href="/calendar/"' in html
+
+
+def test_the_overdue_board_has_no_done_cards_and_asks_nothing_for_them(client_ivan, user):
+    """Overdue tasks are open: the done column is empty without a query (PostgreSQL cannot tell
+    that ``status IN (open) AND status = 'done'`` matches nothing, and walked every done task)."""
+    late = timezone.now() - datetime.timedelta(days=1)
+    _fill(user, 2)
+    for status in Status.values:
+        TaskFactory(author=user, assignee=None if status == Status.NEW else user, status=status, deadline=late)
+    with CaptureQueriesContext(connection) as ctx:
+        html = client_ivan.get("/tasks/board/", {"overdue": "1"}, **HTMX).content.decode()
+    assert _own(ctx) == EDGE + ROWS + 3 * KEYS + SAVED
+    assert _column(html, "done").count('<article class="board-card') == 0
+    assert all(_column(html, status).count("board-overdue") == 1 for status in ("new", "assigned", "in_progress"))
+    more = client_ivan.get("/tasks/board/", {"overdue": "1", "column": "done"}, **HTMX)
+    assert more.status_code == 200 and "board-card" not in more.content.decode()
