@@ -1,6 +1,6 @@
 # ruff: noqa: E501 - the HTML is written line for line as the templates had it
-"""The sidebar of the lists and the task board (crm/_list_sidebar.html): the filter form and the
-saved filters, written in Python.
+"""The sidebar of the lists and the task board (crm/_list_sidebar.html: the filter form and the
+saved filters) and the toolbar above their results (crm/_list_toolbar.html), written in Python.
 
 Through the template engine the filter form (with the clear link, the hidden state and the
 thread's label it included) cost 5–8 ms of a /tasks/ page's CPU, most of it in the engine's own
@@ -16,8 +16,10 @@ field's rendering has one definition.
 import functools
 
 from django import template
+from django.template.defaultfilters import floatformat
+from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from crm.html import e
@@ -27,6 +29,7 @@ from notifications.bell import csrf_input
 register = template.Library()
 
 OOB = ' hx-swap-oob="true"'
+CURRENT = ' aria-current="true"'
 
 
 @functools.cache
@@ -49,6 +52,11 @@ def _texts(language: str | None) -> dict[str, str]:
         "save": e(_("Save")),
         # Not escaped, as {% blocktranslate %} leaves its text: the name put into it is.
         "delete_named": _("Delete the saved filter “%(name)s”"),
+        "quick": e(_("Quick filters")),
+        "loading": e(_("Loading…")),
+        "not_applied": e(_("These filters were not applied:")),
+        "about": _("about %(n)s results"),
+        "more": _("more than %(n)s results"),
     }
 
 
@@ -179,4 +187,61 @@ def list_saved(context) -> SafeString:
         "    </form>\n"
         "  </div>\n"
         "</section>\n"
+    )
+
+
+def _quick_link(q: dict) -> str:
+    active, danger = q["active"], q.get("danger")
+    if active:
+        style = "btn-danger" if danger else "btn-primary"
+    else:
+        style = "btn-outline-danger" if danger else "btn-outline-secondary"
+    url = e(q["url"])
+    return (
+        f'<a id="{e(q["id"])}" href="{url}" hx-get="{url}" hx-target="#list-results" hx-swap="outerHTML" hx-push-url="true" hx-indicator="#list-loading"\n'
+        f'       class="btn {style}"{CURRENT if active else ""}><i class="bi {e(q["icon"])}" aria-hidden="true"></i> {e(q["label"])}</a>'
+    )
+
+
+def _count_text(total: int, count_kind: str, texts: dict) -> str:
+    """The toolbar's count: "about 14 000 results" (the estimate's two digits, grouped as the
+    language groups them), "more than 1 000 results", or the exact number. Its texts are not
+    escaped, as {% blocktranslate %} leaves them; the number put into them is."""
+    if count_kind in ("estimate", "more"):
+        return texts["about" if count_kind == "estimate" else "more"] % {"n": e(floatformat(total, "0g"))}
+    return ngettext("%(n)s result", "%(n)s results", total) % {"n": e(localize(total))}
+
+
+@register.simple_tag(takes_context=True)
+def list_toolbar(context) -> SafeString:
+    """What crm/_list_toolbar.html drew: the quick buttons, the count, the loading spinner and the
+    filters that were not applied (context: crm.list_views.filter_context, ``total``, ``count_kind``)."""
+    texts = _texts(get_language())
+    groups = "".join(
+        f'\n  <div class="btn-group btn-group-sm" role="group" aria-label="{texts["quick"]}">\n'
+        f"    {''.join(_quick_link(q) for q in group)}\n"
+        "  </div>\n"
+        "  "
+        for group in context["quick_links"]
+    )
+    errors = (
+        "\n"
+        '<div class="alert alert-warning rounded-0 border-start-0 border-end-0 mb-0 py-2 small" id="list-filter-errors" role="alert">\n'
+        f'  <i class="bi bi-exclamation-triangle" aria-hidden="true"></i> {texts["not_applied"]}\n'
+        "  "
+        + "".join(
+            f'<span class="ms-1"><strong>{e(label)}</strong>: {" ".join(e(message) for message in messages)}</span>'
+            for _name, label, messages in context["error_fields"]
+        )
+        + "\n</div>\n"
+        if context["has_errors"]
+        else ""
+    )
+    return mark_safe(  # noqa: S308 - every value escaped above
+        '<div class="card-header list-toolbar d-flex flex-wrap align-items-center gap-2">\n'
+        f"  {groups}\n"
+        f'  <span class="ms-auto small text-body-secondary text-nowrap" id="list-count">{_count_text(context["total"], context["count_kind"], texts)}</span>\n'
+        f'  <span id="list-loading" class="htmx-indicator spinner-border spinner-border-sm text-secondary" role="status"><span class="visually-hidden">{texts["loading"]}</span></span>\n'
+        "</div>\n"
+        f"{errors}\n"
     )

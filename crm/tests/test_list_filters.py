@@ -101,6 +101,23 @@ OLD = {
   </div>
 </section>
 """,
+    "crm/_list_toolbar.html": """{% load i18n %}<div class="card-header list-toolbar d-flex flex-wrap align-items-center gap-2">
+  {% for group in quick_links %}
+  <div class="btn-group btn-group-sm" role="group" aria-label="{% translate 'Quick filters' %}">
+    {% for q in group %}<a id="{{ q.id }}" href="{{ q.url }}" hx-get="{{ q.url }}" hx-target="#list-results" hx-swap="outerHTML" hx-push-url="true" hx-indicator="#list-loading"
+       class="btn {% if q.active %}{% if q.danger %}btn-danger{% else %}btn-primary{% endif %}{% elif q.danger %}btn-outline-danger{% else %}btn-outline-secondary{% endif %}"{% if q.active %} aria-current="true"{% endif %}><i class="bi {{ q.icon }}" aria-hidden="true"></i> {{ q.label }}</a>{% endfor %}
+  </div>
+  {% endfor %}
+  <span class="ms-auto small text-body-secondary text-nowrap" id="list-count">{% if count_kind == "estimate" %}{% blocktranslate with n=total|floatformat:"0g" %}about {{ n }} results{% endblocktranslate %}{% elif count_kind == "more" %}{% blocktranslate with n=total|floatformat:"0g" %}more than {{ n }} results{% endblocktranslate %}{% else %}{% blocktranslate count n=total %}{{ n }} result{% plural %}{{ n }} results{% endblocktranslate %}{% endif %}</span>
+  <span id="list-loading" class="htmx-indicator spinner-border spinner-border-sm text-secondary" role="status"><span class="visually-hidden">{% translate "Loading…" %}</span></span>
+</div>
+{% if has_errors %}
+<div class="alert alert-warning rounded-0 border-start-0 border-end-0 mb-0 py-2 small" id="list-filter-errors" role="alert">
+  <i class="bi bi-exclamation-triangle" aria-hidden="true"></i> {% translate "These filters were not applied:" %}
+  {% for name, label, errors in error_fields %}<span class="ms-1"><strong>{{ label }}</strong>: {{ errors|join:" " }}</span>{% endfor %}
+</div>
+{% endif %}
+""",
 }
 
 # What differs between two renders by design: the CSRF token's mask.
@@ -124,16 +141,17 @@ def old_engine():
     )
 
 
-def render_both(user, spec, query: dict) -> tuple[str, str]:
-    """The sidebar of ``spec``'s page for ``query``, by the old templates and by the tags; each
-    from its own request and filter set, as two requests would."""
+def render_both(user, spec, query: dict, name: str = "crm/_list_sidebar.html", **extra) -> tuple[str, str]:
+    """Template ``name`` of ``spec``'s page for ``query`` (the sidebar; the toolbar with
+    ``extra``), by the old templates and by the tags; each from its own request and filter set, as
+    two requests would."""
 
     def render(engine) -> str:
         request = RequestFactory().get(f"{list_views.reverse(spec.url_name)}?{urlencode(query, doseq=True)}")
         request.user = user
         request.session = SessionStore()
-        context = list_views.filter_context(request, spec, list_views.list_filterset(request, spec))
-        html = engine.get_template("crm/_list_sidebar.html").render(context, request)
+        context = list_views.filter_context(request, spec, list_views.list_filterset(request, spec)) | extra
+        html = engine.get_template(name).render(context, request)
         return VOLATILE.sub(r"\\1…", html)
 
     return render(old_engine()), render(engines["django"])
@@ -203,7 +221,7 @@ def valid(spec, places) -> dict:
         "direction": "in",
         "mine": "created",
         "overdue": "1",
-        "sort": "-number",
+        "sort": "-" + next(iter(spec.first_click)),  # a sort this list has
         "state": "closed",
         "role": "client",
         "q": HOSTILE,
@@ -263,3 +281,26 @@ def test_hostile_filters_keep_their_messages_and_what_was_typed(user, places, sp
             assert f'name="{name}" value="{escape(query[name])}"' in new, name
     assert 'aria-expanded="true"' in new and "list-collapse show" in new
     assert new == old
+
+
+COUNTS = [
+    (0, "exact"),
+    (1, "exact"),
+    (2, "exact"),
+    (21, "exact"),
+    (1000, "more"),
+    (14000, "estimate"),
+    (1200000, "estimate"),
+]
+
+
+@pytest.mark.parametrize("language", ["bg", "en"])
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.url_name)
+def test_the_toolbar_as_the_template_drew_it(user, places, spec, language):
+    for query in ({}, valid(spec, places), hostile(spec)):
+        for total, kind in COUNTS:
+            with translation.override(language):
+                old, new = render_both(user, spec, query, "crm/_list_toolbar.html", total=total, count_kind=kind)
+            assert 'id="list-count"' in new and "<script>" not in new
+            assert ('id="list-filter-errors"' in new) == (query == hostile(spec))
+            assert new == old, (query, total, kind)
