@@ -8,22 +8,23 @@ work around a dozen fields: the loops, ``{{ field.label }}``, ``field.errors|joi
 (bench/floor.py's split, docs/benchmarks-lists.md). These tags give the same HTML, byte for byte
 (crm/tests/test_list_filters.py keeps the templates they replaced and compares both, in both
 languages, with text to escape and invalid values in every filter): every value escaped as
-autoescape did, every text in the active language. The inputs themselves are still the form's
-widgets (``BoundField.as_widget``: the ids, the typed or cleaned value, ``aria-invalid``), so a
-field's rendering has one definition.
+autoescape did, every text in the active language. The inputs are put together from the form's
+own parts (``_control``: its widgets' attributes, ids, typed or cleaned values, ``aria-invalid``).
 """
 
 import functools
 
-from django import template
+from django import forms, template
 from django.template.defaultfilters import floatformat
-from django.utils.formats import localize
+from django.utils.formats import get_format, localize
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
+from config.renderers import FastWidgetRenderer, draw_widget
 from crm.html import e
 from crm.urlcache import detail_url, plain_url
+from crm.widgets import DatePickerInput, flatpickr_format, placeholder
 from notifications.bell import csrf_input
 
 register = template.Library()
@@ -87,6 +88,77 @@ def thread_label_html(form, *, oob: bool = False) -> str:
     return f'<div id="thread-label" class="form-text text-truncate"{OOB if oob else ""}>{link}</div>\n'
 
 
+@functools.cache
+def _picker_attrs(python_format: str, language: str | None) -> dict[str, str]:
+    """What crm.widgets.PickerInputMixin puts before a date input's own attributes."""
+    return {
+        "placeholder": placeholder(python_format),
+        "autocomplete": "off",
+        "data-datepicker": DatePickerInput.picker,
+        "data-date-format": flatpickr_format(python_format),
+        "data-picker-label": _("Open the calendar"),
+    }
+
+
+def _options(widget: forms.Select, values: list[str]) -> list[tuple]:
+    """ChoiceWidget.optgroups of a single select, without an option dict's unused parts: the
+    first choice whose value is among ``values`` is selected."""
+    groups, has_selected = [], False
+    for index, (option_value, option_label) in enumerate(widget.choices):
+        if option_value is None:
+            option_value = ""
+        if isinstance(option_label, list | tuple):
+            group_name, choices = option_value, option_label
+        else:
+            group_name, choices = None, [(option_value, option_label)]
+        subgroup = []
+        for subvalue, sublabel in choices:
+            selected = not has_selected and str(subvalue) in values
+            has_selected |= selected
+            subgroup.append(
+                {
+                    "value": subvalue,
+                    "label": sublabel,
+                    "attrs": dict(widget.checked_attribute) if selected else {},
+                    "template_name": widget.option_template_name,
+                }
+            )
+        groups.append((group_name, subgroup, index))
+    return groups
+
+
+def _control(field) -> str:
+    """``{{ field }}``. Text and date inputs and plain selects are put together here from what
+    BoundField.as_widget and the widget's get_context would (the attributes in their order, the
+    formatted value, the options) and drawn by config.renderers, skipping the widget's layers
+    (~25–90 µs a field); any other widget, or another renderer, is the field's own as_widget."""
+    widget = field.field.widget
+    kind = type(widget)
+    if (
+        kind not in (forms.TextInput, DatePickerInput, forms.Select)
+        or field.field.localize
+        or not isinstance(field.form.renderer, FastWidgetRenderer)
+    ):
+        return field.as_widget()
+    attrs = field.build_widget_attrs({}, widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    value = widget.format_value(field.value())
+    context = {"name": field.html_name, "value": value, "template_name": widget.template_name}
+    if kind is forms.Select:
+        context["attrs"] = {**widget.attrs, **attrs}
+        context["optgroups"] = _options(widget, value)
+    elif kind is DatePickerInput:
+        python_format = widget.format or get_format(widget.format_key)[0]
+        context["attrs"] = {**_picker_attrs(python_format, get_language()), **widget.attrs, **attrs}
+        context["type"] = widget.input_type
+    else:
+        context["attrs"] = {**widget.attrs, **attrs}
+        context["type"] = widget.input_type
+    html = draw_widget(context)
+    return html if html is not None else field.as_widget()
+
+
 def _errors(field) -> str:
     """``{{ field.errors|join:" " }}``: each message escaped (a message may quote what was typed)."""
     return " ".join(e(message) for message in field.errors)
@@ -96,12 +168,12 @@ def _field_html(field, wide: bool, texts: dict, form) -> str:
     if field.name == "thread":  # a number or an id; the type-ahead suggests threads by number or subject
         control = (
             "\n"
-            f'        <div class="position-relative" data-thread-picker>{field.as_widget()}<div class="typeahead-menu '
+            f'        <div class="position-relative" data-thread-picker>{_control(field)}<div class="typeahead-menu '
             f'list-group shadow-sm" id="thread-suggestions" role="listbox" aria-label="{texts["threads"]}"></div></div>\n'
             f"        {thread_label_html(form)}"
         )
     else:
-        control = field.as_widget()
+        control = _control(field)
     return (
         "\n"
         f'      <div class="col{"-12" if wide else "-6"}">\n'
