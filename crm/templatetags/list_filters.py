@@ -1,6 +1,7 @@
 # ruff: noqa: E501 - the HTML is written line for line as the templates had it
 """The sidebar of the lists and the task board (crm/_list_sidebar.html: the filter form and the
-saved filters) and the toolbar above their results (crm/_list_toolbar.html), written in Python.
+saved filters), the toolbar above their results (crm/_list_toolbar.html), the lists' sort headers
+and page links, written in Python.
 
 Through the template engine the filter form (with the clear link, the hidden state and the
 thread's label it included) cost 5–8 ms of a /tasks/ page's CPU, most of it in the engine's own
@@ -58,6 +59,10 @@ def _texts(language: str | None) -> dict[str, str]:
         "not_applied": e(_("These filters were not applied:")),
         "about": _("about %(n)s results"),
         "more": _("more than %(n)s results"),
+        "pages": e(_("Pages")),
+        "first": e(_("First")),
+        "previous": e(_("Previous")),
+        "next": e(_("Next")),
     }
 
 
@@ -316,4 +321,51 @@ def list_toolbar(context) -> SafeString:
         f'  <span id="list-loading" class="htmx-indicator spinner-border spinner-border-sm text-secondary" role="status"><span class="visually-hidden">{texts["loading"]}</span></span>\n'
         "</div>\n"
         f"{errors}\n"
+    )
+
+
+PREV, NEXT = ' rel="prev"', ' rel="next"'
+HX_RESULTS = 'hx-target="#list-results" hx-swap="outerHTML" hx-push-url="true" hx-indicator="#list-loading"'
+
+
+@register.simple_tag
+def list_sort_header(key: str, link: dict, label: str) -> SafeString:
+    """What crm/_list_sort_header.html drew: a sortable column's header (``link``: one of
+    crm.list_views._sort_links)."""
+    url = e(link["url"])
+    if link["active"]:
+        icon = f' <i class="bi {"bi-sort-down" if link["descending"] else "bi-sort-up"}" aria-hidden="true"></i>'
+    else:
+        icon = ' <i class="bi bi-arrow-down-up text-body-tertiary" aria-hidden="true"></i>'
+    return mark_safe(  # noqa: S308 - every value escaped above
+        f'<th scope="col" aria-sort="{e(link["aria"])}"><a class="list-sort{" active" if link["active"] else ""}" href="{url}" hx-get="{url}" {HX_RESULTS} data-sort="{e(key)}">{e(label)}{icon}</a></th>\n'
+    )
+
+
+def _page_link(url: str | None, name: str, text: str, *, rel: str = "", icon_first: bool = True, icon: str) -> str:
+    icon_html = f'<i class="bi {icon}" aria-hidden="true"></i>'
+    inner = f"{icon_html} {text}" if icon_first else f"{text} {icon_html}"
+    if not url:
+        return f'<li class="page-item disabled"><span class="page-link">{inner}</span></li>'
+    url = e(url)
+    return f'<li class="page-item"><a class="page-link" id="pager-{name}"{rel} href="{url}" hx-get="{url}" {HX_RESULTS}>{inner}</a></li>'
+
+
+@register.simple_tag(takes_context=True)
+def list_pagination(context) -> SafeString:
+    """What crm/_list_pagination.html drew: First / Previous / Next, when there are other pages."""
+    if not context["page"].has_other_pages:
+        return mark_safe("\n")
+    texts = _texts(get_language())
+    pager = context["pager"]
+    return mark_safe(  # noqa: S308 - every value escaped above
+        "\n"
+        f'<nav aria-label="{texts["pages"]}" class="card-footer d-flex justify-content-end align-items-center" id="list-pager">\n'
+        '  <ul class="pagination pagination-sm mb-0">\n'
+        f"    {_page_link(pager['first'], 'first', texts['first'], icon='bi-chevron-double-left')}\n"
+        f"    {_page_link(pager['previous'], 'previous', texts['previous'], rel=PREV, icon='bi-chevron-left')}\n"
+        f"    {_page_link(pager['next'], 'next', texts['next'], rel=NEXT, icon_first=False, icon='bi-chevron-right')}\n"
+        "  </ul>\n"
+        "</nav>\n"
+        "\n"
     )

@@ -118,6 +118,18 @@ OLD = {
 </div>
 {% endif %}
 """,
+    "crm/_list_sort_header.html": """{% load i18n %}<th scope="col" aria-sort="{{ link.aria }}"><a class="list-sort{% if link.active %} active{% endif %}" href="{{ link.url }}" hx-get="{{ link.url }}" hx-target="#list-results" hx-swap="outerHTML" hx-push-url="true" hx-indicator="#list-loading" data-sort="{{ key }}">{{ label }}{% if link.active %} <i class="bi {% if link.descending %}bi-sort-down{% else %}bi-sort-up{% endif %}" aria-hidden="true"></i>{% else %} <i class="bi bi-arrow-down-up text-body-tertiary" aria-hidden="true"></i>{% endif %}</a></th>
+""",
+    "crm/_list_pagination.html": """{% load i18n %}{% if page.has_other_pages %}
+<nav aria-label="{% translate 'Pages' %}" class="card-footer d-flex justify-content-end align-items-center" id="list-pager">
+  <ul class="pagination pagination-sm mb-0">
+    {% if pager.first %}<li class="page-item"><a class="page-link" id="pager-first" href="{{ pager.first }}" hx-get="{{ pager.first }}" hx-target="#list-results" hx-swap="outerHTML" hx-push-url="true" hx-indicator="#list-loading"><i class="bi bi-chevron-double-left" aria-hidden="true"></i> {% translate "First" %}</a></li>{% else %}<li class="page-item disabled"><span class="page-link"><i class="bi bi-chevron-double-left" aria-hidden="true"></i> {% translate "First" %}</span></li>{% endif %}
+    {% if pager.previous %}<li class="page-item"><a class="page-link" id="pager-previous" rel="prev" href="{{ pager.previous }}" hx-get="{{ pager.previous }}" hx-target="#list-results" hx-swap="outerHTML" hx-push-url="true" hx-indicator="#list-loading"><i class="bi bi-chevron-left" aria-hidden="true"></i> {% translate "Previous" %}</a></li>{% else %}<li class="page-item disabled"><span class="page-link"><i class="bi bi-chevron-left" aria-hidden="true"></i> {% translate "Previous" %}</span></li>{% endif %}
+    {% if pager.next %}<li class="page-item"><a class="page-link" id="pager-next" rel="next" href="{{ pager.next }}" hx-get="{{ pager.next }}" hx-target="#list-results" hx-swap="outerHTML" hx-push-url="true" hx-indicator="#list-loading">{% translate "Next" %} <i class="bi bi-chevron-right" aria-hidden="true"></i></a></li>{% else %}<li class="page-item disabled"><span class="page-link">{% translate "Next" %} <i class="bi bi-chevron-right" aria-hidden="true"></i></span></li>{% endif %}
+  </ul>
+</nav>
+{% endif %}
+""",
 }
 
 # What differs between two renders by design: the CSRF token's mask.
@@ -327,3 +339,46 @@ def test_text_date_and_select_inputs_are_drawn_without_the_widgets_layers(user, 
         assert sorted(through) == sorted(
             ["assignee", "author"] + [name for row in list_views.TASKS.layout for name in row]
         )
+
+
+@pytest.mark.parametrize("language", ["bg", "en"])
+@pytest.mark.parametrize("spec", SPECS[:4], ids=lambda spec: spec.url_name)
+def test_the_sort_headers_as_the_template_drew_them(user, spec, language):
+    old = old_engine().from_string(
+        '{% include "crm/_list_sort_header.html" with key=key link=link label=label %}|{% include "crm/_list_sort_header.html" with key=key link=link label=_("Number") %}'
+    )
+    new = engines["django"].from_string(
+        '{% load list_filters %}{% list_sort_header key link label %}|{% list_sort_header key link _("Number") %}'
+    )
+    from crm import selectors
+
+    for query in ("", "subject=" + HOSTILE):
+        request = RequestFactory().get(f"{list_views.reverse(spec.url_name)}?{query}")
+        for sort_key in spec.first_click:
+            for descending in (False, True):
+                sort = selectors.LIST_SORTS[spec.kind][sort_key]
+                for key, link in list_views._sort_links(request, spec, sort, descending).items():
+                    context = {"key": key, "link": link, "label": HOSTILE}
+                    with translation.override(language):
+                        assert new.render(context) == old.render(context)
+
+
+class _Page:
+    def __init__(self, other: bool):
+        self.has_other_pages = other
+
+
+@pytest.mark.parametrize("language", ["bg", "en"])
+def test_the_page_links_as_the_template_drew_them(language):
+    old = old_engine().get_template("crm/_list_pagination.html")
+    new = engines["django"].from_string("{% load list_filters %}{% list_pagination %}")
+    url = "/tasks/?subject=" + HOSTILE + "&after=abc"
+    for other in (False, True):
+        for first in (None, url):
+            for previous in (None, url + "1"):
+                for following in (None, url + "2"):
+                    context = {"page": _Page(other), "pager": {"first": first, "previous": previous, "next": following}}
+                    with translation.override(language):
+                        drawn = new.render(context)
+                        assert drawn == old.render(context)
+                    assert "<script>" not in drawn and ('id="list-pager"' in drawn) == other
