@@ -670,6 +670,18 @@ class ListPage:
     descending: bool
 
 
+# A page's rows by id, compiled once per number of ids (config.compiled): building and compiling
+# the rows' four joins and deferred columns for each page cost ~1.7 ms of a list page's CPU.
+_LIST_ROWS = {
+    kind: CompiledQuery(lambda ids, build=build: build().filter(pk__in=ids).order_by())
+    for kind, build in (
+        ("communication", communication_list_queryset),
+        ("task", task_list_queryset),
+        ("thread", thread_list_queryset),
+    )
+}
+
+
 def communication_list(*, filters: ListFilters, after: str | None = None, before: str | None = None) -> ListPage:
     """The page of communications after/before a cursor (none: the first), in the order of
     ``filters`` (a bound crm.filters.CommunicationFilter; its invalid filters are left out)."""
@@ -689,7 +701,10 @@ def thread_list_page(*, filters: ListFilters, after: str | None = None, before: 
 def _list_page(kind: str, *, filters: ListFilters, rows: QuerySet, after: str | None, before: str | None) -> ListPage:
     sort, descending = list_sort(kind, filters.sort_value)
     qs = filters.qs
-    page = keyset_page(qs, rows=rows, sort=sort, descending=descending, after=after, before=before)
+    rows_of = _LIST_ROWS.get(kind)
+    page = keyset_page(
+        qs, rows=rows, sort=sort, descending=descending, after=after, before=before, load=rows_of and rows_of.run
+    )
     if page.total is not None:  # the page's queries saw every match
         total, count_kind = page.total, "exact"
     else:

@@ -1,4 +1,4 @@
-// The thread filter's type-ahead (crm/templates/crm/_list_filters.html): typing asks the server
+// The thread filter's type-ahead (crm/templatetags/list_filters.py): typing asks the server
 // for threads by number or subject (htmx fills #thread-suggestions); picking one puts its number
 // in the box and applies the filter. What is typed and not picked is applied as typed (Enter).
 (function () {
