@@ -320,16 +320,23 @@ def keyset_page(
 
 
 def keyset_first_pages(
-    querysets: list[QuerySet], *, rows: QuerySet, sort: Sort, descending: bool, size: int = PAGE_SIZE
+    querysets: list[QuerySet],
+    *,
+    rows: QuerySet,
+    sort: Sort,
+    descending: bool,
+    size: int = PAGE_SIZE,
+    load: Callable[[list[int]], list] | None = None,
 ) -> list[KeysetPage]:
     """The first page of each of ``querysets`` (filters of the same ``rows``: a board's columns),
     as keyset_page would give them, in fewer queries: the window's edge depends on ``rows`` and
-    the sort alone, so it is looked up once, and every page's objects are loaded by one query."""
+    the sort alone, so it is looked up once, and every page's objects are loaded by one query
+    (``load`` as for keyset_page)."""
     edge = _window_edge(rows, sort, descending=descending, start=[])
     found = [
         _page_keys(qs, rows, sort, descending=descending, after=None, limit=size + 1, edge=edge) for qs in querysets
     ]
-    objects = _load(rows, [key for keys, _seen in found for key in keys[:size]])
+    objects = _load(rows, [key for keys, _seen in found for key in keys[:size]], load)
     by_pk = {obj.pk: obj for obj in objects}
     pages = []
     for keys, seen in found:
