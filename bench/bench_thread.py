@@ -5,7 +5,6 @@ number of queries whatever the thread holds.
 """
 
 import contextlib
-import copy
 import datetime
 import os
 import random
@@ -114,32 +113,6 @@ def prepare() -> tuple[Client, dict[int, str]]:
     return client, {n: f"/threads/{_seed_thread(n, author, counterparty, orders).pk}/" for n in (50, 2000)}
 
 
-def _template_engine(overrides: dict[str, str]):
-    """The project's template backend with ``overrides`` (name → source) found before its files."""
-    from django.template import engines
-    from django.template.backends.django import DjangoTemplates
-
-    params = copy.deepcopy(engines.templates["django"])
-    partials, [(cached, loaders)] = params["OPTIONS"]["loaders"][0]  # partials(cached(files, apps))
-    locmem = ("django.template.loaders.locmem.Loader", overrides)
-    params["OPTIONS"]["loaders"] = [(partials, [(cached, [locmem, *loaders])])]
-    params.pop("BACKEND")
-    return DjangoTemplates(params)
-
-
-@contextmanager
-def _engine(backend):
-    """Render with ``backend`` instead of the configured one (django.template.engines' cache)."""
-    from django.template import engines
-
-    saved = engines["django"]
-    engines._engines["django"] = backend
-    try:
-        yield
-    finally:
-        engines._engines["django"] = saved
-
-
 def _interleaved(client, urls: dict[int, str], sides: dict, rounds: int) -> list[list]:
     """The page per thread size with side A then side B in force (``sides``: name → a context
     manager factory), interleaved in this process: A B, B A, … per round after 3 warm-up rounds;
@@ -187,19 +160,20 @@ def timeline_items_sides() -> dict:
     in crm/tests/test_timeline_items.py); B: the timeline_items tag."""
     from django.template import engines
 
+    from crm.tests.old_templates import engine_in_use, engine_with
     from crm.tests.test_timeline_items import TEMPLATE
 
     page = (Path(__file__).resolve().parent.parent / "crm/templates/crm/thread_detail.html").read_text()
     tag = "{% timeline_item item %}"
     assert tag in page
-    old = _template_engine(
+    old = engine_with(
         {
             "crm/thread_detail.html": page.replace(tag, '{% include "crm/_timeline_item.html" %}'),
             "crm/_timeline_item.html": TEMPLATE,
         }
     )
     current = engines["django"]
-    return {"A": lambda: _engine(old), "B": lambda: _engine(current)}
+    return {"A": lambda: engine_in_use(old), "B": lambda: engine_in_use(current)}
 
 
 class _EveryTime:

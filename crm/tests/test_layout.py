@@ -10,16 +10,15 @@ import datetime
 import re
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, Permission
 from django.contrib.sessions.backends.db import SessionStore
 from django.db.models import F
 from django.template import engines
-from django.template.backends.django import DjangoTemplates
 from django.test import RequestFactory
 from django.urls import resolve
 from django.utils import translation
 
+from crm.tests.old_templates import engine_of
 from notifications.models import Notification
 from notifications.tests.test_bell_html import TEMPLATES as BELL_PARTS
 
@@ -128,18 +127,7 @@ VOLATILE = re.compile(r'(name="csrfmiddlewaretoken" value=|data-version=)"[^"]*"
 
 
 def old_engine():
-    options = settings.TEMPLATES[0]["OPTIONS"]
-    return DjangoTemplates(
-        {
-            "NAME": "old-layout",
-            "DIRS": [],
-            "APP_DIRS": False,
-            "OPTIONS": {
-                "context_processors": options["context_processors"],
-                "loaders": [("django.template.loaders.locmem.Loader", {"navbar.html": NAVBAR, **BELL_TEMPLATES})],
-            },
-        }
-    )
+    return engine_of({"navbar.html": NAVBAR, **BELL_TEMPLATES}, name="old-layout")
 
 
 NEW = "{% load layout %}{% if user.is_authenticated %}\n{% navbar %}\n{% endif %}"

@@ -11,10 +11,8 @@ import re
 from urllib.parse import urlencode
 
 import pytest
-from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.template import engines
-from django.template.backends.django import DjangoTemplates
 from django.test import RequestFactory
 from django.utils import translation
 from django.utils.html import escape
@@ -22,6 +20,7 @@ from django.utils.html import escape
 from accounts.models import Department
 from crm import list_views
 from crm.tests.factories import ThreadFactory
+from crm.tests.old_templates import engine_of
 from savedfilters.models import SavedFilter
 
 pytestmark = pytest.mark.django_db
@@ -139,18 +138,7 @@ HOSTILE = "\"><script>alert('x')</script> „Кирилица“ & <b>"
 
 
 def old_engine():
-    options = settings.TEMPLATES[0]["OPTIONS"]
-    return DjangoTemplates(
-        {
-            "NAME": "old-sidebar",
-            "DIRS": [],
-            "APP_DIRS": False,
-            "OPTIONS": {
-                "context_processors": options["context_processors"],
-                "loaders": [("django.template.loaders.locmem.Loader", OLD)],
-            },
-        }
-    )
+    return engine_of(OLD, name="old-sidebar")
 
 
 def render_both(user, spec, query: dict, name: str = "crm/_list_sidebar.html", **extra) -> tuple[str, str]:

@@ -5,10 +5,8 @@ the followers card and each optional part, in both languages, with names that ne
 
 # ruff: noqa: E501 - the templates are kept as they were written
 
-import copy
 import datetime
 import re
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from accounts.tests.factories import UserFactory
 from crm import services
 from crm.models import Attachment, ThreadOrder
 from crm.tests.factories import CommunicationFactory, CounterpartyFactory, OrderFactory, TaskFactory, ThreadFactory
+from crm.tests.old_templates import engine_in_use, engine_with
 from mentions.models import Mention
 from mentions.selectors import mention_token
 
@@ -137,25 +136,7 @@ def old_engine() -> DjangoTemplates:
         "crm/_thread_followers.html": OLD_FOLLOWERS,
         "mentions/_mentioned_in.html": OLD_MENTIONED_IN,
     }
-    params = copy.deepcopy(engines.templates["django"])
-    params.pop("BACKEND")
-    params["APP_DIRS"] = False
-    params["OPTIONS"]["loaders"] = [
-        ("django.template.loaders.locmem.Loader", overrides),
-        "django.template.loaders.filesystem.Loader",
-        "django.template.loaders.app_directories.Loader",
-    ]
-    return DjangoTemplates(params)
-
-
-@contextmanager
-def templates(backend):
-    saved = engines["django"]
-    engines._engines["django"] = backend
-    try:
-        yield
-    finally:
-        engines._engines["django"] = saved
+    return engine_with(overrides)
 
 
 def both(client, method: str, url: str, **kwargs) -> tuple[str, str]:
@@ -163,7 +144,7 @@ def both(client, method: str, url: str, **kwargs) -> tuple[str, str]:
     pages = []
     for backend in (old_engine(), engines["django"]):
         # LocaleMiddleware leaves the request's language active in this thread: restored after.
-        with templates(backend), translation.override(None):
+        with engine_in_use(backend), translation.override(None):
             response = getattr(client, method)(url, **kwargs)
         assert response.status_code == 200
         pages.append(BELL_VERSION.sub("…", CSRF.sub(r'\1…"', response.content.decode())))
