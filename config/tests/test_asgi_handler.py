@@ -15,26 +15,13 @@ from django.test import Client
 
 from accounts import backends
 from config.asgi import application  # imported once, early: it runs django.setup() (logging)
+from config.tests.asgi_scope import http_scope
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the requests' threads see committed rows
 
 
 async def _call(method: str, path: str, cookie: str, body: bytes, headers: list) -> tuple[int, dict, bytes]:
-    path, _, query = path.partition("?")
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query.encode(),
-        "root_path": "",
-        "headers": [(b"host", b"testserver"), (b"cookie", cookie.encode()), *headers],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
+    scope = http_scope(method, path, cookie=cookie.encode(), headers=headers)
     requested = False
     done = asyncio.Event()
     sent: list[dict] = []

@@ -22,6 +22,7 @@ from django.db.backends.signals import connection_created
 from django.test import Client
 
 from config.asgi import application  # imported once, early: it runs django.setup() (logging)
+from config.tests.asgi_scope import http_scope
 from crm import list_views
 from crm.tests.factories import CommunicationFactory
 
@@ -77,20 +78,7 @@ def session_cookie(user) -> bytes:
 
 
 async def _asgi_get(path: str, cookie: bytes, disconnect_after: int | None, on_piece) -> tuple[int, bytes, bool]:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver"), (b"cookie", cookie)],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
+    scope = http_scope("GET", path, cookie=cookie)
     requested = False
     gone = asyncio.Event()
     sent: list[dict] = []
