@@ -1,5 +1,8 @@
-"""The ASGI scope of one HTTP request as daphne gives it, for the tests that call config.asgi
-directly (config/tests/test_asgi_handler.py, crm/tests/test_export_streaming.py)."""
+"""One HTTP request as daphne gives it to config.asgi — its scope and its receive callable — for
+the tests that call the application directly (config/tests/test_asgi_handler.py,
+crm/tests/test_export_streaming.py)."""
+
+import asyncio
 
 
 def http_scope(method: str, path: str, *, cookie: bytes, headers: list | tuple = ()) -> dict:
@@ -18,3 +21,18 @@ def http_scope(method: str, path: str, *, cookie: bytes, headers: list | tuple =
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
     }
+
+
+def request_receiver(body: bytes, gone: asyncio.Event):
+    """``receive``: the request's body at once, then the client's disconnect when ``gone`` is set."""
+    requested = False
+
+    async def receive():
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    return receive

@@ -15,24 +15,16 @@ from django.test import Client
 
 from accounts import backends
 from config.asgi import application  # imported once, early: it runs django.setup() (logging)
-from config.tests.asgi_scope import http_scope
+from config.tests.asgi_scope import http_scope, request_receiver
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the requests' threads see committed rows
 
 
 async def _call(method: str, path: str, cookie: str, body: bytes, headers: list) -> tuple[int, dict, bytes]:
     scope = http_scope(method, path, cookie=cookie.encode(), headers=headers)
-    requested = False
     done = asyncio.Event()
+    receive = request_receiver(body, done)
     sent: list[dict] = []
-
-    async def receive():
-        nonlocal requested
-        if not requested:
-            requested = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await done.wait()
-        return {"type": "http.disconnect"}
 
     async def send(message):
         sent.append(message)

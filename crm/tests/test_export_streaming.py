@@ -22,7 +22,7 @@ from django.db.backends.signals import connection_created
 from django.test import Client
 
 from config.asgi import application  # imported once, early: it runs django.setup() (logging)
-from config.tests.asgi_scope import http_scope
+from config.tests.asgi_scope import http_scope, request_receiver
 from crm import list_views
 from crm.tests.factories import CommunicationFactory
 
@@ -79,17 +79,9 @@ def session_cookie(user) -> bytes:
 
 async def _asgi_get(path: str, cookie: bytes, disconnect_after: int | None, on_piece) -> tuple[int, bytes, bool]:
     scope = http_scope("GET", path, cookie=cookie)
-    requested = False
     gone = asyncio.Event()
+    receive = request_receiver(b"", gone)
     sent: list[dict] = []
-
-    async def receive():
-        nonlocal requested
-        if not requested:
-            requested = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await gone.wait()
-        return {"type": "http.disconnect"}
 
     async def send(message):
         sent.append(message)
