@@ -1,3 +1,5 @@
+import threading
+
 import pytest
 
 
@@ -98,3 +100,21 @@ def pytest_terminal_summary(terminalreporter):
     elif "deselected" in _postgres_only:
         count = _postgres_only["deselected"]
         terminalreporter.write_line(f"PostgreSQL-only tests: {count} deselected (CI's PostgreSQL pass runs them)")
+
+
+@pytest.fixture
+def opened():
+    """Every connection wrapper that connected during the test, with its thread (any thread: the
+    ASGI tests' requests run in threads of their own; config/tests/asgi_scope.still_open)."""
+    from django.db.backends.signals import connection_created
+
+    seen = []
+    lock = threading.Lock()
+
+    def record(sender, connection, **kwargs):
+        with lock:
+            seen.append((threading.current_thread(), connection))
+
+    connection_created.connect(record, weak=False)
+    yield seen
+    connection_created.disconnect(record)

@@ -3,6 +3,7 @@ the tests that call the application directly (config/tests/test_asgi_handler.py,
 crm/tests/test_export_streaming.py)."""
 
 import asyncio
+import threading
 
 
 def http_scope(method: str, path: str, *, cookie: bytes, headers: list | tuple = ()) -> dict:
@@ -36,3 +37,10 @@ def request_receiver(body: bytes, gone: asyncio.Event):
         return {"type": "http.disconnect"}
 
     return receive
+
+
+def still_open(opened) -> list[str]:
+    """The request threads (of the ``opened`` fixture's connections) whose connection is still
+    open (or out of the pool): none, once every request has given its own back."""
+    main = threading.main_thread()
+    return [thread.name for thread, wrapper in opened if thread is not main and wrapper.connection is not None]

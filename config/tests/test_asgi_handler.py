@@ -10,12 +10,11 @@ import threading
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.db.backends.signals import connection_created
 from django.test import Client
 
 from accounts import backends
 from config.asgi import application  # imported once, early: it runs django.setup() (logging)
-from config.tests.asgi_scope import http_scope, request_receiver
+from config.tests.asgi_scope import http_scope, request_receiver, still_open
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the requests' threads see committed rows
 
@@ -50,21 +49,6 @@ def cookie(user) -> str:
     client.force_login(user)
     connection.close()
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-
-
-@pytest.fixture
-def opened():
-    """Every connection wrapper that connected during the test (any thread)."""
-    seen = []
-    lock = threading.Lock()
-
-    def record(sender, connection, **kwargs):
-        with lock:
-            seen.append((threading.current_thread(), connection))
-
-    connection_created.connect(record, weak=False)
-    yield seen
-    connection_created.disconnect(record)
 
 
 def _signed_in_page(cookie):
@@ -130,8 +114,7 @@ ANSWERS = [
 @pytest.mark.parametrize("answer", ANSWERS, ids=[fn.__name__.strip("_") for fn in ANSWERS])
 def test_each_answer_is_djangos_and_gives_its_connection_back(user, cookie, opened, answer):
     answer(cookie)
-    main = threading.main_thread()
-    assert [w for thread, w in opened if thread is not main and w.connection is not None] == []
+    assert still_open(opened) == []
 
 
 def test_a_failing_view_gets_the_error_page_and_gives_its_connection_back(user, cookie, opened, monkeypatch):
@@ -141,8 +124,7 @@ def test_a_failing_view_gets_the_error_page_and_gives_its_connection_back(user, 
     monkeypatch.setattr(pattern, "callback", lambda request: 1 / 0)
     status, _headers, body = asgi("GET", "/notifications/settings/", cookie=cookie)
     assert status == 500 and b"<html" in body
-    main = threading.main_thread()
-    assert [w for thread, w in opened if thread is not main and w.connection is not None] == []
+    assert still_open(opened) == []
 
 
 def test_later_requests_reuse_the_thread_and_its_compiled_queries(user, cookie, opened):

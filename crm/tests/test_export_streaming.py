@@ -13,16 +13,14 @@ import contextlib
 import csv
 import io
 import logging
-import threading
 
 import pytest
 from django.conf import settings
 from django.db import connection, connections
-from django.db.backends.signals import connection_created
 from django.test import Client
 
 from config.asgi import application  # imported once, early: it runs django.setup() (logging)
-from config.tests.asgi_scope import http_scope, request_receiver
+from config.tests.asgi_scope import http_scope, request_receiver, still_open
 from crm import list_views
 from crm.tests.factories import CommunicationFactory
 
@@ -48,27 +46,6 @@ def small_pool():
     connection.close()
     connection.close_pool()
     options["pool"] = saved
-
-
-@pytest.fixture
-def opened():
-    """Every connection wrapper that connected during the test, with its thread's name."""
-    seen = []
-    lock = threading.Lock()
-
-    def record(sender, connection, **kwargs):
-        with lock:
-            seen.append((threading.current_thread().name, connection))
-
-    connection_created.connect(record, weak=False)
-    yield seen
-    connection_created.disconnect(record)
-
-
-def still_open(opened) -> list[str]:
-    """The request threads whose connection is still open (or out of the pool)."""
-    main = threading.main_thread().name
-    return [name for name, wrapper in opened if name != main and wrapper.connection is not None]
 
 
 def session_cookie(user) -> bytes:
