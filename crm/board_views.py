@@ -108,7 +108,7 @@ def _task_to_move(request: HtmxHttpRequest) -> Task | JsonResponse:
 
 
 def _card(request: HtmxHttpRequest, task: Task) -> str:
-    task = Task.objects.select_related("counterparty", "assignee").get(pk=task.pk)
+    task = board_selectors.board_card_queryset().get(pk=task.pk)
     return board_card(task, CardTexts(request, reverse("crm:task_board")))
 
 

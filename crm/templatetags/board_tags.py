@@ -1,6 +1,6 @@
 """The task board's cards, drawn in Python: a board page shows up to 80 of them, and Django's
 template engine spent ~0.3 ms a card on their ~40 nodes (most of the page's time on the bench;
-the same reason as crm.filters.EmployeeSelect). Every value is escaped by crm.html.e."""
+the same reason as crm.filters.EmployeeSelect). Every value is escaped by config.html.e."""
 
 from django import template
 from django.middleware.csrf import get_token
@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from crm.html import e, moment_texts
+from config.html import e, moment_texts
 from crm.models import Status
 
 register = template.Library()
@@ -29,7 +29,7 @@ class CardTexts:
 
 
 def board_card(task, texts: CardTexts) -> SafeString:
-    """One card. Joined strings with every value escaped by crm.html.e, as the list rows are:
+    """One card. Joined strings with every value escaped by config.html.e, as the list rows are:
     format_html's per-argument checks were a quarter of the board's rendering (80 cards a page;
     docs/benchmarks.md). crm/tests/test_board_cards.py holds the format_html version it replaced
     and compares the two."""

@@ -22,8 +22,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
+from config.html import e
 from config.renderers import FastWidgetRenderer, draw_widget
-from crm.html import e
 from crm.urlcache import detail_url, plain_url
 from crm.widgets import DatePickerInput, flatpickr_format, placeholder
 from notifications.bell import csrf_input

@@ -15,7 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from crm.html import e, moment_texts
+from config.html import e, moment_texts
 from crm.models import Communication, Status
 from crm.templatetags.crm_tags import CHANNEL_ICONS, direction_label, status_badge_html
 

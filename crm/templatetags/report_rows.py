@@ -14,7 +14,7 @@ from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from crm.html import day_text, e
+from config.html import day_text, e
 
 register = template.Library()
 

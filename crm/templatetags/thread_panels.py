@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
-from crm.html import day_text, e
+from config.html import day_text, e
 from crm.models import Order
 from crm.templatetags.crm_tags import filesize_mb
 from crm.urlcache import detail_url

@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from crm.html import day_text, e, moment_texts
+from config.html import day_text, e, moment_texts
 from crm.models import Communication, Order, Status, ThreadEvent
 from crm.templatetags.crm_tags import CHANNEL_ICONS, direction_label, mail_html, status_badge_html, status_label
 from crm.urlcache import detail_url, plain_url

@@ -1,10 +1,8 @@
-import html
-
 from django import template
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 
+from config.html import e, moment_texts
 from mentions.rendering import render_text
 from mentions.selectors import mentioned_in as select_mentioned_in
 
@@ -26,15 +24,9 @@ def mentioned_in(target, limit: int = 50):
     return select_mentioned_in(target=target, limit=limit)
 
 
-def _escape(value) -> str:
-    """conditional_escape without its lazy-string checks (the labels are already str)."""
-    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
-
-
 def _moment(moment) -> str:
     """``{{ moment|date:"d.m.Y H:i" }}``: in the active time zone."""
-    local = template_localtime(moment)
-    return f"{local.day:02d}.{local.month:02d}.{local.year:04d} {local.hour:02d}:{local.minute:02d}"
+    return " ".join(moment_texts(moment))
 
 
 @register.simple_tag
@@ -45,20 +37,19 @@ def mentioned_in_card(target, limit: int = 50) -> SafeString:
     sources = select_mentioned_in(target=target, limit=limit)
     rows = "".join(
         f'\n    <li class="list-group-item d-flex flex-wrap gap-2 align-items-baseline">\n'
-        f'      <span class="badge text-bg-light border">{_escape(source.kind)}</span>\n'
-        f'      <a href="{_escape(source.url)}" class="mentioned-in-link"><span class="fw-semibold">'
-        f"{_escape(source.label)}</span>{f' {_escape(source.hint)}' if source.hint else ''}</a>\n"
+        f'      <span class="badge text-bg-light border">{e(source.kind)}</span>\n'
+        f'      <a href="{e(source.url)}" class="mentioned-in-link"><span class="fw-semibold">'
+        f"{e(source.label)}</span>{f' {e(source.hint)}' if source.hint else ''}</a>\n"
         f'      <span class="ms-auto small text-body-secondary">{_moment(source.mentioned_at)}</span>\n'
         f"    </li>\n    "
         for source in sources
     ) or (
-        f'\n    <li class="list-group-item text-body-secondary small">{_escape(_("Not mentioned anywhere yet."))}'
-        f"</li>\n    "
+        f'\n    <li class="list-group-item text-body-secondary small">{e(_("Not mentioned anywhere yet."))}</li>\n    '
     )
     return mark_safe(  # noqa: S308 - every value above is escaped or built as safe HTML
         f'\n<section class="card mt-4 mb-4 mentioned-in" aria-labelledby="mentioned-in-title" id="mentioned-in">\n'
         f'  <div class="card-header"><h2 class="h6 mb-0" id="mentioned-in-title"><i class="bi bi-at"'
-        f' aria-hidden="true"></i> {_escape(_("Mentioned in"))} <span class="badge text-bg-secondary">{len(sources)}'
+        f' aria-hidden="true"></i> {e(_("Mentioned in"))} <span class="badge text-bg-secondary">{len(sources)}'
         f"</span></h2></div>\n"
         f'  <ul class="list-group list-group-flush">\n'
         f"    {rows}\n"

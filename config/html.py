@@ -1,6 +1,7 @@
-"""The small pieces of HTML text the Python-drawn rows and items share (crm/templatetags/
-list_rows.py, timeline_items.py, report_rows.py): escaping as autoescape does, and dates and
-moments as the ``date`` filter shows them ("d.m.Y", "H:i"), moments in the active time zone."""
+"""The small pieces of HTML text the Python-drawn rows, cards and panels share (crm's list_rows,
+timeline_items, report_rows, board_tags, list_filters, thread_panels; mentions' mentioned_in_card):
+escaping as autoescape does, and dates and moments as the ``date`` filter shows them ("d.m.Y",
+"H:i"), moments in the active time zone. Here, not in an app, so the generic apps use it too."""
 
 import html
 
