@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install messages migrate seed lint check unit e2e browser bench clean search-dictionary
+.PHONY: run test install messages migrate seed lint check unit e2e browser bench clean search-dictionary proxy
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ run: migrate var/.demo-seeded
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	@command -v msgfmt >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null)
+
+# Debian's nginx for the production check and the load bench (deploy/nginx/: the proxy in front of
+# gunicorn and daphne). Not started as a service: they run their own on loopback ports.
+proxy:
+	@command -v nginx >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null)
 
 # Bulgarian full-text search on the PostgreSQL server of THIS machine (CI, development): Debian's
 # hunspell-bg and our stop words into the server's tsearch_data (search/postgres.py explains). Run

@@ -5,9 +5,10 @@ communications, 300k tasks, 100k threads).
 
 1. Starts the app servers of each process model on 127.0.0.1 (free ports), with the production
    settings (DEBUG=0; bench.settings only drops the static manifest), PostgreSQL and Redis of
-   the bench: several daphne processes (the client spreads requests over them as a proxy would),
-   uvicorn with as many workers, and gunicorn WSGI workers with threads (websockets would then
-   go to a separate daphne; no websocket traffic here). All are started together, and each
+   the bench: the README's layout (nginx with deploy/nginx/crm-locations.conf in front of
+   gunicorn's sync workers and a daphne for /ws/), the same gunicorn without the proxy, several
+   daphne processes (the client spreads requests over them as a proxy would), uvicorn with as
+   many workers, and gunicorn WSGI workers with threads (no websocket traffic here). All are started together, and each
    offered rate runs on every layout in turn (the order reversed at each rate), so they share
    the machine's other load alike.
 2. Signed-in sessions (one per bench employee, made with the session backend as a login would)
@@ -25,7 +26,7 @@ Bounded: BENCH_LOAD_STEPS rates (default 24,36,48,60,72 requests/s), BENCH_LOAD_
 (default 8), a layout stops stepping once saturated (p95 > 2 s or > 5 % errors), at most 64
 requests in flight, 10 s timeout per request; the servers are stopped however it ends. By default
 only the production layout runs (DEFAULT_LAYOUT, the README's; about 1.5 minutes);
-BENCH_LOAD_LAYOUTS=all runs every process model, or name some: BENCH_LOAD_LAYOUTS="daphne ×3,sync".
+BENCH_LOAD_LAYOUTS=all runs every process model, or name some: BENCH_LOAD_LAYOUTS="nginx,daphne ×2".
 The client is a minimal asyncio HTTP/1.1 client (RawClient) on the same cores as the servers, so
 its CPU per request is reported too; BENCH_LOAD_CLIENT=httpx uses httpx instead.
 
@@ -43,12 +44,15 @@ import collections
 import os
 import random
 import re
+import runpy
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -64,8 +68,10 @@ TIMEOUT_S = 10.0
 CORES = os.cpu_count() or 2
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 APP_NAME = "crm-load-bench"
-# The README's production layout (Procfile, deploy/systemd): what `bench/run.py load` runs.
-DEFAULT_LAYOUT = f"daphne ×{CORES}"
+# The README's production layout (Procfile, deploy/): what `bench/run.py load` runs.
+PROXIED_LAYOUT = f"nginx → gunicorn sync ×{CORES + 1} (+ daphne for /ws/)"
+DEFAULT_LAYOUT = PROXIED_LAYOUT
+NGINX_LOCAL = ROOT / "deploy" / "nginx" / "local.py"
 
 
 def _steps() -> list[int]:
@@ -87,10 +93,53 @@ def _daphne(venv_bin: Path, n: int) -> list[list[str]]:
     return [[str(venv_bin / "daphne"), "-b", LOOPBACK, "-p", "{port}", "config.asgi:application"] for _ in range(n)]
 
 
-def _layouts(venv_bin: Path) -> dict[str, list[list[str]]]:
-    """Each process model: the commands to start (each gets its own port as {port})."""
+def _gunicorn_sync(venv_bin: Path, workers: int) -> list[str]:
+    return [
+        str(venv_bin / "gunicorn"),
+        "config.wsgi:application",
+        "-b",
+        f"{LOOPBACK}:{{port}}",
+        "-w",
+        str(workers),
+        "-k",
+        "sync",
+        "--no-control-socket",  # gunicorn 27's default one is a fixed path: one per machine
+    ]
+
+
+def _nginx(directory: Path, http_url: str, ws_url: str):
+    """nginx with the README's locations (deploy/nginx/crm-locations.conf) in front of the two
+    servers: a command for _servers, which chooses the port."""
+    local_conf = runpy.run_path(str(NGINX_LOCAL))["local_conf"]
+
+    def command(port: int) -> list[str]:
+        conf = directory / "nginx.conf"
+        upstream = {"http": http_url.removeprefix("http://"), "ws": ws_url.removeprefix("http://")}
+        conf.write_text(local_conf(listen=f"{LOOPBACK}:{port}", directory=directory, **upstream))
+        return ["nginx", "-e", str(directory / "error.log"), "-c", str(conf)]
+
+    return command
+
+
+@contextmanager
+def _proxied(venv_bin: Path):
+    """The production layout: traffic goes to nginx only, which passes pages to gunicorn's sync
+    workers and /ws/ to the daphne (idle here: the bench opens no websocket)."""
+    backends = [_gunicorn_sync(venv_bin, CORES + 1), _daphne(venv_bin, 1)[0]]
+    with (
+        tempfile.TemporaryDirectory(prefix="crm-load-nginx-") as directory,
+        _servers(backends, ROOT) as (backend_procs, (http_url, ws_url)),
+        _servers([_nginx(Path(directory), http_url, ws_url)], ROOT) as (nginx_procs, urls),
+    ):
+        yield backend_procs + nginx_procs, urls
+
+
+def _layouts(venv_bin: Path) -> dict[str, list[list[str]] | Callable]:
+    """Each process model: the commands to start (each gets its own port as {port}), or a
+    context manager that starts them and yields (processes, the URLs traffic goes to)."""
     workers = str(CORES)
     return {
+        PROXIED_LAYOUT: lambda: _proxied(venv_bin),
         f"daphne ×{CORES}": _daphne(venv_bin, CORES),
         # Sync views wait on PostgreSQL: one process more than cores may fill those gaps.
         f"daphne ×{CORES + 1}": _daphne(venv_bin, CORES + 1),
@@ -123,20 +172,8 @@ def _layouts(venv_bin: Path) -> dict[str, list[list[str]]]:
                 "gthread",
             ]
         ],
-        # Plain sync workers (no ASGI, no thread hop per request); websockets would need a
-        # separate daphne behind the same proxy.
-        f"gunicorn WSGI sync ×{CORES + 1}": [
-            [
-                str(venv_bin / "gunicorn"),
-                "config.wsgi:application",
-                "-b",
-                f"{LOOPBACK}:{{port}}",
-                "-w",
-                str(CORES + 1),
-                "-k",
-                "sync",
-            ]
-        ],
+        # The production layout's page servers without the proxy: what nginx costs.
+        f"gunicorn WSGI sync ×{CORES + 1}, no proxy": [_gunicorn_sync(venv_bin, CORES + 1)],
     }
 
 
@@ -158,13 +195,13 @@ def _server_env() -> dict[str, str]:
 
 
 @contextmanager
-def _servers(commands: list[list[str]], cwd: Path, env: dict[str, str] | None = None):
+def _servers(commands: list, cwd: Path, env: dict[str, str] | None = None):
     """Start the commands (new process groups), wait until each answers, stop them all after."""
     procs, urls = [], []
     try:
         for command in commands:
             port = _free_port()
-            argv = [part.replace("{port}", str(port)) for part in command]
+            argv = command(port) if callable(command) else [part.replace("{port}", str(port)) for part in command]
             procs.append(
                 subprocess.Popen(  # noqa: S603 - our own commands
                     argv,
@@ -557,7 +594,7 @@ def _measure_step(name: str, procs, urls, sessions, targets, rate: int) -> list:
     ]
 
 
-def _run_layouts(layouts: dict[str, list[list[str]]], sessions, targets) -> tuple[list[list], list[list]]:
+def _run_layouts(layouts: dict[str, list[list[str]] | Callable], sessions, targets) -> tuple[list[list], list[list]]:
     """Every layout's servers up at once (idle ones cost nothing), then each offered rate is run
     on every layout in turn, the order reversed at each rate (A B C, C B A, …): the layouts
     share the machine's other load alike, so they compare even when it is busy."""
@@ -567,7 +604,8 @@ def _run_layouts(layouts: dict[str, list[list[str]]], sessions, targets) -> tupl
     with ExitStack() as stack:
         running = {}
         for name, commands in layouts.items():
-            procs, urls = stack.enter_context(_servers(commands, ROOT))
+            servers = commands() if callable(commands) else _servers(commands, ROOT)
+            procs, urls = stack.enter_context(servers)
             asyncio.run(_step(urls, sessions, targets, rate=4, seconds=3, seed=0))  # warm up every worker
             running[name] = (procs, urls)
         order = list(layouts)

@@ -433,3 +433,59 @@ def test_timeline_cards_of_every_kind_sit_on_one_grid(page, users, login):
     assert len({boxes[k][1] for k in ("in", "out", "order", "task")}) == 1, boxes
     timeline_width = page.locator("#timeline").bounding_box()["width"]
     assert boxes["in"][1] >= 0.9 * timeline_width, boxes
+
+
+def test_the_inline_forms_type_ahead_pickers_log_no_console_error(page, users, login):
+    """The inline forms' hx-disabled-elt ("find button[type=submit]") is for the form's own POST:
+    inherited by a picker's type-ahead request, htmx looked for a button inside the input and
+    logged an error on every keystroke."""
+    from crm.tests.factories import ThreadFactory
+
+    thread = ThreadFactory(author=users["ivan"])
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    login(page.context, users["ivan"])
+    page.goto(f"/threads/{thread.pk}/")
+
+    form = open_inline_form(page, "#add-communication", "#communication-form")
+    form.locator("#id_counterparty_name").press_sequentially("Бет", delay=60)
+    form.locator("#id_assignee-search").press_sequentially("Мар", delay=60)
+    expect(form.locator('[data-employee-name="Мария Иванова"]').first).to_be_visible()
+    form.locator("a", has_text="Отказ").click()
+
+    form = open_inline_form(page, "#add-task", "#task-form")
+    form.locator("#id_assignee-search").press_sequentially("Мар", delay=60)
+    expect(form.locator('[data-employee-name="Мария Иванова"]').first).to_be_visible()
+    assert errors == []
+
+
+@pytest.mark.allow_page_errors  # the 502 is this test's own (a restarting server)
+def test_a_form_post_that_gets_no_answer_keeps_the_text_and_says_why(page, users, login):
+    """The proxy refuses a body over its limit (413), a restarting server answers 502, the network
+    may be down: htmx swaps nothing, and the page says what happened in Bulgarian."""
+    from crm.tests.factories import ThreadFactory
+
+    thread = ThreadFactory(author=users["ivan"])
+    login(page.context, users["ivan"])
+    page.goto(f"/threads/{thread.pk}/")
+    form = open_inline_form(page, "#add-communication", "#communication-form")
+    form.locator("#id_subject").fill("Оферта за склада")
+    toast = page.locator("#toasts .request-error-toast")
+    create = re.compile(r"/communications/new/")
+
+    for answer, shown in [
+        (lambda route: route.fulfill(status=413, body="413 Request Entity Too Large"), "Файловете са твърде големи"),
+        (lambda route: route.fulfill(status=502, body="502 Bad Gateway"), "(грешка 502)"),
+        (lambda route: route.abort(), "Няма връзка със сървъра"),
+    ]:
+
+        def handler(route, request, answer=answer):
+            answer(route) if request.method == "POST" else route.continue_()
+
+        page.route(create, handler)
+        form.locator("button[type=submit]").click()
+        expect(toast).to_have_count(1)
+        expect(toast).to_contain_text(shown)
+        expect(form.locator("#id_subject")).to_have_value("Оферта за склада")
+        expect(form.locator("button[type=submit]")).to_be_enabled()
+        page.unroute(create)

@@ -2,7 +2,7 @@
 
 Run by `.ci/production`, which starts the README's production layout and sets:
 
-- CRM_PROD_URLS: the base URLs of the ASGI workers, comma-separated (at least two);
+- CRM_PROD_URL: the base URL of the proxy (nginx, in front of gunicorn and daphne);
 - CRM_PROD_EMPLOYEE, CRM_PROD_COLLEAGUE, CRM_PROD_ADMIN: `username:password` of two employees
   and a superuser.
 
@@ -20,7 +20,7 @@ import pytest
 
 from e2e.browser import CHROMIUM, CHROMIUM_ARGS, flush_page_events, watch_csp
 
-REQUIRED = ["CRM_PROD_URLS", "CRM_PROD_EMPLOYEE", "CRM_PROD_COLLEAGUE", "CRM_PROD_ADMIN"]
+REQUIRED = ["CRM_PROD_URL", "CRM_PROD_EMPLOYEE", "CRM_PROD_COLLEAGUE", "CRM_PROD_ADMIN"]
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,6 @@ def pytest_configure(config):
         raise pytest.UsageError(
             f"e2e_production checks running servers: set {', '.join(missing)} (.ci/production does)."
         )
-    if len(worker_urls()) < 2:
-        raise pytest.UsageError("CRM_PROD_URLS must name at least two workers")
-
-
-def worker_urls() -> list[str]:
-    return [url.strip().rstrip("/") for url in os.environ.get("CRM_PROD_URLS", "").split(",") if url.strip()]
 
 
 def login_from_env(name: str) -> Login:
@@ -51,8 +45,8 @@ def login_from_env(name: str) -> Login:
 
 
 @pytest.fixture(scope="session")
-def workers() -> list[str]:
-    return worker_urls()
+def proxy() -> str:
+    return os.environ["CRM_PROD_URL"].rstrip("/")
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +66,7 @@ def admin() -> Login:
 
 @pytest.fixture(scope="session")
 def base_url():
-    """None: each context gets its worker's URL (pytest-base-url's own fixture is not wanted)."""
+    """None: each context is given the proxy's URL (pytest-base-url's own fixture is not wanted)."""
     return None
 
 
@@ -88,7 +82,7 @@ def browser_context_args(browser_context_args):
 
 @pytest.fixture
 def open_context(new_context):
-    """`open_context(base_url)`: a fresh browser context on one worker whose pages must show no
+    """`open_context(base_url)`: a fresh browser context whose pages must show no
     console error, no uncaught JS error, no CSP violation and no failed response (>= 400) but
     those a test declares with `context.expected_statuses[url] = status`."""
     contexts, problems, violations = [], [], []

@@ -1,11 +1,13 @@
 """The README's production layout, in a browser: DEBUG=0, PostgreSQL, Redis, collected static
-files served by WhiteNoise, two ASGI workers (started by `.ci/production`).
+files served by WhiteNoise, gunicorn's sync workers for the pages and daphne for the websockets
+behind nginx (started by `.ci/production`).
 
-Through each worker an employee logs in with the real login form and opens the dashboard, a
+Through the proxy an employee logs in with the real login form and opens the dashboard, a
 thread, both lists and an error page; an administrator opens the admin. Every page must load its
 hashed static files (CSS applied, htmx and Bootstrap running, icon font loaded) with no console
-error, no CSP violation and no failed request. A task created on the first worker reaches a
-colleague's browser connected to the second one (the Redis channel layer).
+error, no CSP violation and no failed request. A task created through gunicorn reaches a
+colleague's browser connected to daphne (the Redis channel layer); a file of several megabytes
+goes up and comes back whole (the proxy's body limit and buffering).
 """
 
 from __future__ import annotations
@@ -56,9 +58,8 @@ def assert_static_served(page: Page) -> None:
     assert page.request.get(icon).ok
 
 
-@pytest.mark.parametrize("worker", [0, 1], ids=["worker-1", "worker-2"])
-def test_an_employee_works_through_each_worker(open_context, workers, employee, worker):
-    page = open_context(workers[worker]).new_page()
+def test_an_employee_works_through_the_proxy(open_context, proxy, employee):
+    page = open_context(proxy).new_page()
     log_in(page, employee)
     expect(page.locator("h1")).to_be_visible()
     assert_static_served(page)
@@ -77,7 +78,7 @@ def test_an_employee_works_through_each_worker(open_context, workers, employee, 
         expect(page.locator(f"{table} tbody tr[data-id]").first).to_be_visible()
         assert_static_served(page)
 
-    missing = workers[worker] + "/no-such-page/"
+    missing = proxy + "/no-such-page/"
     page.context.expected_statuses[missing] = 404
     assert page.goto(missing).status == 404
     assert_static_served(page)  # the error page keeps the site's look
@@ -86,9 +87,8 @@ def test_an_employee_works_through_each_worker(open_context, workers, employee, 
     assert favicon.ok and favicon.headers["content-type"] in {"image/x-icon", "image/vnd.microsoft.icon"}
 
 
-@pytest.mark.parametrize("worker", [0, 1], ids=["worker-1", "worker-2"])
-def test_the_admin_through_each_worker(open_context, workers, admin, worker):
-    page = open_context(workers[worker]).new_page()
+def test_the_admin_through_the_proxy(open_context, proxy, admin):
+    page = open_context(proxy).new_page()
     log_in(page, admin)
     page.goto("/admin/")
     expect(page.locator("#site-name")).to_be_visible()
@@ -100,14 +100,14 @@ def test_the_admin_through_each_worker(open_context, workers, admin, worker):
     expect(page.locator("#result_list tbody tr").first).to_be_visible()
 
 
-def test_a_task_created_on_one_worker_reaches_a_colleague_on_the_other(open_context, workers, employee, colleague):
-    watcher = open_context(workers[1]).new_page()
+def test_a_task_created_through_gunicorn_reaches_a_colleague_on_daphne(open_context, proxy, employee, colleague):
+    watcher = open_context(proxy).new_page()
     log_in(watcher, colleague)
     expect(watcher.locator("body")).to_have_attribute("data-socket", "open", timeout=10_000)
     before = int(watcher.locator("#notification-bell-count").get_attribute("data-count"))
     colleague_name = watcher.locator("#user-menu").inner_text().strip()  # as the assignee list shows it
 
-    actor = open_context(workers[0]).new_page()
+    actor = open_context(proxy).new_page()
     log_in(actor, employee, next_path="/tasks/new/")
     subject = f"Проверка между процесите {time.time():.0f}"
     actor.fill("#id_subject", subject)
@@ -121,3 +121,37 @@ def test_a_task_created_on_one_worker_reaches_a_colleague_on_the_other(open_cont
         "data-count", str(before + 1), timeout=LIVE_BUDGET_MS
     )
     expect(watcher.locator("#toasts .notification-toast")).to_contain_text(subject)
+
+
+def padded_pdf(path, size: int):
+    """A PDF of about `size` bytes: a real header and trailer around a comment of filler."""
+    head, tail = b"%PDF-1.4\n", b"\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+    path.write_bytes(head + b"%" + b"0" * (size - len(head) - len(tail) - 1) + tail)
+    return path
+
+
+def test_a_large_attachment_goes_up_and_down_through_the_proxy(open_context, proxy, employee, tmp_path):
+    """nginx refuses a body over 1 MB unless told otherwise (client_max_body_size)."""
+    size = 6 * 1024 * 1024
+    pdf = padded_pdf(tmp_path / "Договор-сканиран.pdf", size)
+    page = open_context(proxy).new_page()
+    log_in(page, employee, next_path="/threads/")
+    hrefs = page.locator("main a").evaluate_all("(links) => links.map((a) => a.getAttribute('href'))")
+    page.goto(next(href for href in hrefs if href and re.fullmatch(r"/threads/\d+/", href)))
+    page.locator("#add-communication").click()
+    form = page.locator("#inline-form #communication-form")
+    expect(form).to_be_visible()
+    subject = f"Сканиран договор {time.time():.0f}"
+    form.locator("label[for=direction-in]").click()
+    form.locator("label[for=channel-phone]").click()
+    form.locator("#id_subject").fill(subject)
+    form.locator("#id_counterparty_name").fill("Бета ООД")  # the thread may have none (an internal one)
+    form.locator("#id_attachments").set_input_files(str(pdf))
+    form.locator("button[type=submit]").click()
+
+    item = page.locator("#timeline li[data-kind=communication]", has_text=subject)
+    chip = item.locator("a.file-chip", has_text="Договор-сканиран.pdf")
+    expect(chip).to_be_visible(timeout=15_000)
+    download = page.request.get(chip.get_attribute("href"))
+    assert download.ok, download.status
+    assert len(download.body()) == size

@@ -178,3 +178,34 @@
   document.body.addEventListener("htmx:afterSettle", syncAll);
   syncAll();
 })();
+
+// An htmx request that got no usable answer swaps nothing, so a form keeps what was typed in it;
+// without a word the click would seem to do nothing. The proxy refuses a body over its limit
+// (413), a restarting server answers 502–504, the network may be gone: say which, in the page's
+// language (the texts are data attributes of #toasts, translated by the server). One at a time.
+(function () {
+  "use strict";
+  var container = document.getElementById("toasts");
+  if (!container) return;
+  function say(text) {
+    container.querySelectorAll(".request-error-toast").forEach(function (old) { old.remove(); });
+    var toast = document.createElement("div");
+    toast.className = "toast request-error-toast text-bg-danger border-0";
+    toast.setAttribute("role", "alert");
+    var body = document.createElement("div");
+    body.className = "toast-body";
+    body.textContent = text;
+    toast.appendChild(body);
+    container.appendChild(toast);
+    toast.addEventListener("hidden.bs.toast", function () { toast.remove(); });
+    bootstrap.Toast.getOrCreateInstance(toast, { delay: 10000 }).show();
+  }
+  document.body.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    say(status === 413 ? container.dataset.errorTooLarge
+      : container.dataset.errorStatus.replace("{status}", String(status)));
+  });
+  document.body.addEventListener("htmx:sendError", function () {
+    say(container.dataset.errorNetwork);
+  });
+})();
