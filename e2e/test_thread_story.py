@@ -460,7 +460,7 @@ def test_the_inline_forms_type_ahead_pickers_log_no_console_error(page, users, l
 
 
 @pytest.mark.allow_page_errors  # the 502 is this test's own (a restarting server)
-def test_a_form_post_that_gets_no_answer_keeps_the_text_and_says_why(page, users, login):
+def test_a_form_post_that_gets_no_answer_keeps_the_text_and_says_why(page, users, login, screenshot):
     """The proxy refuses a body over its limit (413), a restarting server answers 502, the network
     may be down: htmx swaps nothing, and the page says what happened in Bulgarian."""
     from crm.tests.factories import ThreadFactory
@@ -473,10 +473,10 @@ def test_a_form_post_that_gets_no_answer_keeps_the_text_and_says_why(page, users
     toast = page.locator("#toasts .request-error-toast")
     create = re.compile(r"/communications/new/")
 
-    for answer, shown in [
-        (lambda route: route.fulfill(status=413, body="413 Request Entity Too Large"), "Файловете са твърде големи"),
-        (lambda route: route.fulfill(status=502, body="502 Bad Gateway"), "(грешка 502)"),
-        (lambda route: route.abort(), "Няма връзка със сървъра"),
+    for name, answer, shown in [
+        ("too-large", lambda route: route.fulfill(status=413, body="413 Too Large"), "Файловете са твърде големи"),
+        ("bad-gateway", lambda route: route.fulfill(status=502, body="502 Bad Gateway"), "(грешка 502)"),
+        ("offline", lambda route: route.abort(), "Няма връзка със сървъра"),
     ]:
 
         def handler(route, request, answer=answer):
@@ -488,4 +488,7 @@ def test_a_form_post_that_gets_no_answer_keeps_the_text_and_says_why(page, users
         expect(toast).to_contain_text(shown)
         expect(form.locator("#id_subject")).to_have_value("Оферта за склада")
         expect(form.locator("button[type=submit]")).to_be_enabled()
+        expect(toast).not_to_have_class(re.compile(r"\bshowing\b"))
+        page.wait_for_timeout(200)  # Bootstrap's fade-in (0.15 s) after "showing" goes
+        screenshot(page, f"request-error-{name}")
         page.unroute(create)
