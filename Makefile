@@ -78,7 +78,7 @@ e2e: install browser messages
 
 test: lint check unit e2e
 
-bench: install
+bench: install proxy
 	$(PY) bench/run.py
 
 clean:
