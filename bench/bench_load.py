@@ -15,7 +15,10 @@ communications, 300k tasks, 100k threads).
    send mixed traffic — 60 % list pages (communications, tasks, threads, with the filters people
    use), 30 % thread pages, 10 % creates through the real form (GET the form, POST it with its
    CSRF and form tokens) — at stepped offered rates (open loop: a request is sent on schedule
-   whether or not earlier ones have answered, so queueing shows as latency).
+   whether or not earlier ones have answered, so queueing shows as latency). Each new task is
+   assigned to one of BENCH_LOAD_SOCKETS (default 50) other employees, whose notifications
+   sockets are held open on every layout that serves websockets (through nginx to the daphne on
+   the production layout), answering pings and counting the pushes.
 3. Per step: p50/p95/p99 of the latency (from the scheduled send), errors (any status ≥ 400,
    a 500, a timeout, a refused connection), the achieved rate, and the CPU split per request:
    the app server processes vs the PostgreSQL backends serving this database
@@ -40,6 +43,7 @@ after) stays meaningful on a shared, busy machine where absolute times do not.
 from __future__ import annotations
 
 import asyncio
+import base64
 import collections
 import os
 import random
@@ -51,6 +55,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
@@ -308,18 +313,94 @@ def _employees() -> None:
         )
 
 
-def _sessions(n: int) -> list[str]:
-    """Session keys of n active bench employees, made as a login makes them."""
+def _sessions(n: int, *, skip: int = 0) -> list[tuple[str, int]]:
+    """(session key, user id) of n active bench employees, made as a login makes them."""
     from django.test import Client
 
     from accounts.models import User
 
-    keys = []
-    for user in User.objects.filter(username__startswith="bench_", is_active=True).order_by("username")[:n]:
+    found = []
+    employees = User.objects.filter(username__startswith="bench_", is_active=True).order_by("username")
+    for user in employees[skip : skip + n]:
         client = Client()
         client.force_login(user)
-        keys.append(client.cookies["sessionid"].value)
-    return keys
+        found.append((client.cookies["sessionid"].value, user.pk))
+    return found
+
+
+def _socket_count() -> int:
+    return int(os.environ.get("BENCH_LOAD_SOCKETS", "50"))
+
+
+# --- websockets held open --------------------------------------------------------------------
+
+
+class Sockets:
+    """The notifications sockets of signed-in employees who have the app open, held through a
+    layout's steps (a thread of their own with its own event loop): each answers the server's
+    pings and counts the pushes it gets. A minimal RFC 6455 client (no library in the venv):
+    the server's frames are not masked, the client's pong is."""
+
+    def __init__(self, url: str | None, sessions: list[tuple[str, int]]):
+        self.url, self.sessions = url, sessions
+        self.counts: collections.Counter = collections.Counter()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self) -> Sockets:
+        if self.url and self.sessions:
+            self.thread.start()
+            for key, _user in self.sessions:
+                asyncio.run_coroutine_threadsafe(self._hold(key), self.loop)
+            deadline = time.monotonic() + 30
+            while self.counts["open"] + self.counts["refused"] < len(self.sessions) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.thread.is_alive():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(timeout=10)
+
+    async def _hold(self, session_key: str) -> None:
+        host, port = self.url.split("//", 1)[1].rsplit(":", 1)
+        try:
+            reader, writer = await asyncio.open_connection(host, int(port))
+            handshake = [
+                "GET /ws/notifications/ HTTP/1.1",
+                f"Host: {host}:{port}",
+                "Upgrade: websocket",
+                "Connection: Upgrade",
+                f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}",
+                "Sec-WebSocket-Version: 13",
+                f"Origin: http://{host}:{port}",
+                f"Cookie: sessionid={session_key}",
+            ]
+            writer.write(("\r\n".join(handshake) + "\r\n\r\n").encode("latin-1"))
+            if b" 101 " not in await reader.readline():
+                self.counts["refused"] += 1
+                return
+            while await reader.readline() not in (b"\r\n", b""):
+                pass
+            self.counts["open"] += 1
+            while True:
+                first, second = await reader.readexactly(2)
+                length = second & 0x7F
+                if length >= 126:
+                    length = int.from_bytes(await reader.readexactly(2 if length == 126 else 8), "big")
+                payload = await reader.readexactly(length)
+                opcode = first & 0x0F
+                if opcode == 0x9:  # ping: a masked pong with the same payload
+                    mask = os.urandom(4)
+                    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+                    writer.write(bytes([0x8A, 0x80 | len(payload)]) + mask + masked)
+                elif opcode == 0x8:
+                    self.counts["closed"] += 1
+                    return
+                elif opcode in (0x1, 0x2):
+                    self.counts["messages"] += 1
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            self.counts["dropped"] += 1
 
 
 def _targets() -> dict:
@@ -477,7 +558,7 @@ def _client(base_url: str, session_key: str):
 TOKEN = re.compile(r'name="(csrfmiddlewaretoken|form_token)" value="([^"]+)"')
 
 
-async def _create(client, rng: random.Random) -> list[tuple[float, int]]:
+async def _create(client, rng: random.Random, assignees: list[int]) -> list[tuple[float, int]]:
     """The new-task form as a person uses it: GET it, POST it back with its tokens."""
     started = time.perf_counter()
     response = await client.get("/tasks/new/")
@@ -487,7 +568,8 @@ async def _create(client, rng: random.Random) -> list[tuple[float, int]]:
         **tokens,
         "subject": f"Натоварване {rng.randrange(10**9)}",
         "counterparty_name": "Алфа Трейд ООД",
-        "status": "new",
+        "status": "assigned",
+        "assignee": str(rng.choice(assignees)),
         "description": "",
     }
     started = time.perf_counter()
@@ -514,7 +596,7 @@ async def _step(urls: list[str], sessions: list[str], targets: dict, rate: float
         async with in_flight:
             try:
                 if kind == "create":
-                    results = await _create(client, rng)
+                    results = await _create(client, rng, targets["assignees"])
                     wait = time.perf_counter() - scheduled - sum(r[0] for r in results)
                     for duration, status in results:
                         errors += status >= 400
@@ -560,8 +642,9 @@ async def _step(urls: list[str], sessions: list[str], targets: dict, rate: float
     return latencies, kinds, errors, elapsed
 
 
-def _measure_step(name: str, procs, urls, sessions, targets, rate: int) -> list:
+def _measure_step(name: str, procs, urls, sessions, targets, rate: int, sockets: Sockets) -> list:
     app_pids = _tree([p.pid for p in procs])
+    pushes0 = sockets.counts["messages"]
     pg_pids = _pg_backends()
     app0, pg0 = _cpu_seconds(app_pids), _cpu_seconds(pg_pids)
     load = os.getloadavg()[0]
@@ -590,14 +673,19 @@ def _measure_step(name: str, procs, urls, sessions, targets, rate: int) -> list:
         round(app_cpu * 1000 / n, 1),
         round(pg_cpu * 1000 / n, 1),
         round(client_cpu * 1000 / n, 1),
+        f"{sockets.counts['open'] - sockets.counts['closed'] - sockets.counts['dropped']}",
+        sockets.counts["messages"] - pushes0,
         f"{load:.1f}",
     ]
 
 
-def _run_layouts(layouts: dict[str, list[list[str]] | Callable], sessions, targets) -> tuple[list[list], list[list]]:
+def _run_layouts(
+    layouts: dict[str, list[list[str]] | Callable], sessions, socket_sessions, targets
+) -> tuple[list[list], list[list]]:
     """Every layout's servers up at once (idle ones cost nothing), then each offered rate is run
     on every layout in turn, the order reversed at each rate (A B C, C B A, …): the layouts
-    share the machine's other load alike, so they compare even when it is busy."""
+    share the machine's other load alike, so they compare even when it is busy. Each layout
+    that serves websockets has the socket sessions' sockets open throughout."""
     rows: list[list] = []
     crossed = dict.fromkeys(layouts, "not crossed")
     best = dict.fromkeys(layouts, 0.0)
@@ -606,15 +694,18 @@ def _run_layouts(layouts: dict[str, list[list[str]] | Callable], sessions, targe
         for name, commands in layouts.items():
             servers = commands() if callable(commands) else _servers(commands, ROOT)
             procs, urls = stack.enter_context(servers)
+            # WSGI alone serves no websocket (in production a daphne beside it would).
+            ws_url = None if "WSGI" in name else urls[0]
+            sockets = stack.enter_context(Sockets(ws_url, socket_sessions))
             asyncio.run(_step(urls, sessions, targets, rate=4, seconds=3, seed=0))  # warm up every worker
-            running[name] = (procs, urls)
+            running[name] = (procs, urls, sockets)
         order = list(layouts)
         for i, rate in enumerate(_steps()):
             for name in order if i % 2 == 0 else order[::-1]:
                 if name not in running:
                     continue
-                procs, urls = running[name]
-                row = _measure_step(name, procs, urls, sessions, targets, rate)
+                procs, urls, sockets = running[name]
+                row = _measure_step(name, procs, urls, sessions, targets, rate, sockets)
                 rows.append(row)
                 best[name] = max(best[name], row[2])
                 p95, errors, n = row[6], row[4], row[3]
@@ -710,8 +801,11 @@ def run() -> list[Table]:
 
     assert Communication.objects.exists(), "seed first: bench/run.py lists"
     _employees()
-    sessions = _sessions(16)
+    sessions = [key for key, _user in _sessions(16)]
+    # Other employees with the app open: their sockets get the creates' notifications.
+    socket_sessions = _sessions(_socket_count(), skip=16)
     targets = _targets()
+    targets["assignees"] = [user for _key, user in socket_sessions] or targets["users"]
     tables = []
     ab_note = (
         f"{os.environ.get('BENCH_AB_ROUNDS', '25')} requests per side and page, alternating A/B then B/A, "
@@ -752,7 +846,7 @@ def run() -> list[Table]:
         for name, commands in _layouts(Path(sys.executable).parent).items()
         if not only or any(part.strip() and part.strip() in name for part in only.split(","))
     }
-    rows, crossings = _run_layouts(layouts, sessions, targets) if layouts else ([], [])
+    rows, crossings = _run_layouts(layouts, sessions, socket_sessions, targets) if layouts else ([], [])
     columns = [
         "layout",
         "offered rps",
@@ -768,13 +862,18 @@ def run() -> list[Table]:
         "app CPU ms/req",
         "PG CPU ms/req",
         "client CPU ms/req",
+        "sockets",
+        "pushes",
         "load",
     ]
     note = (
         f"Mixed traffic (60 % lists, 30 % thread pages, 10 % new-task form GET+POST), {len(sessions)} signed-in "
         f"sessions, open loop, {_seconds():.0f} s per step, at most {MAX_IN_FLIGHT} in flight, over loopback; "
-        "latency from the scheduled send. CPU: utime+stime of the server processes / of this database's "
-        "PostgreSQL backends, per request. load: 1-minute load average at the start of the step."
+        "latency from the scheduled send. Each new task is assigned to one of "
+        f"{len(socket_sessions)} other employees whose notifications socket is open (sockets: open at the end "
+        "of the step; pushes: messages they got in it; none on a layout without websockets). CPU: utime+stime "
+        "of the server processes (nginx included) / of this database's PostgreSQL backends, per request. "
+        "load: 1-minute load average at the start of the step."
     )
     tables.append(Table("Load bench: stepped offered rate per process model", columns, rows, note))
     tables.append(
