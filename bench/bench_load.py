@@ -127,24 +127,25 @@ def _nginx(directory: Path, http_url: str, ws_url: str):
 
 
 @contextmanager
-def _proxied(venv_bin: Path):
+def _proxied(venv_bin: Path, env: dict[str, str]):
     """The production layout: traffic goes to nginx only, which passes pages to gunicorn's sync
     workers and /ws/ to the daphne (idle here: the bench opens no websocket)."""
     backends = [_gunicorn_sync(venv_bin, CORES + 1), _daphne(venv_bin, 1)[0]]
     with (
         tempfile.TemporaryDirectory(prefix="crm-load-nginx-") as directory,
-        _servers(backends, ROOT) as (backend_procs, (http_url, ws_url)),
-        _servers([_nginx(Path(directory), http_url, ws_url)], ROOT) as (nginx_procs, urls),
+        _servers(backends, ROOT, env) as (backend_procs, (http_url, ws_url)),
+        _servers([_nginx(Path(directory), http_url, ws_url)], ROOT, env) as (nginx_procs, urls),
     ):
         yield backend_procs + nginx_procs, urls
 
 
 def _layouts(venv_bin: Path) -> dict[str, list[list[str]] | Callable]:
     """Each process model: the commands to start (each gets its own port as {port}), or a
-    context manager that starts them and yields (processes, the URLs traffic goes to)."""
+    context manager, given the servers' environment, that starts them and yields (processes,
+    the URLs traffic goes to)."""
     workers = str(CORES)
     return {
-        PROXIED_LAYOUT: lambda: _proxied(venv_bin),
+        PROXIED_LAYOUT: lambda env: _proxied(venv_bin, env),
         f"daphne ×{CORES}": _daphne(venv_bin, CORES),
         # Sync views wait on PostgreSQL: one process more than cores may fill those gaps.
         f"daphne ×{CORES + 1}": _daphne(venv_bin, CORES + 1),
@@ -346,21 +347,32 @@ class Sockets:
         self.counts: collections.Counter = collections.Counter()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.futures = []  # asyncio keeps only weak references to tasks: these keep them alive
 
     def __enter__(self) -> Sockets:
         if self.url and self.sessions:
             self.thread.start()
             for key, _user in self.sessions:
-                asyncio.run_coroutine_threadsafe(self._hold(key), self.loop)
+                self.futures.append(asyncio.run_coroutine_threadsafe(self._hold(key), self.loop))
             deadline = time.monotonic() + 30
-            while self.counts["open"] + self.counts["refused"] < len(self.sessions) and time.monotonic() < deadline:
+            while self.counts["opened"] + self.counts["refused"] < len(self.sessions) and time.monotonic() < deadline:
                 time.sleep(0.1)
         return self
 
     def __exit__(self, *exc) -> None:
         if self.thread.is_alive():
+            asyncio.run_coroutine_threadsafe(self._close_all(), self.loop).result(timeout=10)
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(timeout=10)
+            self.loop.close()
+        if self.sessions and self.url:
+            print(f"sockets on {self.url}: {dict(self.counts)}", file=sys.stderr)
+
+    async def _close_all(self) -> None:
+        tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _hold(self, session_key: str) -> None:
         host, port = self.url.split("//", 1)[1].rsplit(":", 1)
@@ -382,7 +394,12 @@ class Sockets:
                 return
             while await reader.readline() not in (b"\r\n", b""):
                 pass
-            self.counts["open"] += 1
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            self.counts["refused"] += 1
+            return
+        self.counts["opened"] += 1
+        self.counts["open"] += 1
+        try:
             while True:
                 first, second = await reader.readexactly(2)
                 length = second & 0x7F
@@ -395,12 +412,15 @@ class Sockets:
                     masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
                     writer.write(bytes([0x8A, 0x80 | len(payload)]) + mask + masked)
                 elif opcode == 0x8:
-                    self.counts["closed"] += 1
+                    self.counts["closed by the server"] += 1
                     return
                 elif opcode in (0x1, 0x2):
                     self.counts["messages"] += 1
         except (OSError, asyncio.IncompleteReadError, ValueError):
             self.counts["dropped"] += 1
+        finally:
+            self.counts["open"] -= 1
+            writer.close()
 
 
 def _targets() -> dict:
@@ -541,18 +561,29 @@ def _client_kind() -> str:
 
 
 def _client(base_url: str, session_key: str):
+    # A CSRF cookie as a browser has after its first page: without one, two forms fetched at
+    # once by the same client each set a new secret, and the first POST fails with 403 (seen
+    # once in ~600 creates; a signed-in browser never starts without the cookie).
+    cookies = {"sessionid": session_key, "csrftoken": _csrf_secret(session_key)}
     if _client_kind() == "httpx":
         import httpx
 
         limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT)
         return httpx.AsyncClient(
             base_url=base_url,
-            cookies={"sessionid": session_key},
+            cookies=cookies,
             timeout=TIMEOUT_S,
             limits=limits,
             follow_redirects=False,
         )
-    return RawClient(base_url, {"sessionid": session_key}, TIMEOUT_S)
+    return RawClient(base_url, cookies, TIMEOUT_S)
+
+
+def _csrf_secret(session_key: str) -> str:
+    """A valid CSRF cookie secret (32 letters and digits), the same for a session every step."""
+    from django.middleware.csrf import CSRF_SECRET_LENGTH
+
+    return (session_key * 2)[:CSRF_SECRET_LENGTH]
 
 
 TOKEN = re.compile(r'name="(csrfmiddlewaretoken|form_token)" value="([^"]+)"')
@@ -673,7 +704,7 @@ def _measure_step(name: str, procs, urls, sessions, targets, rate: int, sockets:
         round(app_cpu * 1000 / n, 1),
         round(pg_cpu * 1000 / n, 1),
         round(client_cpu * 1000 / n, 1),
-        f"{sockets.counts['open'] - sockets.counts['closed'] - sockets.counts['dropped']}",
+        sockets.counts["open"],
         sockets.counts["messages"] - pushes0,
         f"{load:.1f}",
     ]
@@ -691,13 +722,18 @@ def _run_layouts(
     best = dict.fromkeys(layouts, 0.0)
     with ExitStack() as stack:
         running = {}
-        for name, commands in layouts.items():
-            servers = commands() if callable(commands) else _servers(commands, ROOT)
+        for index, (name, commands) in enumerate(layouts.items()):
+            # A channel layer of its own: a create on one layout must not push to the sockets
+            # (and cost the CPU) of another.
+            env = {**_server_env(), "REDIS_PREFIX": f"{APP_NAME}-{os.getpid()}-{index}"}
+            servers = commands(env) if callable(commands) else _servers(commands, ROOT, env)
             procs, urls = stack.enter_context(servers)
             # WSGI alone serves no websocket (in production a daphne beside it would).
             ws_url = None if "WSGI" in name else urls[0]
             sockets = stack.enter_context(Sockets(ws_url, socket_sessions))
-            asyncio.run(_step(urls, sessions, targets, rate=4, seconds=3, seed=0))  # warm up every worker
+            # Warm every worker and this database's pages in PostgreSQL's cache: the first step
+            # measured otherwise pays for them (p95 ×4 over the next step's, on a fresh copy).
+            asyncio.run(_step(urls, sessions, targets, rate=12, seconds=8, seed=0))
             running[name] = (procs, urls, sockets)
         order = list(layouts)
         for i, rate in enumerate(_steps()):
