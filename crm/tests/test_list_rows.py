@@ -182,3 +182,32 @@ def test_thread_rows_are_the_templates_html(objects, user, language):
         for row in rows:
             old, new = both("thread_list", row)
             assert new == old
+
+
+@pytest.mark.parametrize("language", ["bg", "en"])
+def test_the_status_badge_draws_what_its_format_html_version_drew(language):
+    """crm_tags.status_badge_html (every row's badge) with config.html.e instead of format_html:
+    the same HTML, for every status, an unknown one, a lazy label and text to escape."""
+    from django.utils import translation
+    from django.utils.html import format_html
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    from crm.models import Status
+    from crm.templatetags.crm_tags import STATUS_CLASSES, status_badge_html
+
+    def before(status, label):
+        css = STATUS_CLASSES.get(status, "")
+        return format_html('<span class="badge status-badge {}" data-status="{}">{}</span>\n', css, status, label)
+
+    cases = [(value, label) for value, label in Status.choices]  # lazy labels
+    cases += [(value, str(label)) for value, label in Status.choices]
+    cases += [
+        ('x"<y>&', "<b>'нов'</b> & \"x\""),
+        ("", ""),
+        ("new", mark_safe("<i>safe</i>")),
+        ("new", gettext_lazy("Any")),
+    ]
+    with translation.override(language):
+        for status, label in cases:
+            assert status_badge_html(status, label) == before(status, label), (status, label)
