@@ -10,7 +10,7 @@ import pytest
 from django.template import engines
 from django.utils import timezone, translation
 
-from crm.models import Status
+from crm.models import Communication, Status, Task
 from crm.selectors import thread_list_queryset
 from crm.tests.factories import CommunicationFactory, CounterpartyFactory, TaskFactory, ThreadFactory
 
@@ -211,3 +211,37 @@ def test_the_status_badge_draws_what_its_format_html_version_drew(language):
     with translation.override(language):
         for status, label in cases:
             assert status_badge_html(status, label) == before(status, label), (status, label)
+
+
+@pytest.mark.parametrize("language", ["bg", "en"])
+@pytest.mark.parametrize("zone", ["Europe/Sofia", "America/New_York"])
+def test_a_page_of_rows_is_the_loop_of_row_tags(objects, user, language, zone):
+    """{% task_rows page %} (and the other kinds) in the list templates draws what their
+    ``{% for %}`` of one row tag each drew, whitespace and the empty case included: the language,
+    the time zone and the detail URLs looked up once per page give what each row looked up."""
+    TaskFactory(thread=objects["task_list"][0].thread, author=user, status=Status.NEW)
+    pages = {
+        "communication": ("c", list(Communication.objects.order_by("pk"))),
+        "task": ("t", list(Task.objects.order_by("pk"))),
+        "thread": ("thread", list(thread_list_queryset().order_by("pk"))),
+    }
+    engine = engines["django"]
+    with translation.override(language), timezone.override(zone):
+        for kind, (var, rows) in pages.items():
+            old = engine.from_string(
+                "{% load list_rows %}<tbody>\n    {% for "
+                + var
+                + " in page %}\n      {% "
+                + kind
+                + "_row "
+                + var
+                + " %}\n    {% empty %}\n      none\n    {% endfor %}\n    </tbody>"
+            )
+            new = engine.from_string(
+                "{% load list_rows %}<tbody>\n    {% if page %}{% "
+                + kind
+                + "_rows page %}{% else %}\n      none\n    {% endif %}\n    </tbody>"
+            )
+            for page in (rows, rows[:1], []):
+                assert new.render({"page": page}) == old.render({"page": page}), (kind, len(page))
+            assert len(rows) >= 3
