@@ -21,6 +21,7 @@ kept per connection object (one per thread), compiled again on another.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import weakref
 from collections.abc import Callable, Sequence
@@ -43,6 +44,12 @@ class _Plan:
     params: tuple
     slots: tuple  # per parameter: (argument index, item index or None, int subclass or None) of a stand-in, or None
     models: bool  # model instances (else values_list tuples)
+    # What SQLCompiler.results_iter and ModelIterable work out again for every execution, worked
+    # out once (they depend on the compiled query alone): the columns' converters, whether any
+    # column is a composite, and for model rows the populators of the select_related objects.
+    converters: dict = dataclasses.field(default_factory=dict)
+    composite: bool = False
+    populators: tuple = ()
 
 
 class CompiledQuery:
@@ -85,7 +92,19 @@ class CompiledQuery:
         assert {slot[:2] for slot in slots if slot is not None} == set(stand_ins.values()), (
             "every stand-in must be a parameter of the SQL"
         )
-        return _Plan(compiler, sql, tuple(params), slots, iterable is ModelIterable)
+        fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
+        models = iterable is ModelIterable
+        populators = get_related_populators(compiler.klass_info, compiler.select, self.using) if models else ()
+        return _Plan(
+            compiler,
+            sql,
+            tuple(params),
+            slots,
+            models,
+            converters=compiler.get_converters(fields),
+            composite=compiler.has_composite_fields(fields),
+            populators=tuple(populators),
+        )
 
     def run(self, *values: int | Sequence[int], **static) -> list:
         """The queryset ``build(*values, **static)`` would give, as a list."""
@@ -104,9 +123,10 @@ class CompiledQuery:
         compiler = plan.compiler
         if compiler.has_extra_select:
             rows = [row[: compiler.col_count] for row in rows]
+        rows = _converted(plan, rows)
         if not plan.models:
-            return list(compiler.results_iter([rows], tuple_expected=True))
-        return _instances(compiler, rows, self.using)
+            return list(map(tuple, rows))
+        return _instances(plan, rows, self.using)
 
 
 def _value(values: tuple, slot: tuple) -> int:
@@ -115,16 +135,28 @@ def _value(values: tuple, slot: tuple) -> int:
     return value if wrap is None else wrap(value)
 
 
-def _instances(compiler, rows: list, db: str) -> list:
+def _converted(plan: _Plan, rows: list):
+    """The rows as SQLCompiler.results_iter gives them (its converters and composite columns)."""
+    compiler = plan.compiler
+    if plan.converters:
+        rows = compiler.apply_converters(rows, plan.converters)
+    if plan.composite:
+        fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
+        rows = compiler.composite_fields_to_tuples(rows, fields)
+    return rows
+
+
+def _instances(plan: _Plan, rows, db: str) -> list:
     """Model instances of the rows, as django.db.models.query.ModelIterable makes them."""
+    compiler = plan.compiler
     select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
     model_cls = klass_info["model"]
     select_fields = klass_info["select_fields"]
     start, end = select_fields[0], select_fields[-1] + 1
     init_list = [f[0].target.attname for f in select[start:end]]
-    related_populators = get_related_populators(klass_info, select, db)
+    related_populators = plan.populators
     objects = []
-    for row in compiler.results_iter([rows]):
+    for row in rows:
         obj = model_cls.from_db(db, init_list, row[start:end])
         for populator in related_populators:
             populator.populate(row, obj)

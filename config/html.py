@@ -4,8 +4,10 @@ escaping as autoescape does, and dates and moments as the ``date`` filter shows 
 "H:i"), moments in the active time zone. Here, not in an app, so the generic apps use it too."""
 
 import html
+from datetime import datetime
 
-from django.utils.timezone import template_localtime
+from django.conf import settings
+from django.utils.timezone import is_naive, localtime, template_localtime
 
 
 def e(value) -> str:
@@ -22,10 +24,19 @@ def day_text(day) -> str:
     return f"{day.day:02d}.{day.month:02d}.{day.year:04d}"
 
 
-def moment_texts(moment) -> tuple[str, str]:
-    """``{{ moment|date:"d.m.Y" }}`` and ``{{ moment|date:"H:i" }}`` in the active time zone;
-    two "" for none."""
+def moment_texts(moment, zone=None) -> tuple[str, str]:
+    """``{{ moment|date:"d.m.Y" }}`` and ``{{ moment|date:"H:i" }}`` in the active time zone
+    (``zone``: that zone, already looked up — a page of rows asks for it once); two "" for none."""
     if moment is None or moment == "":
         return "", ""
-    local = template_localtime(moment)
+    if zone is None:
+        local = template_localtime(moment)
+    else:  # template_localtime, in ``zone``
+        convert = (
+            isinstance(moment, datetime)
+            and settings.USE_TZ
+            and not is_naive(moment)
+            and getattr(moment, "convert_to_local_time", True)
+        )
+        local = localtime(moment, zone) if convert else moment
     return day_text(local), f"{local.hour:02d}:{local.minute:02d}"

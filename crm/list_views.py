@@ -54,6 +54,7 @@ from crm.filters import (
     ThreadFilter,
 )
 from crm.models import Communication, Counterparty, CounterpartyRole, Task, Thread
+from crm.urlcache import plain_url
 from savedfilters import selectors as saved_filter_selectors
 from savedfilters import services as saved_filter_services
 
@@ -299,7 +300,7 @@ def filter_context(request: HtmxHttpRequest, spec: ListSpec, filterset: ListFilt
         "state": state,
         "query": query,
         "list_url": path,
-        "export_url": _url(reverse(spec.export_url_name), query),
+        "export_url": _url(plain_url(spec.export_url_name), query),
         "quick_links": _quick_links(request, spec, state),
         "active_count": len(active),
         "has_errors": bool(form.errors),

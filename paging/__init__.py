@@ -229,12 +229,18 @@ def _load(rows: QuerySet, keys: list[tuple], load: Callable[[list[int]], list] |
 _UNKNOWN = object()
 
 
+def window_edge_query(rows: QuerySet, sort: Sort, *, descending: bool, start: list[Q] = (), window: int | None = None):
+    """The query of the window's edge: (sort value, pk) of the ``window``-th row (default WINDOW)
+    after ``start`` in order, unfiltered. A first page's (no ``start``) depends on ``rows`` and the
+    sort alone, so a caller may compile it once (keyset_page's ``first_edge``)."""
+    window = window or WINDOW
+    return _ordered(rows, sort, descending=descending).filter(*start).values_list(sort.field, "pk")[window - 1 : window]
+
+
 def _window_edge(rows: QuerySet, sort: Sort, *, descending: bool, start: list[Q]) -> tuple | None:
     """(sort value, pk) of the window's last row (the WINDOW-th after ``start``, unfiltered: one
     index-only look), or None when fewer rows are left."""
-    edge = list(
-        _ordered(rows, sort, descending=descending).filter(*start).values_list(sort.field, "pk")[WINDOW - 1 : WINDOW]
-    )
+    edge = list(window_edge_query(rows, sort, descending=descending, start=start))
     return edge[0] if edge else None
 
 
@@ -287,6 +293,7 @@ def keyset_page(
     before: str | None = None,
     size: int = PAGE_SIZE,
     load: Callable[[list[int]], list] | None = None,
+    first_edge: Callable[[], list[tuple]] | None = None,
 ) -> KeysetPage:
     """One page of ``qs`` (``rows``: the unfiltered queryset the page's objects are loaded from),
     in a bounded number of queries whatever the page's depth (see _page_keys).
@@ -294,13 +301,19 @@ def keyset_page(
     ``after``/``before`` are cursors of an earlier page (any that decode_cursor refuses: the
     first page). ``load``: the objects of a list of ids, as ``rows.filter(pk__in=ids)`` would
     give them (any order) — a query compiled once (config.compiled) instead of ``in_bulk``
-    building and compiling ``rows``' joins for every page.
+    building and compiling ``rows``' joins for every page. ``first_edge``: for a first page, the
+    rows of ``window_edge_query(rows, sort, descending=descending)`` (a list of at most one
+    (value, pk)), from a query the caller compiled once.
     """
     after_key = decode_cursor(sort, after)
     before_key = None if after_key else decode_cursor(sort, before)
     backwards = before_key is not None
     key = before_key or after_key
-    keys, seen = _page_keys(qs, rows, sort, descending=descending != backwards, after=key, limit=size + 1)
+    edge = _UNKNOWN
+    if key is None and first_edge is not None:
+        found = first_edge()
+        edge = tuple(found[0]) if found else None
+    keys, seen = _page_keys(qs, rows, sort, descending=descending != backwards, after=key, limit=size + 1, edge=edge)
     total = seen if key is None else None
     more = len(keys) > size
     keys = keys[:size]

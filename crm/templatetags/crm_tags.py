@@ -1,8 +1,9 @@
 from django import template
-from django.utils.html import format_html
+from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from config.html import e
 from crm.models import Status
 
 register = template.Library()
@@ -20,7 +21,12 @@ def status_badge_html(status: str, label: str) -> SafeString:
     """The status badge of every page (the lists' rows draw it through here too). Its final
     newline is what the inclusion template it replaced rendered."""
     css = STATUS_CLASSES.get(status, "")
-    return format_html('<span class="badge status-badge {}" data-status="{}">{}</span>\n', css, status, label)
+    # config.html.e, not format_html: the same escaping (conditional_escape) without its lazy-string
+    # layers, for the 25–50 badges of a list page; a lazy label is made a string first.
+    text = e(str(label) if isinstance(label, Promise) else label)
+    return mark_safe(  # noqa: S308 - every value escaped
+        f'<span class="badge status-badge {e(css)}" data-status="{e(status)}">{text}</span>\n'
+    )
 
 
 @register.simple_tag

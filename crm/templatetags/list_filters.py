@@ -227,6 +227,41 @@ def list_filters(context) -> SafeString:
     )
 
 
+def list_export_html(export_url: str, *, oob: bool = False) -> str:
+    """crm/_list_export.html: the CSV export link of the filtered list."""
+    return (
+        f'<a class="btn btn-outline-secondary" id="list-export" href="{e(export_url)}" download{OOB if oob else ""}>'
+        f'<i class="bi bi-filetype-csv" aria-hidden="true"></i> {e(_("Export CSV"))}</a>\n'
+    )
+
+
+@register.simple_tag(takes_context=True)
+def list_export(context) -> SafeString:
+    """What ``{% include "crm/_list_export.html" %}`` drew: the export link above a list."""
+    return mark_safe(list_export_html(context["export_url"]))  # noqa: S308 - escaped
+
+
+@register.simple_tag(takes_context=True)
+def list_oob(context) -> SafeString:
+    """What crm/_list_oob.html drew with its includes: the parts of the page outside the results
+    that an htmx answer replaces out of band (the hidden state, each filter's error slot, the
+    export link, the clear link, the thread's label, the saved-filter form's query)."""
+    form = context["form"]
+    errors = "".join(
+        f'<div id="error-{e(field.name)}" class="invalid-feedback d-block list-filter-error"{OOB}>{_errors(field)}</div>\n'
+        for row in context["layout"]
+        for field in row
+    )
+    label = thread_label_html(form, oob=True) if "thread" in form.fields else ""
+    return mark_safe(  # noqa: S308 - every value escaped above
+        f'<div id="list-form-state"{OOB}>{list_state_html(context["state"])}</div>\n'
+        f"{errors}{list_export_html(context['export_url'], oob=True)}\n"
+        f"{list_clear_html(context['list_url'], context['active_count'], oob=True)}\n"
+        f"{label}\n"
+        f'<input type="hidden" name="query" value="{e(context["query"])}" id="saved-filter-query"{OOB}>\n'
+    )
+
+
 @register.simple_tag(takes_context=True)
 def list_saved(context) -> SafeString:
     """What crm/_list_saved.html drew: the user's saved filters of this list, and the form that saves one."""

@@ -103,3 +103,86 @@ def test_search_needs_a_signed_in_user(db):
     response = Client().get(SEARCH, {"q": "мария"})
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+# --- the render written with f-strings draws what the format_html version drew -----------------
+
+
+def _format_html_render(widget, name, value, attrs=None):
+    """crm.widgets.EmployeePicker.render before it was written with f-strings (kept to compare)."""
+    from django.forms.utils import flatatt
+    from django.urls import reverse
+    from django.utils.html import format_html
+    from django.utils.translation import gettext as _
+
+    final = widget.build_attrs(widget.attrs, attrs)
+    final["name"] = name
+    final["data-employee-picker-value"] = ""
+    if isinstance(value, list | tuple):
+        value = value[0] if value else None
+    pk = "" if value in (None, "") else str(value)
+    label = widget._label(pk) if pk else None
+    options = format_html('<option value="">{}</option>', widget.empty_label)
+    if label is not None:
+        options += format_html('<option value="{}" selected>{}</option>', pk, label)
+    menu = f"{final.get('id', name)}-suggestions"
+    size = " form-control-sm" if "form-select-sm" in final.get("class", "") else ""
+    search = reverse("accounts:employee_search") + ("?inactive=1" if widget.include_inactive else "")
+    return format_html(
+        '<div class="position-relative employee-picker" data-employee-picker data-search-url="{}">'
+        "<select{}>{}</select>"
+        '<input type="text" class="form-control{} d-none" data-employee-picker-input value="{}" '
+        'autocomplete="off" role="combobox" aria-autocomplete="list" aria-expanded="false" '
+        'aria-controls="{}" aria-label="{}" placeholder="{}">'
+        '<div class="typeahead-menu list-group shadow-sm" id="{}" role="listbox"></div></div>',
+        search,
+        flatatt(final),
+        options,
+        size,
+        label or "",
+        menu,
+        _("Type a name to search employees"),
+        _("Type a name…"),
+        menu,
+    )
+
+
+@pytest.mark.parametrize("language", ["bg", "en"])
+def test_the_picker_draws_what_its_format_html_version_drew(language):
+    from django.utils import translation
+    from django.utils.translation import gettext_lazy
+
+    from crm.widgets import EmployeePicker
+
+    hostile = UserFactory(first_name='<b>"Иван" & Co\'</b>', last_name="Петров")
+    gone = UserFactory(first_name="Стар", is_active=False)
+    cases = [
+        # (widget options, value, attrs)
+        (
+            {
+                "empty_label": gettext_lazy("Anyone"),
+                "include_inactive": True,
+                "attrs": {"class": "form-select form-select-sm"},
+            },
+            None,
+            {"id": "id_assignee"},
+        ),
+        ({"empty_label": "—"}, "", None),
+        (
+            {"empty_label": "<—>", "attrs": {"class": "form-select", "aria-invalid": "true"}},
+            str(hostile.pk),
+            {"id": 'x"y'},
+        ),
+        ({"empty_label": "—", "include_inactive": True}, [str(gone.pk)], {"id": "id_author", "required": True}),
+        ({"empty_label": "—"}, "999999", {"id": "id_author"}),  # nobody has this id
+        ({"empty_label": "—"}, "abc<", {"id": "id_author", "disabled": False}),  # not an id
+        ({"empty_label": "—"}, [], None),
+    ]
+    with translation.override(language):
+        for options, value, attrs in cases:
+            widget = EmployeePicker(**options)
+            if value == str(hostile.pk):
+                widget.chosen = (str(hostile.pk), "<i>\"chosen\"</i> & 'co'")
+            new, old = widget.render("assignee", value, attrs), _format_html_render(widget, "assignee", value, attrs)
+            assert new == old, (options, value, attrs)
+            assert type(new) is type(old)

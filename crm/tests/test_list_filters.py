@@ -129,6 +129,17 @@ OLD = {
 </nav>
 {% endif %}
 """,
+    "crm/_list_oob.html": """<div id="list-form-state" hx-swap-oob="true">{% include "crm/_list_state.html" %}</div>
+{% for row in layout %}{% for field in row %}<div id="error-{{ field.name }}" class="invalid-feedback d-block list-filter-error" hx-swap-oob="true">{{ field.errors|join:" " }}</div>
+{% endfor %}{% endfor %}{% include "crm/_list_export.html" with oob=True %}
+{% include "crm/_list_clear.html" with oob=True %}
+{% if "thread" in form.fields %}{% include "crm/_list_thread_label.html" with oob=True %}{% endif %}
+<input type="hidden" name="query" value="{{ query }}" id="saved-filter-query" hx-swap-oob="true">
+""",
+    "crm/_list_export.html": """{% load i18n %}<a class="btn btn-outline-secondary" id="list-export" href="{{ export_url }}" download{% if oob %} hx-swap-oob="true"{% endif %}><i class="bi bi-filetype-csv" aria-hidden="true"></i> {% translate "Export CSV" %}</a>
+""",
+    # The full pages included the export link.
+    "export-link": """{% include "crm/_list_export.html" %}""",
 }
 
 # What differs between two renders by design: the CSRF token's mask.
@@ -370,3 +381,34 @@ def test_the_page_links_as_the_template_drew_them(language):
                         drawn = new.render(context)
                         assert drawn == old.render(context)
                     assert "<script>" not in drawn and ('id="list-pager"' in drawn) == other
+
+
+@pytest.mark.parametrize("language", ["bg", "en"])
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.url_name)
+def test_the_htmx_answers_out_of_band_parts_as_the_template_drew_them(user, places, spec, language):
+    """crm/_list_oob.html is {% list_oob %}: the hidden state, every error slot, the export and
+    clear links, the thread's label and the saved filter's query, as the includes drew them."""
+    for query in ({}, valid(spec, places), hostile(spec)):
+        with translation.override(language):
+            old, new = render_both(user, spec, query, "crm/_list_oob.html")
+        assert 'id="list-form-state" hx-swap-oob="true"' in new and "<script>" not in new
+        assert new.count('class="invalid-feedback d-block list-filter-error" hx-swap-oob="true"') == sum(
+            len(row) for row in spec.layout
+        )
+        assert new == old, query
+
+
+@pytest.mark.parametrize("language", ["bg", "en"])
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.url_name)
+def test_the_export_link_as_the_template_drew_it(user, places, spec, language):
+    """{% list_export %} on the list pages draws what their include of crm/_list_export.html drew."""
+    for query in ({}, valid(spec, places), hostile(spec)):
+        request = RequestFactory().get(f"{list_views.reverse(spec.url_name)}?{urlencode(query, doseq=True)}")
+        request.user = user
+        request.session = SessionStore()
+        context = list_views.filter_context(request, spec, list_views.list_filterset(request, spec))
+        with translation.override(language):
+            old = old_engine().get_template("export-link").render(context, request)
+            new = engines["django"].from_string("{% load list_filters %}{% list_export %}").render(context, request)
+        assert 'id="list-export"' in new and "download>" in new
+        assert new == old, query

@@ -10,7 +10,7 @@ import pytest
 from django.template import engines
 from django.utils import timezone, translation
 
-from crm.models import Status
+from crm.models import Communication, Status, Task
 from crm.selectors import thread_list_queryset
 from crm.tests.factories import CommunicationFactory, CounterpartyFactory, TaskFactory, ThreadFactory
 
@@ -182,3 +182,66 @@ def test_thread_rows_are_the_templates_html(objects, user, language):
         for row in rows:
             old, new = both("thread_list", row)
             assert new == old
+
+
+@pytest.mark.parametrize("language", ["bg", "en"])
+def test_the_status_badge_draws_what_its_format_html_version_drew(language):
+    """crm_tags.status_badge_html (every row's badge) with config.html.e instead of format_html:
+    the same HTML, for every status, an unknown one, a lazy label and text to escape."""
+    from django.utils import translation
+    from django.utils.html import format_html
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    from crm.models import Status
+    from crm.templatetags.crm_tags import STATUS_CLASSES, status_badge_html
+
+    def before(status, label):
+        css = STATUS_CLASSES.get(status, "")
+        return format_html('<span class="badge status-badge {}" data-status="{}">{}</span>\n', css, status, label)
+
+    cases = [(value, label) for value, label in Status.choices]  # lazy labels
+    cases += [(value, str(label)) for value, label in Status.choices]
+    cases += [
+        ('x"<y>&', "<b>'нов'</b> & \"x\""),
+        ("", ""),
+        ("new", mark_safe("<i>safe</i>")),
+        ("new", gettext_lazy("Any")),
+    ]
+    with translation.override(language):
+        for status, label in cases:
+            assert status_badge_html(status, label) == before(status, label), (status, label)
+
+
+@pytest.mark.parametrize("language", ["bg", "en"])
+@pytest.mark.parametrize("zone", ["Europe/Sofia", "America/New_York"])
+def test_a_page_of_rows_is_the_loop_of_row_tags(objects, user, language, zone):
+    """{% task_rows page %} (and the other kinds) in the list templates draws what their
+    ``{% for %}`` of one row tag each drew, whitespace and the empty case included: the language,
+    the time zone and the detail URLs looked up once per page give what each row looked up."""
+    TaskFactory(thread=objects["task_list"][0].thread, author=user, status=Status.NEW)
+    pages = {
+        "communication": ("c", list(Communication.objects.order_by("pk"))),
+        "task": ("t", list(Task.objects.order_by("pk"))),
+        "thread": ("thread", list(thread_list_queryset().order_by("pk"))),
+    }
+    engine = engines["django"]
+    with translation.override(language), timezone.override(zone):
+        for kind, (var, rows) in pages.items():
+            old = engine.from_string(
+                "{% load list_rows %}<tbody>\n    {% for "
+                + var
+                + " in page %}\n      {% "
+                + kind
+                + "_row "
+                + var
+                + " %}\n    {% empty %}\n      none\n    {% endfor %}\n    </tbody>"
+            )
+            new = engine.from_string(
+                "{% load list_rows %}<tbody>\n    {% if page %}{% "
+                + kind
+                + "_rows page %}{% else %}\n      none\n    {% endif %}\n    </tbody>"
+            )
+            for page in (rows, rows[:1], []):
+                assert new.render({"page": page}) == old.render({"page": page}), (kind, len(page))
+            assert len(rows) >= 3
