@@ -103,16 +103,6 @@ def _rows(draw, objects) -> SafeString:
     return mark_safe("".join(f"\n      {draw(obj, page)}\n    " for obj in objects))  # noqa: S308 - escaped
 
 
-@register.simple_tag
-def communication_row(c) -> SafeString:
-    return mark_safe(_communication_row(c, _Page()))  # noqa: S308 - escaped
-
-
-@register.simple_tag
-def communication_rows(objects) -> SafeString:
-    return _rows(_communication_row, objects)
-
-
 def _communication_row(c, page: _Page) -> str:
     texts = page.texts
     url = e(page.url["communication"](c.pk))
@@ -146,16 +136,6 @@ def _communication_row(c, page: _Page) -> str:
     )
 
 
-@register.simple_tag
-def task_row(t) -> SafeString:
-    return mark_safe(_task_row(t, _Page()))  # noqa: S308 - escaped
-
-
-@register.simple_tag
-def task_rows(objects) -> SafeString:
-    return _rows(_task_row, objects)
-
-
 def _task_row(t, page: _Page) -> str:
     texts = page.texts
     url = e(page.url["task"](t.pk))
@@ -185,16 +165,6 @@ def _task_row(t, page: _Page) -> str:
         f'        <td class="list-status">{_status_badge(t, texts)}</td>\n'
         f"      </tr>"
     )
-
-
-@register.simple_tag
-def thread_row(thread) -> SafeString:
-    return mark_safe(_thread_row(thread, _Page()))  # noqa: S308 - escaped
-
-
-@register.simple_tag
-def thread_rows(objects) -> SafeString:
-    return _rows(_thread_row, objects)
 
 
 def _thread_row(thread, page: _Page) -> str:
@@ -227,3 +197,20 @@ def _thread_row(thread, page: _Page) -> str:
         f'        <td class="small list-date">{_moment(thread.last_activity_at, page)}</td>\n'
         f"      </tr>"
     )
+
+
+def _register_row_tags(kind: str, draw) -> None:
+    """``{% <kind>_row obj %}`` (one row) and ``{% <kind>_rows objects %}`` (a page of them)."""
+
+    def row(obj) -> SafeString:
+        return mark_safe(draw(obj, _Page()))  # noqa: S308 - escaped
+
+    def rows(objects) -> SafeString:
+        return _rows(draw, objects)
+
+    register.simple_tag(row, name=f"{kind}_row")
+    register.simple_tag(rows, name=f"{kind}_rows")
+
+
+for _kind, _draw in (("communication", _communication_row), ("task", _task_row), ("thread", _thread_row)):
+    _register_row_tags(_kind, _draw)
