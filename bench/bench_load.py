@@ -364,7 +364,7 @@ class Sockets:
             asyncio.run_coroutine_threadsafe(self._close_all(), self.loop).result(timeout=10)
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(timeout=10)
-            self.loop.close()
+        self.loop.close()  # also the unused loop of a layout without websockets
         if self.sessions and self.url:
             print(f"sockets on {self.url}: {dict(self.counts)}", file=sys.stderr)
 
@@ -744,7 +744,7 @@ def _run_layouts(
         # One round at the first rate, not measured: the first layouts measured otherwise paid
         # for PostgreSQL's and the OS's cold cache (p95 ×4–10 over their next step).
         for name in order:
-            procs, urls, sockets = running[name]
+            _procs, urls, _sockets = running[name]
             asyncio.run(_step(urls, sessions, targets, rate=_steps()[0], seconds=_seconds(), seed=1))
         for i, rate in enumerate(_steps()):
             for name in order if i % 2 == 0 else order[::-1]:

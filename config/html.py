@@ -11,7 +11,8 @@ from django.utils.timezone import is_naive, localtime, template_localtime
 
 
 def e(value) -> str:
-    """conditional_escape without its lazy-string checks (these values are never lazy)."""
+    """conditional_escape without its lazy-string layers (a lazy translation is made a string by
+    ``str`` like any other value)."""
     if hasattr(value, "__html__"):
         return value.__html__()
     return html.escape(str(value))
