@@ -9,7 +9,13 @@ need: crm/reports.py).
 It lives here, not in an app, because generic apps (``mentions``) and ``crm`` both need it and
 neither may import the other. Every app whose queries use it calls ``connect_signals()`` in its
 ``AppConfig.ready`` (idempotent: one receiver whoever calls it).
+
+``connect_signals()`` also gives every PostgreSQL connection psycopg's C loader of timestamptz
+(``load_timestamptz_in_c``): Django's own parses each value in Python.
 """
+
+import datetime
+import functools
 
 from django.db.backends.signals import connection_created
 from django.db.models import CharField, Func
@@ -54,5 +60,50 @@ def register_sqlite_functions(sender, connection, **kwargs) -> None:
         connection.connection.create_aggregate("median", 1, _Median)
 
 
+@functools.cache
+def _c_timestamptz_loader():
+    """A timestamptz loader whose ``load`` is psycopg's C one, or None without the C module.
+
+    Django's (``BaseTzLoader``) subclasses psycopg's pure-Python loader to set the tzinfo, so
+    with psycopg-binary installed every timestamptz is still parsed in Python: ~3 µs each, 21 ms
+    of a 44 ms list page that probes 5 000 keys (docs/benchmarks-lists.md, "Timestamps parsed in
+    C"). The C loader cannot be subclassed (Django ticket #36960, psycopg issue #1273), so this
+    Python subclass keeps Django's ``timezone`` attribute (its create_cursor compares it) and
+    takes the C loader's bound ``load``. psycopg's global adapters map gives the optimised class
+    by the public ``get_loader``.
+    """
+    import psycopg
+    from psycopg.pq import Format
+    from psycopg.types.datetime import TimestamptzLoader
+
+    oid = psycopg.adapters.types["timestamptz"].oid
+    optimised = psycopg.adapters.get_loader(oid, Format.TEXT)
+    if optimised is None or optimised is TimestamptzLoader:
+        return None
+
+    class CTimestamptzLoader(TimestamptzLoader):
+        timezone = datetime.UTC  # what Django's loader sets; the C one gives the session's, UTC
+
+        def __init__(self, oid, context=None):
+            super().__init__(oid, context)
+            self.load = optimised(oid, context).load
+
+    return CTimestamptzLoader
+
+
+def load_timestamptz_in_c(sender, connection, **kwargs) -> None:
+    """Only where the C loader gives exactly what Django's would: aware datetimes whose tzinfo is
+    ``datetime.UTC``. It returns them in the session's time zone, and Django sets the session to
+    UTC when USE_TZ is on and DATABASES sets no TIME_ZONE; anything else keeps Django's loader."""
+    if connection.vendor != "postgresql" or connection.timezone is not datetime.UTC:
+        return
+    if connection.connection.info.timezone is not datetime.UTC:
+        return
+    loader = _c_timestamptz_loader()
+    if loader is not None:
+        connection.connection.adapters.register_loader("timestamptz", loader)
+
+
 def connect_signals() -> None:
     connection_created.connect(register_sqlite_functions, dispatch_uid="config.db.register_sqlite_functions")
+    connection_created.connect(load_timestamptz_in_c, dispatch_uid="config.db.load_timestamptz_in_c")

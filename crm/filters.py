@@ -355,15 +355,17 @@ class ListFilterSet(df.FilterSet):
         The matching counterparties are looked up first (one query on their own trigram index):
         ``counterparty_id IN (…) OR LOWER(counterparty_name) LIKE …`` lets PostgreSQL combine two
         indexes (BitmapOr), which an OR across a join would not. Past COUNTERPARTY_ID_LIMIT
-        matches the name is common anyway, and a subquery does.
+        matches the name is common, so matches are frequent: each row's own counterparty is
+        looked up as the list walks (selectors.linked_counterparty_name_folded).
         """
+        needle = value.lower()
         ids = selectors.counterparty_ids_named(value)
-        linked = (
-            Q(counterparty_id__in=ids)
-            if ids is not None
-            else Q(counterparty_id__in=selectors.counterparty_named_subquery(value))
-        )
-        free = Q(counterparty_name_folded__contains=value.lower())
+        if ids is not None:
+            linked = Q(counterparty_id__in=ids)
+        else:
+            qs = qs.alias(linked_name_folded=selectors.linked_counterparty_name_folded())
+            linked = Q(linked_name_folded__contains=needle)
+        free = Q(counterparty_name_folded__contains=needle)
         return qs.alias(counterparty_name_folded=UnicodeLower("counterparty_name")).filter(linked | free)
 
     def filter_mine(self, qs: QuerySet, name: str, value: str) -> QuerySet:

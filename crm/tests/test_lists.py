@@ -124,6 +124,18 @@ def test_communication_filters(client_ivan, comms, params, expected):
     assert shown(client_ivan.get("/communications/", params)) == [comms[k].pk for k in expected]
 
 
+COUNTERPARTY_CASES = [(params, expected) for params, expected in COMMUNICATION_CASES if "counterparty" in params]
+
+
+@pytest.mark.parametrize(("params", "expected"), COUNTERPARTY_CASES, ids=lambda v: str(v))
+def test_a_common_counterparty_name_finds_the_same_rows(client_ivan, comms, monkeypatch, params, expected):
+    """Past COUNTERPARTY_ID_LIMIT matching counterparties (here: past none), each row's own
+    counterparty is looked up instead of a list of ids: the same rows, free-text names too."""
+    monkeypatch.setattr(selectors, "COUNTERPARTY_ID_LIMIT", 0)
+    assert selectors.counterparty_ids_named("алфа") is None
+    assert shown(client_ivan.get("/communications/", params)) == [comms[k].pk for k in expected]
+
+
 @pytest.mark.parametrize(
     ("path", "factory", "typed", "expected"),
     [
@@ -752,6 +764,22 @@ def test_text_filters_use_the_trigram_indexes(comms, tasks, rf, user, filterset,
     model = filterset._meta.model
     qs = filterset(params, queryset=model.objects.all(), request=request).qs
     _assert_index_used(qs, index, "seqscan", "indexscan")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("filterset", [CommunicationFilter, TaskFilter])
+def test_a_common_counterparty_name_is_looked_up_per_row(comms, tasks, rf, user, monkeypatch, filterset):
+    """A name in half of all counterparties (ООД): ``counterparty_id IN (subquery)`` would be a
+    hashed sub-plan, every matching counterparty read first in each statement of the page. The
+    scalar subquery looks up each walked row's counterparty by its primary key instead."""
+    monkeypatch.setattr(selectors, "COUNTERPARTY_ID_LIMIT", 0)
+    request = rf.get("/")
+    request.user = user
+    model = filterset._meta.model
+    qs = filterset({"counterparty": "ООД"}, queryset=model.objects.all(), request=request).qs
+    plan = _plan(qs.order_by("-created_at", "-id")[:26], "seqscan", "bitmapscan")
+    assert "crm_counterparty_pkey" in plan
+    assert "hashed" not in plan
 
 
 @pytest.mark.postgres

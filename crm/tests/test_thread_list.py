@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 import paging
-from crm import services
+from crm import selectors, services
 from crm.filters import ThreadFilter
 from crm.models import Thread, ThreadEvent
 from crm.tests.factories import CommunicationFactory, CounterpartyFactory, TaskFactory, ThreadFactory
@@ -105,6 +105,15 @@ THREAD_CASES = [
 
 @pytest.mark.parametrize(("params", "expected"), THREAD_CASES, ids=lambda v: str(v))
 def test_thread_filters_and_sorts(client_ivan, threads, params, expected):
+    assert shown(client_ivan.get("/threads/", params)) == [threads[k].pk for k in expected]
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"), [case for case in THREAD_CASES if "counterparty" in case[0]], ids=lambda v: str(v)
+)
+def test_a_common_counterparty_name_finds_the_same_threads(client_ivan, threads, monkeypatch, params, expected):
+    """Past COUNTERPARTY_ID_LIMIT matches each thread's counterparty is looked up: the same threads."""
+    monkeypatch.setattr(selectors, "COUNTERPARTY_ID_LIMIT", 0)
     assert shown(client_ivan.get("/threads/", params)) == [threads[k].pk for k in expected]
 
 
