@@ -727,6 +727,15 @@ def _server_sql_ms(queries: list[str]) -> tuple[float, float, str]:
     return total, slowest, slowest_sql
 
 
+HTML_LIMIT_KB = 60  # issue 13: "list page HTML ≤ 60 KB"
+
+
+def _kilobytes(content: bytes) -> str:
+    """The full page's HTML in KB (1,024 bytes), ⚠ over the target."""
+    kb = len(content) / 1024
+    return f"{kb:.1f}{' ⚠' if kb > HTML_LIMIT_KB else ''}"
+
+
 def _cpu_ms(fn, repeat: int = 10) -> float:
     """Median CPU time of this (Django) process per call: what the page costs the app server."""
     times = []
@@ -771,6 +780,7 @@ def _measure_list(client: Client, path: str, cases) -> tuple[list[list], dict, l
                 round(cpu + sql, 1),
                 len(queries),
                 shown,
+                _kilobytes(content),
             ]
         )
         if worst_ms > slowest["ms"]:
@@ -819,6 +829,7 @@ def run() -> list[Table]:
         "CPU+PG ms",
         "queries",
         "rows",
+        "KB",
     ]
     client = Client()
     client.force_login(manager)
@@ -842,7 +853,7 @@ def run() -> list[Table]:
         "filter change fetches, 15 requests; app CPU: median CPU time of the Django process per full page; "
         "PG: PostgreSQL planning + execution time of the page's queries (EXPLAIN ANALYZE); CPU+PG: the page's "
         "cost without waiting for a busy CPU; queries: one full page, the layout's session/user/notification "
-        "queries included. "
+        "queries included; KB: the full page's HTML (1,024 bytes; ⚠ over 60). "
         f"1-min load average before each case: {min(comm_loads + task_loads):.1f}–{max(comm_loads + task_loads):.1f}."
     )
     tables.append(Table("Lists bench: /communications/", columns, comm_rows, note))

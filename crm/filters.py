@@ -182,35 +182,39 @@ NUMBER_HEAD = re.compile(r"([^\W\d_]+)-")
 PREFIX_SHAPE = re.compile(r"[^\W\d_]+")
 
 
-def number_prefixes() -> frozenset[str]:
-    """Every prefix number_allocate writes (crm.services: the kinds' number_prefix), case-folded."""
-    return frozenset(
-        prefix.lower()
-        for prefix in (
-            settings.NUMBER_PREFIX_INCOMING,
-            settings.NUMBER_PREFIX_OUTGOING,
-            settings.NUMBER_PREFIX_TASK,
-            settings.NUMBER_PREFIX_THREAD,
-        )
-    )
+# The prefixes each list's numbers are written with (crm.services: the kinds' number_prefix).
+NUMBER_PREFIX_SETTINGS = {
+    "communication": ("NUMBER_PREFIX_INCOMING", "NUMBER_PREFIX_OUTGOING"),
+    "task": ("NUMBER_PREFIX_TASK",),
+    "thread": ("NUMBER_PREFIX_THREAD",),
+}
 
 
-def number_part_is_a_start(text: str) -> bool:
-    """Whether "the number contains ``text``" is the same as "the number starts with ``text``".
+def number_prefixes(kind: str | None = None) -> frozenset[str]:
+    """Every prefix number_allocate writes in the ``kind``'s table (any other kind: every kind's),
+    case-folded."""
+    names = NUMBER_PREFIX_SETTINGS.get(kind) or [n for ns in NUMBER_PREFIX_SETTINGS.values() for n in ns]
+    return frozenset(getattr(settings, name).lower() for name in names)
 
-    Every stored number is PREFIX-YEAR-NNNNN (crm.numbering: one of the settings' prefixes, four
-    digits, five or more digits; the field is not editable). When ``text`` begins with letters Q
-    and a dash, an occurrence of ``text`` that does not start the number would put that dash on
-    one of the number's two dashes: on the second, Q's last letter would be a digit of the year
-    (impossible); on the first, the number's prefix would end with Q and be longer than Q. So
-    when Q is a prefix and no other prefix ends with it (``T`` does not qualify while ``OUT``
-    exists), contains = starts with, and a B-tree (migration 0015) answers instead of the
-    trigram index, whose trigrams (``in-``, ``-20``, ``202``…) are in every row. Prefixes
-    of another shape than letters turn the shortcut off.
+
+def number_part_is_a_start(text: str, kind: str | None = None) -> bool:
+    """Whether "the number contains ``text``" is the same as "the number starts with ``text``",
+    among the numbers of ``kind`` (a list's table; None: of every kind).
+
+    Every stored number is PREFIX-YEAR-NNNNN (crm.numbering: its kind's prefix from the settings,
+    four digits, five or more digits; the field is not editable). When ``text`` begins with
+    letters Q and a dash, an occurrence of ``text`` that does not start the number would put that
+    dash on one of the number's two dashes: on the second, Q's last letter would be a digit of
+    the year (impossible); on the first, the number's prefix would end with Q and be longer than
+    Q. So when Q is a prefix of the table and no other prefix of it ends with Q, contains =
+    starts with, and a B-tree (migration 0015) answers instead of the trigram index, whose
+    trigrams (``in-``, ``-20``, ``202``…) are in every row. ``T`` qualifies on the task list,
+    whose numbers all begin with ``T-``, and not on the communications (``OUT`` ends with T)
+    nor across kinds. Prefixes of another shape than letters turn the shortcut off.
     """
     head = NUMBER_HEAD.match(text.lower())
-    prefixes = number_prefixes()
-    if head is None or not all(PREFIX_SHAPE.fullmatch(prefix) for prefix in prefixes):
+    prefixes = number_prefixes(kind)
+    if head is None or not all(PREFIX_SHAPE.fullmatch(prefix) for prefix in number_prefixes()):
         return False
     typed = head.group(1)
     return typed in prefixes and not any(p != typed and p.endswith(typed) for p in prefixes)
@@ -342,7 +346,7 @@ class ListFilterSet(df.FilterSet):
         Anything else is a part, matched case-folded."""
         if WHOLE_NUMBER.fullmatch(value):
             return qs.filter(number__in={value, value.upper()})
-        if number_part_is_a_start(value):
+        if number_part_is_a_start(value, self.kind):
             return qs.alias(number_folded=UnicodeLower("number")).filter(number_folded__startswith=value.lower())
         return _folded_contains(qs, "number", value)
 

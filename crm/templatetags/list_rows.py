@@ -97,10 +97,10 @@ def _thread_link(thread, page: _Page) -> str:
 
 
 def _rows(draw, objects) -> SafeString:
-    """What ``{% for obj in objects %}\\n      {% <kind>_row obj %}\\n    {% endfor %}`` drew (the
-    list templates' loop, whitespace included), with one _Page for all the rows."""
+    """What ``{% for obj in objects %}{% <kind>_row obj %}{% endfor %}`` would draw, a row a
+    line (no indentation: issue 13's "list page HTML ≤ 60 KB"), with one _Page for all the rows."""
     page = _Page()
-    return mark_safe("".join(f"\n      {draw(obj, page)}\n    " for obj in objects))  # noqa: S308 - escaped
+    return mark_safe("".join(f"\n{draw(obj, page)}" for obj in objects))  # noqa: S308 - escaped
 
 
 def _communication_row(c, page: _Page) -> str:
@@ -114,25 +114,24 @@ def _communication_row(c, page: _Page) -> str:
     )
     return (
         f'<tr data-id="{c.pk}">\n'
-        f'        <td class="text-nowrap">\n'
-        f"          \n"
-        f'          <span class="list-kind list-kind-{e(c.direction)}" title="{direction} · {channel}">'
+        f'<td class="text-nowrap">\n'
+        f'<span class="list-kind list-kind-{e(c.direction)}" title="{direction} · {channel}">'
         f'<i class="bi {arrow}" aria-hidden="true"></i>'
         f'<i class="bi {e(CHANNEL_ICONS.get(c.channel, "bi-chat"))}" aria-hidden="true"></i>'
         f'<span class="visually-hidden">{direction}, {channel}</span></span>\n'
-        f'          <a href="{url}" class="fw-medium">{e(c.number)}</a>\n'
-        f"        </td>\n"
-        f'        <td class="small list-date list-occurred">{_moment(c.occurred_at, page)}</td>\n'
-        f'        <td class="small list-date">{_moment(c.created_at, page)}</td>\n'
-        f'        <td class="list-subject">\n'
-        f'          <a href="{url}" class="text-body">{e(c.subject)}</a>\n'
-        f'          <div class="small text-body-secondary text-truncate">'
+        f'<a href="{url}" class="fw-medium">{e(c.number)}</a>\n'
+        f"</td>\n"
+        f'<td class="small list-date list-occurred">{_moment(c.occurred_at, page)}</td>\n'
+        f'<td class="small list-date">{_moment(c.created_at, page)}</td>\n'
+        f'<td class="list-subject">\n'
+        f'<a href="{url}" class="text-body">{e(c.subject)}</a>\n'
+        f'<div class="small text-body-secondary text-truncate">'
         f"{_thread_link(c.thread, page)} · {e(c.author)}</div>\n"
-        f"        </td>\n"
-        f'        <td class="list-counterparty">{counterparty}</td>\n'
-        f'        <td class="small">{e(c.assignee) if c.assignee else "—"}</td>\n'
-        f'        <td class="list-status">{_status_badge(c, texts)}</td>\n'
-        f"      </tr>"
+        f"</td>\n"
+        f'<td class="list-counterparty">{counterparty}</td>\n'
+        f'<td class="small">{e(c.assignee) if c.assignee else "—"}</td>\n'
+        f'<td class="list-status">{_status_badge(c, texts)}</td>\n'
+        f"</tr>"
     )
 
 
@@ -152,18 +151,18 @@ def _task_row(t, page: _Page) -> str:
         deadline = "—"
     return (
         f'<tr data-id="{t.pk}"{OVERDUE_ROW if overdue else ""}>\n'
-        f'        <td class="text-nowrap"><a href="{url}" class="fw-medium">{e(t.number)}</a></td>\n'
-        f'        <td class="small list-date">{_moment(t.created_at, page)}</td>\n'
-        f'        <td class="list-subject">\n'
-        f'          <a href="{url}" class="text-body">{e(t.subject)}</a>\n'
-        f'          <div class="small text-body-secondary text-truncate">'
+        f'<td class="text-nowrap"><a href="{url}" class="fw-medium">{e(t.number)}</a></td>\n'
+        f'<td class="small list-date">{_moment(t.created_at, page)}</td>\n'
+        f'<td class="list-subject">\n'
+        f'<a href="{url}" class="text-body">{e(t.subject)}</a>\n'
+        f'<div class="small text-body-secondary text-truncate">'
         f"{_thread_link(t.thread, page)} · {e(t.author)}</div>\n"
-        f"        </td>\n"
-        f'        <td class="list-counterparty">{counterparty}</td>\n'
-        f'        <td class="small">{e(t.assignee) if t.assignee else "—"}</td>\n'
-        f'        <td class="small list-date list-deadline">{deadline}</td>\n'
-        f'        <td class="list-status">{_status_badge(t, texts)}</td>\n'
-        f"      </tr>"
+        f"</td>\n"
+        f'<td class="list-counterparty">{counterparty}</td>\n'
+        f'<td class="small">{e(t.assignee) if t.assignee else "—"}</td>\n'
+        f'<td class="small list-date list-deadline">{deadline}</td>\n'
+        f'<td class="list-status">{_status_badge(t, texts)}</td>\n'
+        f"</tr>"
     )
 
 
@@ -185,17 +184,17 @@ def _thread_row(thread, page: _Page) -> str:
     )
     return (
         f'<tr data-id="{thread.pk}"{CLOSED_ROW if closed else ""}>\n'
-        f'        <td class="text-nowrap"><a href="{url}" class="fw-medium">{e(thread.number)}</a></td>\n'
-        f'        <td class="list-subject">\n'
-        f'          <a href="{url}" class="text-body">{e(thread.subject)}</a>{badge}\n'
-        f'          <div class="small text-body-secondary text-truncate">{e(thread.author)}</div>\n'
-        f"        </td>\n"
-        f'        <td class="list-counterparty">{counterparty}</td>\n'
-        f'        <td class="text-end small">{e(thread.communication_count)}</td>\n'
-        f'        <td class="text-end small text-nowrap">{open_tasks}{e(thread.task_count)}</td>\n'
-        f'        <td class="small list-date">{_moment(thread.created_at, page)}</td>\n'
-        f'        <td class="small list-date">{_moment(thread.last_activity_at, page)}</td>\n'
-        f"      </tr>"
+        f'<td class="text-nowrap"><a href="{url}" class="fw-medium">{e(thread.number)}</a></td>\n'
+        f'<td class="list-subject">\n'
+        f'<a href="{url}" class="text-body">{e(thread.subject)}</a>{badge}\n'
+        f'<div class="small text-body-secondary text-truncate">{e(thread.author)}</div>\n'
+        f"</td>\n"
+        f'<td class="list-counterparty">{counterparty}</td>\n'
+        f'<td class="text-end small">{e(thread.communication_count)}</td>\n'
+        f'<td class="text-end small text-nowrap">{open_tasks}{e(thread.task_count)}</td>\n'
+        f'<td class="small list-date">{_moment(thread.created_at, page)}</td>\n'
+        f'<td class="small list-date">{_moment(thread.last_activity_at, page)}</td>\n'
+        f"</tr>"
     )
 
 

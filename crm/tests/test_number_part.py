@@ -57,6 +57,30 @@ def test_which_parts_can_only_be_a_start(typed, is_start):
 
 
 @pytest.mark.parametrize(
+    ("typed", "kind", "is_start"),
+    [
+        ("T-2025-0123", "task", True),  # every task number begins with T-: no OUT- among them
+        ("t-", "task", True),
+        ("T-2025-0123", "communication", False),  # inside OUT-2025-01234
+        ("T-2025-0123", "thread", False),  # not the threads' prefix
+        ("TH-2025", "thread", True),
+        ("TH-2025", "task", False),
+        ("IN-2025", "communication", True),
+        ("OUT-2025", "communication", True),
+        ("OUT-2025", "task", False),
+        ("2025-0123", "task", False),
+    ],
+)
+def test_a_list_knows_the_prefixes_of_its_own_numbers(typed, kind, is_start):
+    assert number_part_is_a_start(typed, kind) is is_start
+
+
+def test_a_prefix_of_another_shape_turns_the_shortcut_off_on_every_list():
+    with override_settings(NUMBER_PREFIX_INCOMING="I1"):
+        assert number_part_is_a_start("T-2025", "task") is False
+
+
+@pytest.mark.parametrize(
     ("prefixes", "typed", "is_start"),
     [
         ({"NUMBER_PREFIX_OUTGOING": "ИЗХ"}, "изх-2025", True),
@@ -69,6 +93,9 @@ def test_which_parts_can_only_be_a_start(typed, is_start):
 def test_the_shortcut_follows_the_prefixes_of_the_settings(prefixes, typed, is_start):
     with override_settings(**prefixes):
         assert number_part_is_a_start(typed) is is_start
+
+
+KINDS = {"/communications/": "communication", "/tasks/": "task", "/threads/": "thread"}
 
 
 def _page(client, path, typed):
@@ -95,7 +122,7 @@ def _page(client, path, typed):
             "N-2025-0",
         ]
     ]
-    + [("/tasks/", TaskFactory, TASK_NUMBERS, typed) for typed in ["T-2025-0123", "t-2025", "2025-0123"]]
+    + [("/tasks/", TaskFactory, TASK_NUMBERS, typed) for typed in ["T-2025-0123", "t-2025", "t-", "2025-0123"]]
     + [("/threads/", ThreadFactory, THREAD_NUMBERS, typed) for typed in ["TH-2025-0123", "th-2024", "h-2025"]],
 )
 def test_a_start_finds_what_contains_finds(client_ivan, monkeypatch, path, factory, numbers, typed):
@@ -106,9 +133,10 @@ def test_a_start_finds_what_contains_finds(client_ivan, monkeypatch, path, facto
     ids, number_sql, queries = _page(client_ivan, path, typed)
     assert sorted(rows[pk] for pk in ids) == sorted(n for n in numbers if typed.lower() in n.lower())
     assert number_sql, typed
-    assert all(bool(CONTAINS.search(sql)) is not number_part_is_a_start(typed) for sql in number_sql), number_sql
+    start = number_part_is_a_start(typed, KINDS[path])
+    assert all(bool(CONTAINS.search(sql)) is not start for sql in number_sql), number_sql
     # The same page through the contains search: the same rows in the same order, the same queries.
-    monkeypatch.setattr("crm.filters.number_part_is_a_start", lambda text: False)
+    monkeypatch.setattr("crm.filters.number_part_is_a_start", lambda text, kind=None: False)
     contains_ids, contains_sql, contains_queries = _page(client_ivan, path, typed)
     assert ids == contains_ids
     assert queries == contains_queries
