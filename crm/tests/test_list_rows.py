@@ -21,7 +21,9 @@ from crm.tests.factories import CommunicationFactory, CounterpartyFactory, TaskF
 
 pytestmark = pytest.mark.django_db
 
-# The row bodies of communication_list.html, task_list.html and thread_list.html before the tags.
+# The row bodies of communication_list.html, task_list.html and thread_list.html before the tags,
+# with what changed since in the markup: the date spans lost their class (app.css), and the
+# thread link its tooltip where it repeats the row's subject.
 TEMPLATES = {
     "communication_list": (
         "c",
@@ -31,13 +33,13 @@ TEMPLATES = {
           <span class="list-kind list-kind-{{ c.direction }}" title="{{ direction }} · {{ c.get_channel_display }}"><i class="bi {% if c.direction == 'in' %}bi-box-arrow-in-down-right{% else %}bi-box-arrow-up-right{% endif %}" aria-hidden="true"></i><i class="bi {% channel_icon c.channel %}" aria-hidden="true"></i><span class="visually-hidden">{{ direction }}, {{ c.get_channel_display }}</span></span>
           <a href="{{ url }}" class="fw-medium">{{ c.number }}</a>
         </td>
-        <td class="small list-date list-occurred"><span class="text-nowrap">{{ c.occurred_at|date:"d.m.Y" }}</span> <span class="text-nowrap">{{ c.occurred_at|date:"H:i" }}</span>
+        <td class="small list-date list-occurred"><span>{{ c.occurred_at|date:"d.m.Y" }}</span> <span>{{ c.occurred_at|date:"H:i" }}</span>
 </td>
-        <td class="small list-date"><span class="text-nowrap">{{ c.created_at|date:"d.m.Y" }}</span> <span class="text-nowrap">{{ c.created_at|date:"H:i" }}</span>
+        <td class="small list-date"><span>{{ c.created_at|date:"d.m.Y" }}</span> <span>{{ c.created_at|date:"H:i" }}</span>
 </td>
         <td class="list-subject">
           <a href="{{ url }}" class="text-body">{{ c.subject }}</a>
-          <div class="small text-body-secondary text-truncate"><a class="link-secondary" href="{{ c.thread.get_absolute_url }}" title="{{ c.thread.subject }}">{{ c.thread.number }}</a> · {{ c.author }}</div>
+          <div class="small text-body-secondary text-truncate"><a class="link-secondary" href="{{ c.thread.get_absolute_url }}"{% if c.thread.subject != c.subject %} title="{{ c.thread.subject }}"{% endif %}>{{ c.thread.number }}</a> · {{ c.author }}</div>
         </td>
         <td class="list-counterparty">{% if c.counterparty_id %}<a href="{{ c.counterparty.get_absolute_url }}" class="text-body">{{ c.counterparty.name }}</a>{% else %}{{ c.counterparty_name }} <i class="bi bi-pencil text-body-tertiary small" title="{% translate 'Free text' %}" aria-hidden="true"></i>{% endif %}</td>
         <td class="small">{{ c.assignee|default:"—" }}</td>
@@ -48,16 +50,16 @@ TEMPLATES = {
         "t",
         """{% load i18n crm_tags %}{% with url=t.get_absolute_url %}<tr data-id="{{ t.pk }}"{% if t.is_overdue %} class="overdue-row"{% endif %}>
         <td class="text-nowrap"><a href="{{ url }}" class="fw-medium">{{ t.number }}</a></td>
-        <td class="small list-date"><span class="text-nowrap">{{ t.created_at|date:"d.m.Y" }}</span> <span class="text-nowrap">{{ t.created_at|date:"H:i" }}</span>
+        <td class="small list-date"><span>{{ t.created_at|date:"d.m.Y" }}</span> <span>{{ t.created_at|date:"H:i" }}</span>
 </td>
         <td class="list-subject">
           <a href="{{ url }}" class="text-body">{{ t.subject }}</a>
-          <div class="small text-body-secondary text-truncate"><a class="link-secondary" href="{{ t.thread.get_absolute_url }}" title="{{ t.thread.subject }}">{{ t.thread.number }}</a> · {{ t.author }}</div>
+          <div class="small text-body-secondary text-truncate"><a class="link-secondary" href="{{ t.thread.get_absolute_url }}"{% if t.thread.subject != t.subject %} title="{{ t.thread.subject }}"{% endif %}>{{ t.thread.number }}</a> · {{ t.author }}</div>
         </td>
         <td class="list-counterparty">{% if t.counterparty_id %}<a href="{{ t.counterparty.get_absolute_url }}" class="text-body">{{ t.counterparty.name }}</a>{% elif t.counterparty_name %}{{ t.counterparty_name }} <i class="bi bi-pencil text-body-tertiary small" title="{% translate 'Free text' %}" aria-hidden="true"></i>{% else %}<span class="text-body-tertiary">—</span>{% endif %}</td>
         <td class="small">{{ t.assignee|default:"—" }}</td>
-        <td class="small list-date list-deadline">{% if t.is_overdue %}<span class="overdue" title="{% translate 'Overdue' %}"><i class="bi bi-alarm" aria-hidden="true"></i> <span class="text-nowrap">{{ t.deadline|date:"d.m.Y" }}</span> <span class="text-nowrap">{{ t.deadline|date:"H:i" }}</span>
-<span class="visually-hidden"> ({% translate "overdue" %})</span></span>{% elif t.deadline %}<span class="text-nowrap">{{ t.deadline|date:"d.m.Y" }}</span> <span class="text-nowrap">{{ t.deadline|date:"H:i" }}</span>
+        <td class="small list-date list-deadline">{% if t.is_overdue %}<span class="overdue" title="{% translate 'Overdue' %}"><i class="bi bi-alarm" aria-hidden="true"></i> <span>{{ t.deadline|date:"d.m.Y" }}</span> <span>{{ t.deadline|date:"H:i" }}</span>
+<span class="visually-hidden"> ({% translate "overdue" %})</span></span>{% elif t.deadline %}<span>{{ t.deadline|date:"d.m.Y" }}</span> <span>{{ t.deadline|date:"H:i" }}</span>
 {% else %}—{% endif %}</td>
         <td class="list-status">{% status_badge t %}</td>
       </tr>{% endwith %}""",
@@ -73,9 +75,9 @@ TEMPLATES = {
         <td class="list-counterparty">{% if thread.counterparty_id %}<a href="{{ thread.counterparty.get_absolute_url }}" class="text-body">{{ thread.counterparty.name }}</a>{% elif thread.counterparty_name %}{{ thread.counterparty_name }} <i class="bi bi-pencil text-body-tertiary small" title="{% translate 'Free text' %}" aria-hidden="true"></i>{% else %}<span class="text-body-tertiary">—</span>{% endif %}</td>
         <td class="text-end small">{{ thread.communication_count }}</td>
         <td class="text-end small text-nowrap">{% if thread.open_task_count %}<span class="badge text-bg-warning" title="{% translate 'Open tasks' %}">{{ thread.open_task_count }}</span> / {% endif %}{{ thread.task_count }}</td>
-        <td class="small list-date"><span class="text-nowrap">{{ thread.created_at|date:"d.m.Y" }}</span> <span class="text-nowrap">{{ thread.created_at|date:"H:i" }}</span>
+        <td class="small list-date"><span>{{ thread.created_at|date:"d.m.Y" }}</span> <span>{{ thread.created_at|date:"H:i" }}</span>
 </td>
-        <td class="small list-date"><span class="text-nowrap">{{ thread.last_activity_at|date:"d.m.Y" }}</span> <span class="text-nowrap">{{ thread.last_activity_at|date:"H:i" }}</span>
+        <td class="small list-date"><span>{{ thread.last_activity_at|date:"d.m.Y" }}</span> <span>{{ thread.last_activity_at|date:"H:i" }}</span>
 </td>
       </tr>{% endwith %}""",
     ),
@@ -181,6 +183,13 @@ def test_communication_and_task_rows_are_the_templates_html(objects, name, langu
         for obj in objects[name]:
             old, new = both(name, obj)
             assert new == old
+    # Both kinds of thread link are among the rows: with the thread's subject as its tooltip,
+    # and without it where the row has the thread's subject already.
+    titled = [
+        "title=" in new.split('class="link-secondary"')[1].split(">")[0]
+        for new in (both(name, o)[1] for o in objects[name])
+    ]
+    assert titled[0] is False and True in titled
 
 
 @pytest.mark.parametrize("language", ["bg", "en"])
