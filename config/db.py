@@ -66,11 +66,11 @@ def _c_timestamptz_loader():
 
     Django's (``BaseTzLoader``) subclasses psycopg's pure-Python loader to set the tzinfo, so
     with psycopg-binary installed every timestamptz is still parsed in Python: ~3 µs each, 21 ms
-    of a 44 ms list page that probes 5 000 keys (docs/benchmarks-lists.md, "Timestamps parsed in
-    C"). The C loader cannot be subclassed (Django ticket #36960, psycopg issue #1273), so this
-    Python subclass keeps Django's ``timezone`` attribute (its create_cursor compares it) and
-    takes the C loader's bound ``load``. psycopg's global adapters map gives the optimised class
-    by the public ``get_loader``.
+    of a 44 ms (cProfiled) list page that probes 5 000 keys (docs/decisions.md, "A common
+    counterparty name, timestamps parsed in C"). The C loader cannot be subclassed (Django
+    ticket #36960, psycopg issue #1273), so this Python subclass keeps Django's ``timezone``
+    attribute (its create_cursor compares it) and takes the C loader's bound ``load``.
+    psycopg's global adapters map gives the optimised class by the public ``get_loader``.
     """
     import psycopg
     from psycopg.pq import Format

@@ -833,7 +833,8 @@ def linked_counterparty_name_folded() -> Subquery:
     dozen primary-key lookups. ``counterparty_id IN (subquery)`` (or an EXISTS, inside the OR
     with the free-text name) is planned as a hashed sub-plan instead: every matching
     counterparty found first, ~10 ms for ``ООД`` in 20 000 names, in every statement of the page
-    (docs/benchmarks-lists.md, "A common counterparty name"). A scalar subquery is never hashed.
+    (docs/decisions.md, "A common counterparty name, timestamps parsed in C"). A scalar
+    subquery is never hashed.
     """
     return Subquery(
         Counterparty.objects.filter(pk=OuterRef("counterparty_id")).values(folded=UnicodeLower("name"))[:1],
