@@ -49,7 +49,7 @@ from accounts.selectors import employee_list
 from config.compiled import CompiledQuery
 from crm import selectors
 from crm.db import UnicodeLower
-from crm.forms import BootstrapForm, EmployeeChoiceField
+from crm.forms import EmployeeChoiceField, add_bootstrap_class
 from crm.inputs import parse_id, validate_date_in_range
 from crm.models import Communication, ContactPerson, Counterparty, CounterpartyRole, Status, Task, Thread
 from crm.widgets import DatePickerInput, EmployeePicker, LocalizedInputMixin
@@ -95,9 +95,20 @@ class ListDateFilter(df.Filter):
         return qs.filter(**{f"{self.field_name}__lt": end})
 
 
+def thread_reference_queryset() -> QuerySet[Thread]:
+    """What the thread filter reads of the thread it names: its number and subject (the label)."""
+    return Thread.objects.only("pk", "number", "subject")
+
+
+# ``thread=<id>``, the lists' links to a thread's items, compiled once (config.compiled): building
+# and compiling the lookup took longer than PostgreSQL's answer on the unique index.
+_THREAD_BY_ID = CompiledQuery(lambda pk: thread_reference_queryset().filter(pk=pk).order_by()[:1])
+
+
 class ThreadReferenceField(forms.ModelChoiceField):
     """A thread by the number users see (``TH-2026-00005``, any case) or by id (the contract's
-    ``thread=<id>``, what older links hold). One query on a unique index either way."""
+    ``thread=<id>``, what older links hold). One query on a unique index either way; an id is
+    looked up with the compiled thread_reference_queryset() (the queryset the filter gives it)."""
 
     default_error_messages = {
         "invalid_choice": _("No thread has this number. Pick one from the list or type its number, e.g. TH-2026-00005.")
@@ -109,7 +120,7 @@ class ThreadReferenceField(forms.ModelChoiceField):
         text = str(value).strip()
         pk = parse_id(text)
         if pk is not None:
-            found = self.queryset.filter(pk=pk).first()
+            found = next(iter(_THREAD_BY_ID.run(pk)), None)
         elif 0 < len(text) <= Thread._meta.get_field("number").max_length and "\x00" not in text:
             # Numbers are stored as allocated (upper-case prefixes): an exact match, or the typed
             # text upper-cased, keeps to the unique index (no LOWER() over every row).
@@ -128,7 +139,7 @@ class ThreadReferenceFilter(df.ModelChoiceFilter):
     field_class = ThreadReferenceField
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("queryset", Thread.objects.only("pk", "number", "subject"))
+        kwargs.setdefault("queryset", thread_reference_queryset())
         kwargs.setdefault(
             "widget",
             forms.TextInput(
@@ -225,13 +236,55 @@ def _folded_contains(qs: QuerySet, column: str, text: str) -> QuerySet:
     return qs.alias(**{alias: UnicodeLower(column)}).filter(**{f"{alias}__contains": text.lower()})
 
 
-class ListFilterForm(BootstrapForm):
-    """Bootstrap classes (is-invalid on errors); each input points at its message slot."""
+class ListFilterForm(forms.Form):
+    """Bootstrap classes (is-invalid on errors); each input points at its message slot.
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
-            field.widget.attrs.setdefault("aria-describedby", f"error-{name}")
+    A list page makes one of these per request. Its fields are prepared once per form class
+    (prepare_list_filter_fields: the classes and aria-describedby set, copied cheaply after), and
+    only a field with an error gets ``is-invalid``, on its own copy."""
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self._errors or ():
+            if name in self.fields:
+                add_bootstrap_class(self.fields[name].widget, invalid=True)
+
+
+class PreparedFields(dict):
+    """A filter form class's fields, which BaseForm.__init__ deep-copies for every form: here a
+    copy of each field and its widget (own attrs, own state such as EmployeePicker.chosen, a
+    fresh queryset for a model choice), sharing what no form changes — labels, validators, error
+    messages and choices. Django's deep copy also copied every choice and lazy label: 0.45 of the
+    0.55 ms a filter form took to make (docs/benchmarks-lists.md, "The fixed cost of a page")."""
+
+    def __deepcopy__(self, memo):
+        return {name: _field_copy(field) for name, field in self.items()}
+
+
+def _shallow_copy(obj):
+    """copy.copy of a plain object without the pickle protocol it goes through (3× as fast)."""
+    copied = object.__new__(type(obj))
+    copied.__dict__.update(obj.__dict__)
+    return copied
+
+
+def _field_copy(field: forms.Field) -> forms.Field:
+    copied = _shallow_copy(field)
+    copied.widget = _shallow_copy(field.widget)
+    copied.widget.attrs = field.widget.attrs.copy()
+    if isinstance(field, forms.ModelChoiceField) and field.queryset is not None:
+        # Sets a fresh queryset (no rows another request read) and the widget's choices over it.
+        copied.queryset = field.queryset
+    return copied
+
+
+def prepare_list_filter_fields(form_class: type[forms.Form]) -> None:
+    """Bootstrap's classes and aria-describedby on the fields of a filter form class, once, and
+    the cheap copy of them for each form (PreparedFields)."""
+    for name, field in form_class.base_fields.items():
+        add_bootstrap_class(field.widget, invalid=False)
+        field.widget.attrs.setdefault("aria-describedby", f"error-{name}")
+    form_class.base_fields = PreparedFields(form_class.base_fields)
 
 
 # Each filter set class's form class (ListFilterSet.get_form_class) and filters (_shared_filters).
@@ -330,10 +383,12 @@ class ListFilterSet(df.FilterSet):
         """The form class of this filter set's class, made once (django-filter makes the class and
         its ~15 fields for every request: ~1.3 ms of a list page). Its fields depend on the class
         alone — labels are lazy, the sort choices are the kind's, the querysets are cloned by each
-        form's deep copy of its fields, which every form instance still makes."""
+        form's copy of its fields (PreparedFields)."""
         form_class = _FORM_CLASSES.get(type(self))
         if form_class is None:
-            form_class = _FORM_CLASSES[type(self)] = super().get_form_class()
+            form_class = super().get_form_class()
+            prepare_list_filter_fields(form_class)
+            form_class = _FORM_CLASSES.setdefault(type(self), form_class)
         return form_class
 
     # --- filter methods (django-filter calls them only with a non-empty, valid value) ---------

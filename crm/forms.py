@@ -94,15 +94,19 @@ class FormTokenField(forms.CharField):
 def add_bootstrap_classes(form: forms.Form) -> None:
     """Bootstrap's classes on every widget, and is-invalid on fields with errors."""
     for name, field in form.fields.items():
-        widget = field.widget
-        if isinstance(widget, forms.HiddenInput | forms.RadioSelect | forms.CheckboxSelectMultiple):
-            continue
-        classes = set(widget.attrs.get("class", "").split()) - {"is-invalid"}
-        classes.add("form-select" if isinstance(widget, forms.Select) else "form-control")
         # form._errors, not form.errors: reading .errors would validate before __init__ is done.
-        if form.is_bound and form._errors and name in form._errors:
-            classes.add("is-invalid")
-        widget.attrs["class"] = " ".join(sorted(classes))
+        add_bootstrap_class(field.widget, invalid=bool(form.is_bound and form._errors and name in form._errors))
+
+
+def add_bootstrap_class(widget: forms.Widget, *, invalid: bool) -> None:
+    """Bootstrap's class on one widget (form-select or form-control), with is-invalid or without."""
+    if isinstance(widget, forms.HiddenInput | forms.RadioSelect | forms.CheckboxSelectMultiple):
+        return
+    classes = set(widget.attrs.get("class", "").split()) - {"is-invalid"}
+    classes.add("form-select" if isinstance(widget, forms.Select) else "form-control")
+    if invalid:
+        classes.add("is-invalid")
+    widget.attrs["class"] = " ".join(sorted(classes))
 
 
 class BootstrapForm(forms.Form):

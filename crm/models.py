@@ -7,8 +7,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.urlcache import detail_url
 from crm.inputs import TEXT_MAX_LENGTH, validate_date_in_range
-from crm.urlcache import detail_url
 
 
 class Status(models.TextChoices):

@@ -20,12 +20,12 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Department
 from config.http import HtmxHttpRequest
+from config.urlcache import plain_url
 from crm import access, reports
 from crm.filters import ListDateField
 from crm.forms import BootstrapForm
 from crm.list_views import _cell
 from crm.models import Status
-from crm.urlcache import plain_url
 
 DEFAULT_DAYS = 84  # twelve weeks
 MAX_DAYS = 3 * 366

@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from config.html import e
+from config.urlcache import plain_url
 from crm.inputs import parse_id
-from crm.urlcache import plain_url
 
 # strftime directive -> (flatpickr token, what the placeholder says)
 DIRECTIVES = {
@@ -129,7 +129,7 @@ class EmployeePicker(forms.Select):
     def render(self, name, value, attrs=None, renderer=None):
         # f-strings and config.html.e rather than format_html (what it did, byte for byte:
         # crm/tests/test_employee_pickers.py keeps that version and compares), and the search URL
-        # reversed once (crm.urlcache): two pickers per list page, ~150 µs each before.
+        # reversed once (config.urlcache): two pickers per list page, ~150 µs each before.
         final = self.build_attrs(self.attrs, attrs)
         final["name"] = name
         final["data-employee-picker-value"] = ""

@@ -17,7 +17,6 @@ from urllib.parse import quote
 
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template.defaultfilters import date as date_filter
-from django.urls import reverse
 from django.utils import translation
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
@@ -25,6 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 
+from config.urlcache import plain_url
 from notifications.selectors import bell_version, notification_latest, notification_unread_count
 
 e = conditional_escape
@@ -90,7 +90,7 @@ def bell_html(bell, *, topic, csrf_token, next_url: str) -> SafeString:
     count = bell.unread_count
     count_html = render_bell_count(count, bell.version)
     notifications_label = e(_("Notifications"))
-    mark_all = e(reverse("notifications:mark_all_read"))
+    mark_all = e(plain_url("notifications:mark_all_read"))
     socket = "/ws/notifications/"
     if topic:
         socket += f"?topic={e(quote(str(topic), safe='/'))}"
@@ -119,7 +119,7 @@ def bell_html(bell, *, topic, csrf_token, next_url: str) -> SafeString:
         "    </div>\n"
         f"    {menu_list_html(bell.latest, oob=False)}\n"
         '    <div class="notification-menu-footer border-top text-center py-2">\n'
-        f'      <a class="small text-decoration-none" href="{e(reverse("notifications:list"))}" '
+        f'      <a class="small text-decoration-none" href="{e(plain_url("notifications:list"))}" '
         f'id="notification-see-all">{e(_("See all notifications"))}</a>\n'
         "    </div>\n"
         "  </div>\n"

@@ -9,23 +9,27 @@ users, staff or not, with and without the Reports permission, on every section's
 languages): every value escaped as autoescape did, every text in the active language.
 
 The links that take no argument are reversed once per URLconf and script prefix: they cannot
-change while those stay the same (tests that swap the URLconf get their own entry).
+change while those stay the same (tests that swap the URLconf get their own entry). The whole
+navbar of a language, section and permission set is drawn once and kept, split where a request's
+own values go (the CSRF token, the path, the search text, the bell, the user's name and page):
+a page joins those parts instead of looking up 20 texts and links (docs/benchmarks-lists.md,
+"The fixed cost of a page").
 """
 
+import functools
 import weakref
 
 from django import template
 from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.template.defaultfilters import capfirst, truncatechars
-from django.urls import reverse
 from django.utils import translation
 from django.utils.functional import empty
 from django.utils.html import conditional_escape as e
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from crm.urlcache import plain_url
+from config.urlcache import detail_url, plain_url, url_key
 from notifications.bell import bell_html, csrf_input
 
 register = template.Library()
@@ -51,7 +55,7 @@ LINKS = (
 
 def _links() -> dict[str, str]:
     """The navbar's fixed links, escaped (``{% url %}`` escapes its output), each reversed once
-    (crm.urlcache)."""
+    (config.urlcache)."""
     return {name: e(plain_url(name)) for name in LINKS}
 
 
@@ -90,48 +94,94 @@ def _nav_item(active: bool, href: str, icon: str, label: str, extra: str = "") -
 def navbar(context) -> SafeString:
     request = context["request"]
     user = context["user"]
-    links = _links()
     path = request.path
-    csrf = csrf_input(context.get("csrf_token"))
-    full_path = e(request.get_full_path())
+    full_path = request.get_full_path()
     match = request.resolver_match
-    searched = e(truncatechars(request.GET.get("q", ""), 200)) if match and match.namespace == "search" else ""
+    searched = truncatechars(request.GET.get("q", ""), 200) if match and match.namespace == "search" else ""
+    bell = bell_html(
+        context["notification_bell"],
+        topic=context.get("notification_topic"),
+        csrf_token=context.get("csrf_token"),
+        next_url=full_path,
+    )
+    skeleton = _navbar_skeleton(
+        translation.get_language(),
+        _section(path),
+        user.has_perm("crm.view_reports"),
+        user.is_staff,
+        url_key(),
+    )
+    slots = {
+        "csrf": csrf_input(context.get("csrf_token")),
+        "full_path": e(full_path),
+        "searched": e(searched),
+        "bell": bell,
+        "user_name": e(user.get_full_name() or user.username),
+        "user_url": e(detail_url("accounts:user_detail", user.pk)),
+    }
+    return mark_safe("".join(slots[part] if i % 2 else part for i, part in enumerate(skeleton)))  # noqa: S308
+
+
+# The navbar's sections: (its path's start, the section); "/tasks/board/" before "/tasks/".
+_SECTIONS = (
+    ("/threads/", "threads"),
+    ("/communications/", "communications"),
+    ("/tasks/board/", "board"),
+    ("/tasks/", "tasks"),
+    ("/calendar/", "calendar"),
+    ("/counterparties/", "counterparties"),
+    ("/reports/", "reports"),
+)
+
+
+def _section(path: str) -> str:
+    return next((section for start, section in _SECTIONS if path.startswith(start)), "")
+
+
+# Marks where a request's own values go in the skeleton (no text of the navbar holds it).
+_SLOT = "\x00"
+
+
+@functools.lru_cache(maxsize=512)
+def _navbar_skeleton(language: str, section: str, reports: bool, admin: bool, _url_key: tuple) -> tuple[str, ...]:
+    """The navbar of a language, section and permissions, split at the request's own values:
+    static parts at even indexes, the names of the values (``slots`` of navbar) at odd ones.
+    Drawn once per key: the texts, the links and the language list do not change between
+    requests (another language, URLconf or script prefix is another key: config.urlcache.url_key)."""
+    with translation.override(language):
+        html = _navbar_html(section, reports=reports, admin=admin, slot=lambda name: f"{_SLOT}{name}{_SLOT}")
+    return tuple(html.split(_SLOT))
+
+
+def _navbar_html(section: str, *, reports: bool, admin: bool, slot) -> str:
+    links = _links()
+    csrf = slot("csrf")
+    full_path = slot("full_path")
+    searched = slot("searched")
     language = translation.get_language()
     options = "".join(
         f'<option value="{e(info["code"])}"{" selected" if info["code"] == language else ""}>'
         f"{e(capfirst(info['name_local']))}</option>"
         for info in (translation.get_language_info(code) for code, _name in settings.LANGUAGES)
     )
-    reports = (
-        _nav_item(path[:9] == "/reports/", links["crm:reports"], "bi-bar-chart", _("Reports"))
-        if user.has_perm("crm.view_reports")
-        else ""
-    )
+    reports = _nav_item(section == "reports", links["crm:reports"], "bi-bar-chart", _("Reports")) if reports else ""
     admin = (
         f'<li><a class="dropdown-item" href="{links["admin:index"]}"><i class="bi bi-gear" aria-hidden="true"></i> '
         f"{e(_('Administration'))}</a></li>"
-        if user.is_staff
+        if admin
         else ""
     )
-    bell = bell_html(
-        context["notification_bell"],
-        topic=context.get("notification_topic"),
-        csrf_token=context.get("csrf_token"),
-        next_url=request.get_full_path(),
-    )
+    bell = slot("bell")
     search = e(_("Search"))
-    board = path[:13] == "/tasks/board/"
     items = (
-        _nav_item(path[:9] == "/threads/", links["crm:thread_list"], "bi-collection", _("Threads")),
-        _nav_item(path[:16] == "/communications/", links["crm:communication_list"], "bi-envelope", _("Communications")),
-        _nav_item(path[:7] == "/tasks/" and not board, links["crm:task_list"], "bi-check2-square", _("Tasks")),
-        _nav_item(board, links["crm:task_board"], "bi-kanban", _("Board"), ' id="nav-board"'),
-        _nav_item(
-            path[:10] == "/calendar/", links["crm:calendar"], "bi-calendar3", _("Calendar"), ' id="nav-calendar"'
-        ),
-        _nav_item(path[:16] == "/counterparties/", links["crm:counterparty_list"], "bi-buildings", _("Counterparties")),
+        _nav_item(section == "threads", links["crm:thread_list"], "bi-collection", _("Threads")),
+        _nav_item(section == "communications", links["crm:communication_list"], "bi-envelope", _("Communications")),
+        _nav_item(section == "tasks", links["crm:task_list"], "bi-check2-square", _("Tasks")),
+        _nav_item(section == "board", links["crm:task_board"], "bi-kanban", _("Board"), ' id="nav-board"'),
+        _nav_item(section == "calendar", links["crm:calendar"], "bi-calendar3", _("Calendar"), ' id="nav-calendar"'),
+        _nav_item(section == "counterparties", links["crm:counterparty_list"], "bi-buildings", _("Counterparties")),
     )
-    return mark_safe(  # noqa: S308 - every value escaped above
+    return (  # every value escaped, the slots by navbar
         f'<nav class="navbar navbar-expand-xl bg-dark border-bottom" data-bs-theme="dark" aria-label="{e(_("Main navigation"))}">\n'
         '  <div class="container-fluid">\n'
         f'    <a class="navbar-brand fw-semibold" href="{links["crm:dashboard"]}"><i class="bi bi-chat-square-text" aria-hidden="true"></i> {e(_("CRM"))}</a>\n'
@@ -171,10 +221,10 @@ def navbar(context) -> SafeString:
         "        </li>\n"
         '        <li class="nav-item dropdown">\n'
         '          <button class="nav-link dropdown-toggle btn btn-link" data-bs-toggle="dropdown" aria-expanded="false" id="user-menu">\n'
-        f'            <i class="bi bi-person-circle" aria-hidden="true"></i> {e(user.get_full_name() or user.username)}\n'
+        f'            <i class="bi bi-person-circle" aria-hidden="true"></i> {slot("user_name")}\n'
         "          </button>\n"
         '          <ul class="dropdown-menu dropdown-menu-end" aria-labelledby="user-menu">\n'
-        f'            <li><a class="dropdown-item" href="{e(reverse("accounts:user_detail", args=[user.pk]))}"><i class="bi bi-person" aria-hidden="true"></i> {e(_("My profile"))}</a></li>\n'
+        f'            <li><a class="dropdown-item" href="{slot("user_url")}"><i class="bi bi-person" aria-hidden="true"></i> {e(_("My profile"))}</a></li>\n'
         f'            <li><a class="dropdown-item" href="{links["notifications:list"]}"><i class="bi bi-bell" aria-hidden="true"></i> {e(_("Notifications"))}</a></li>\n'
         f'            <li><a class="dropdown-item" href="{links["notifications:settings"]}" id="notification-settings-link"><i class="bi bi-sliders" aria-hidden="true"></i> {e(_("Notification settings"))}</a></li>\n'
         f"            {admin}\n"

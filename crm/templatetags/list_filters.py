@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 
 from config.html import e
 from config.renderers import FastWidgetRenderer, draw_widget
-from crm.urlcache import detail_url, plain_url
-from crm.widgets import DatePickerInput, flatpickr_format, placeholder
+from config.urlcache import detail_url, plain_url, url_key
+from crm.widgets import DatePickerInput, EmployeePicker, flatpickr_format, placeholder
 from notifications.bell import csrf_input
 
 register = template.Library()
@@ -169,7 +169,41 @@ def _errors(field) -> str:
     return " ".join(e(message) for message in field.errors)
 
 
+# The HTML of an empty filter (no value typed, no error) by what it depends on: _empty_field_key.
+_EMPTY_FIELDS: dict[tuple, str] = {}
+
+
+def _empty_field_key(field, wide: bool) -> tuple | None:
+    """What an empty filter's HTML depends on — its form class and name, the width, the language
+    and the URLs (the thread type-ahead's) — or None for a filter with a value or an error, or
+    one whose options come from the database (a model choice drawn as a select: departments).
+    A list page draws a dozen filters, most of them empty: each is drawn once per key (~60 µs
+    a field; docs/benchmarks-lists.md, "The fixed cost of a page")."""
+    data = field.data
+    if data not in (None, "") or field.errors:
+        return None
+    widget = field.field.widget
+    # The employee pickers draw the chosen employee alone: nothing from the database when empty.
+    if (
+        isinstance(field.field, forms.ModelChoiceField)
+        and isinstance(widget, forms.Select)
+        and not isinstance(widget, EmployeePicker)
+    ):
+        return None
+    return (type(field.form), field.name, data, wide, get_language(), url_key())
+
+
 def _field_html(field, wide: bool, texts: dict, form) -> str:
+    key = _empty_field_key(field, wide)
+    if key is None:
+        return _draw_field(field, wide, texts, form)
+    html = _EMPTY_FIELDS.get(key)
+    if html is None:
+        html = _EMPTY_FIELDS[key] = _draw_field(field, wide, texts, form)
+    return html
+
+
+def _draw_field(field, wide: bool, texts: dict, form) -> str:
     if field.name == "thread":  # a number or an id; the type-ahead suggests threads by number or subject
         control = (
             "\n"

@@ -17,9 +17,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from config.html import e, moment_texts
+from config.urlcache import detail_url_of
 from crm.models import Communication, Status
 from crm.templatetags.crm_tags import CHANNEL_ICONS, direction_label, status_badge_html
-from crm.urlcache import detail_url_of
 
 register = template.Library()
 
@@ -55,7 +55,7 @@ class _Page:
         self.url = {name: detail_url_of(f"crm:{name}_detail") for name in URL_NAMES}
 
 
-# The kinds a row links to (their get_absolute_url: crm.urlcache.detail_url of "crm:<kind>_detail").
+# The kinds a row links to (their get_absolute_url: config.urlcache.detail_url of "crm:<kind>_detail").
 URL_NAMES = ("communication", "task", "thread", "counterparty")
 
 

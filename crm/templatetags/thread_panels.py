@@ -19,9 +19,9 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from config.html import day_text, e
+from config.urlcache import detail_url
 from crm.models import Order
 from crm.templatetags.crm_tags import filesize_mb
-from crm.urlcache import detail_url
 
 register = template.Library()
 

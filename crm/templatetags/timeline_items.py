@@ -20,9 +20,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from config.html import day_text, e, moment_texts
+from config.urlcache import detail_url, plain_url
 from crm.models import Communication, Order, Status, ThreadEvent
 from crm.templatetags.crm_tags import CHANNEL_ICONS, direction_label, mail_html, status_badge_html, status_label
-from crm.urlcache import detail_url, plain_url
 from mentions.rendering import render_text
 
 register = template.Library()

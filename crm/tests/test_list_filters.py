@@ -19,6 +19,7 @@ from django.utils.html import escape
 
 from accounts.models import Department
 from crm import list_views
+from crm.templatetags import list_filters
 from crm.tests.factories import ThreadFactory
 from crm.tests.old_templates import engine_of
 from savedfilters.models import SavedFilter
@@ -332,6 +333,8 @@ def test_text_date_and_select_inputs_are_drawn_without_the_widgets_layers(user, 
     monkeypatch.setattr(BoundField, "as_widget", as_widget)
     for query in ({}, valid(list_views.TASKS, places), hostile(list_views.TASKS)):
         through.clear()
+        # Each input drawn, not taken from the empty filters drawn before (test_empty_filters_*).
+        monkeypatch.setattr(list_filters, "_EMPTY_FIELDS", {})
         old, new = render_both(user, list_views.TASKS, query)
         assert new == old
         # The old templates' {{ field }} calls as_widget for all twelve; the tags for the pickers only.
@@ -412,3 +415,34 @@ def test_the_export_link_as_the_template_drew_it(user, places, spec, language):
             new = engines["django"].from_string("{% load list_filters %}{% list_export %}").render(context, request)
         assert 'id="list-export"' in new and "download>" in new
         assert new == old, query
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.url_name)
+def test_empty_filters_drawn_once_stay_right_after_values_errors_and_the_other_language(user, places, spec, monkeypatch):
+    """An empty filter is drawn once and kept (list_filters._EMPTY_FIELDS): an empty sidebar after
+    one with values, after one with errors and in the other language is still the templates'."""
+    monkeypatch.setattr(list_filters, "_EMPTY_FIELDS", {})
+    for language, query in (
+        ("bg", {}),
+        ("bg", valid(spec, places)),
+        ("bg", {}),
+        ("bg", hostile(spec)),
+        ("bg", {}),
+        ("en", {}),
+        ("bg", dict.fromkeys(hostile(spec), "")),  # present but empty
+        ("en", {}),
+    ):
+        with translation.override(language):
+            old, new = render_both(user, spec, query)
+        assert new == old, (language, query)
+    assert list_filters._EMPTY_FIELDS
+
+
+def test_the_department_select_is_never_kept_with_its_options(user):
+    """Its options are the departments: a department added after a page is on the next one."""
+    Department.objects.create(name="Продажби")
+    first = render_both(user, list_views.TASKS, {})[1]
+    Department.objects.create(name="Доставки")
+    old, new = render_both(user, list_views.TASKS, {})
+    assert new == old
+    assert "Доставки" in new and "Доставки" not in first

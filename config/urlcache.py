@@ -47,8 +47,21 @@ def plain_url(name: str) -> str:
     return _plain(name, get_script_prefix(), get_urlconf())
 
 
+# Counts the times the URL settings changed (tests): part of url_key.
+_generation = 0
+
+
+def url_key() -> tuple:
+    """What every URL this module gives depends on besides its name and pk: a cache of HTML
+    holding such URLs, keyed by this, stays right when a test swaps the URLconf or the script
+    prefix."""
+    return (get_script_prefix(), get_urlconf(), _generation)
+
+
 @receiver(setting_changed)
 def _forget(*, setting: str, **kwargs) -> None:
+    global _generation
     if setting in {"ROOT_URLCONF", "FORCE_SCRIPT_NAME"}:
         _parts.cache_clear()
         _plain.cache_clear()
+        _generation += 1

@@ -1,9 +1,9 @@
-"""crm.urlcache.detail_url is reverse() without resolving the URLconf per row."""
+"""config.urlcache.detail_url is reverse() without resolving the URLconf per row."""
 
 import pytest
 from django.urls import reverse, set_script_prefix
 
-from crm.urlcache import detail_url
+from config.urlcache import detail_url
 
 NAMES = ["crm:thread_detail", "crm:communication_detail", "crm:task_detail", "crm:counterparty_detail"]
 
