@@ -418,7 +418,9 @@ def test_the_export_link_as_the_template_drew_it(user, places, spec, language):
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.url_name)
-def test_empty_filters_drawn_once_stay_right_after_values_errors_and_the_other_language(user, places, spec, monkeypatch):
+def test_empty_filters_drawn_once_stay_right_after_values_errors_and_the_other_language(
+    user, places, spec, monkeypatch
+):
     """An empty filter is drawn once and kept (list_filters._EMPTY_FIELDS): an empty sidebar after
     one with values, after one with errors and in the other language is still the templates'."""
     monkeypatch.setattr(list_filters, "_EMPTY_FIELDS", {})
