@@ -2,7 +2,8 @@
 BENCH_LISTS_SCALE giving its size) over stdin/stdout, one JSON line each way (answers start with
 ``@@``, so stray output is ignored).
 
-Requests: ``{"case": label, "repeat": n}`` → p50/CPU/PG ms of that page; ``{"explain": label}``
+Requests: ``{"case": label, "repeat": n, "pg": true}`` → p50/CPU ms of that page (and each
+request's), with PG ms unless ``pg`` is false; ``{"explain": label}``
 → the EXPLAIN (ANALYZE, BUFFERS) of the page's slowest query. The first line written lists the
 cases and the table sizes.
 """
@@ -74,12 +75,14 @@ def main() -> None:
             get_client.get(url)
             wall.append((time.perf_counter() - started) * 1000)
             cpu.append((time.process_time() - own) * 1000)
-        pg, _ms, _sql = bench_lists._server_sql_ms(queries)
+        pg = bench_lists._server_sql_ms(queries)[0] if request.get("pg", True) else None
         _answer(
             {
                 "p50": round(statistics.median(wall), 1),
                 "cpu": round(statistics.median(cpu), 1),
-                "pg": round(pg, 1),
+                "wall_ms": wall,
+                "cpu_ms": cpu,
+                "pg": round(pg, 1) if pg is not None else None,
                 "rows": response.count(b"<tr data-id="),
                 "load": load,
             }
