@@ -174,8 +174,8 @@ _EMPTY_FIELDS: dict[tuple, str] = {}
 
 
 def _empty_field_key(field, wide: bool) -> tuple | None:
-    """What an empty filter's HTML depends on — its form class and name, the width, the language
-    and the URLs (the thread type-ahead's) — or None for a filter with a value or an error, or
+    """What an empty filter's HTML depends on — its form class, prefix and name, the width, the
+    language and the URLs (the thread type-ahead's) — or None for a filter with a value or an error, or
     one whose options come from the database (a model choice drawn as a select: departments).
     A list page draws a dozen filters, most of them empty: each is drawn once per key (~60 µs
     a field; docs/benchmarks-lists.md, "The fixed cost of a page")."""
@@ -190,7 +190,7 @@ def _empty_field_key(field, wide: bool) -> tuple | None:
         and not isinstance(widget, EmployeePicker)
     ):
         return None
-    return (type(field.form), field.name, data, wide, get_language(), url_key())
+    return (type(field.form), field.form.prefix, field.name, data, wide, get_language(), url_key())
 
 
 def _field_html(field, wide: bool, texts: dict, form) -> str:
