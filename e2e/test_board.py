@@ -259,8 +259,12 @@ def test_calendar_shows_and_moves_a_deadline(page, login, calendar_data, screens
     screenshot(page, "calendar-month")
 
     target = first + datetime.timedelta(days=16)
-    _event(page, "T-2026-00101").drag_to(_day_cell(page, target))
+    # After a move the calendar fetches its events again and draws them anew: the next drag waits
+    # for that, or it may grab an event that is being replaced (and drop nothing).
+    with page.expect_response(lambda r: "/calendar/events/" in r.url and r.request.method == "GET"):
+        _event(page, "T-2026-00101").drag_to(_day_cell(page, target))
     expect(page.locator("#calendar-announce")).to_contain_text("T-2026-00101")
+    expect(_day_cell(page, target).locator("a", has_text="T-2026-00101")).to_be_visible()
     task.refresh_from_db()
     local = timezone.localtime(task.deadline, SOFIA)
     assert local.date() == target and local.time() == datetime.time(14, 30)
