@@ -43,22 +43,20 @@ def _interleaved(big: Worker, small: Worker, label: str, *, big_first: bool) -> 
     varies by a third from minute to minute) falls on both sides. p50 and CPU: the medians of
     every request of the side; PostgreSQL's time measured once, in the last turn."""
     per_turn = max(1, REPEAT // ROUNDS)
-    answers: dict[int, dict] = {}
-    walls: dict[int, list] = {id(big): [], id(small): []}
-    cpus: dict[int, list] = {id(big): [], id(small): []}
+    answers: dict[Worker, dict] = {}
+    walls: dict[Worker, list] = {big: [], small: []}
+    cpus: dict[Worker, list] = {big: [], small: []}
     for turn in range(ROUNDS):
-        order = (big, small) if big_first == (turn % 2 == 0) else (small, big)
-        for worker in order:
-            answer = worker.ask(case=label, repeat=per_turn, pg=turn == ROUNDS - 1)
-            walls[id(worker)] += answer["wall_ms"]
-            cpus[id(worker)] += answer["cpu_ms"]
-            answers[id(worker)] = answer
+        for worker in (big, small) if big_first == (turn % 2 == 0) else (small, big):
+            answers[worker] = worker.ask(case=label, repeat=per_turn, pg=turn == ROUNDS - 1)
+            walls[worker] += answers[worker]["wall_ms"]
+            cpus[worker] += answers[worker]["cpu_ms"]
     for worker in (big, small):
-        answers[id(worker)] |= {
-            "p50": round(statistics.median(walls[id(worker)]), 1),
-            "cpu": round(statistics.median(cpus[id(worker)]), 1),
+        answers[worker] |= {
+            "p50": round(statistics.median(walls[worker]), 1),
+            "cpu": round(statistics.median(cpus[worker]), 1),
         }
-    return answers[id(big)], answers[id(small)]
+    return answers[big], answers[small]
 
 
 class Worker:

@@ -5,14 +5,14 @@ drop what a link changes — the query string QueryDict.urlencode made of the sa
 import pytest
 from django.http import QueryDict
 
-from crm.list_views import clean_query
+from crm.list_views import PAGING_PARAMS, clean_query
 
 
 def _by_query_dict(params: QueryDict, *, keep_paging: bool = False, **changes) -> str:
     """The way it was written first: through a mutable QueryDict."""
     query = QueryDict(mutable=True)
     for key, values in params.lists():
-        if key in changes or (key in ("after", "before", "page") and not keep_paging):
+        if key in changes or (key in PAGING_PARAMS and not keep_paging):
             continue
         for value in values:
             if value != "":
